@@ -1,0 +1,262 @@
+"""The embedded default state: one SQLite file, held under an exclusive lock.
+
+Every mutation is one SQLite transaction with ``synchronous=FULL``, so a crash at any moment
+leaves the state as of the last commit, never half of one. The schema carries its version and
+grows only by appending to ``MIGRATIONS``; a file newer than this code is refused, not guessed at.
+This module owns storage only: what the records mean lives in ``store``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from reconciler.errors import StateError
+from reconciler.state import lock, rows
+from reconciler.state.store import (
+    Mutation,
+    StateSnapshot,
+    StateStore,
+    closed_store,
+    duplicate_intent,
+    sorted_records,
+    unknown_intent,
+    unknown_record,
+)
+
+DEFAULT_STATE_PATH: Final = Path(".reconciler/state.db")
+
+_SCHEMA_V1: Final = (
+    """CREATE TABLE state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        lineage TEXT NOT NULL,
+        serial INTEGER NOT NULL,
+        secret_key BLOB NOT NULL
+    )""",
+    """CREATE TABLE records (
+        key TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        remote_name TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        agent_id TEXT,
+        channel TEXT NOT NULL,
+        agent_rtc_uid TEXT NOT NULL,
+        applied_properties TEXT NOT NULL,
+        spec_hash TEXT NOT NULL,
+        token_expires_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        git_revision TEXT,
+        status_hint TEXT
+    )""",
+    """CREATE TABLE intents (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        key TEXT NOT NULL,
+        project TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('join', 'leave')),
+        remote_name TEXT NOT NULL,
+        agent_id TEXT,
+        channel TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        payload TEXT NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+"""Migration N is ``MIGRATIONS[N - 1]``: statements run in one transaction with its version row.
+Never edit a released entry; append a new one."""
+
+_VERSION_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
+)
+_RECORD_SELECT: Final = f"SELECT {', '.join(rows.RECORD_COLUMNS)} FROM records ORDER BY key"
+_RECORD_UPSERT: Final = (
+    f"INSERT OR REPLACE INTO records ({', '.join(rows.RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in rows.RECORD_COLUMNS)})"
+)
+_INTENT_SELECT: Final = f"SELECT {', '.join(rows.INTENT_COLUMNS)} FROM intents ORDER BY seq"
+_INTENT_INSERT: Final = (
+    f"INSERT INTO intents ({', '.join(rows.INTENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in rows.INTENT_COLUMNS)})"
+)
+
+
+def open_state(path: Path | None = None) -> SqliteStateStore:
+    """Lock and open the state at ``path`` (default ``.reconciler/state.db``), creating it if new.
+
+    Raises ``StateLockedError`` at once if another reconciler holds it, and ``StateError`` naming
+    the path if the file is not a usable state.
+    """
+    path = DEFAULT_STATE_PATH if path is None else path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"cannot create the directory of state {path}: {exc.strerror}") from exc
+    held = lock.acquire(lock.lock_path_for(path))
+    try:
+        connection = _connect(path)
+    except BaseException:
+        held.release()
+        raise
+    return SqliteStateStore(connection=connection, held=held, path=path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        _create_private(path)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise StateError(f"cannot open state {path}: {exc}") from exc
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise StateError(f"state {path} is corrupt: {'; '.join(problems[:3])}")
+        _migrate(connection, path=path)
+    except sqlite3.Error as exc:
+        connection.close()
+        raise StateError(f"state {path} is not a usable reconciler state: {exc}") from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _create_private(path: Path) -> None:
+    """A new state file is readable by its owner only: it holds the fingerprint key.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the same mode as the database file.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _migrate(connection: sqlite3.Connection, *, path: Path) -> None:
+    """Bring the schema to ``len(MIGRATIONS)`` in one transaction; a new state gets its identity."""
+    with _transaction(connection):
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if tables and "schema_version" not in tables:
+            raise StateError(f"{path} is an SQLite file but not a reconciler state")
+        connection.execute(_VERSION_TABLE)
+        (current,) = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+        ).fetchone()
+        if current > len(MIGRATIONS):
+            raise StateError(
+                f"state {path} has schema version {current}, newer than the {len(MIGRATIONS)} "
+                "this reconciler knows; upgrade reconciler to use it"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            for statement in MIGRATIONS[version - 1]:
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        if current == 0:
+            connection.execute(
+                "INSERT INTO state (singleton, lineage, serial, secret_key) VALUES (1, ?, 0, ?)",
+                (str(uuid.uuid4()), os.urandom(32)),
+            )
+        if connection.execute("SELECT COUNT(*) FROM state").fetchone() != (1,):
+            raise StateError(f"state {path} is corrupt: its lineage and serial are missing")
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error so nothing half-done lands."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+class SqliteStateStore(StateStore):
+    """The state in one SQLite file, made by ``open_state``; holds its lock until ``close``."""
+
+    def __init__(self, *, connection: sqlite3.Connection, held: lock.StateLock, path: Path) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self._held = held
+        self._path = path
+        self._mutex = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqliteStateStore(path={str(self._path)!r})"
+
+    @property
+    def path(self) -> Path:
+        """The state file, for messages and for ``--state`` round trips."""
+        return self._path
+
+    def snapshot(self) -> StateSnapshot:
+        with self._session() as connection, _transaction(connection):
+            lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
+            records = connection.execute(_RECORD_SELECT).fetchall()
+            intents = connection.execute(_INTENT_SELECT).fetchall()
+        return StateSnapshot(
+            lineage=lineage,
+            serial=serial,
+            records=sorted_records(rows.record_from_row(row) for row in records),
+            intents=tuple(rows.intent_from_row(row) for row in intents),
+        )
+
+    def secret_key(self) -> bytes:
+        with self._session() as connection:
+            (key,) = connection.execute("SELECT secret_key FROM state").fetchone()
+        return bytes(key)
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._connection is None:
+                return
+            connection, self._connection = self._connection, None
+            try:
+                connection.close()
+            finally:
+                self._held.release()
+
+    def _commit(self, mutation: Mutation) -> None:
+        added = None if mutation.add_intent is None else rows.intent_row(mutation.add_intent)
+        put = [rows.record_row(record) for record in mutation.put]
+        with self._session() as connection, _transaction(connection):
+            if mutation.remove_intent is not None:
+                gone = connection.execute(
+                    "DELETE FROM intents WHERE id = ?", (mutation.remove_intent,)
+                )
+                if gone.rowcount != 1:
+                    raise unknown_intent(mutation.remove_intent)
+            if added is not None:
+                try:
+                    connection.execute(_INTENT_INSERT, added)
+                except sqlite3.IntegrityError as exc:
+                    raise duplicate_intent(added[0]) from exc
+            connection.executemany(_RECORD_UPSERT, put)
+            if mutation.delete is not None:
+                gone = connection.execute("DELETE FROM records WHERE key = ?", (mutation.delete,))
+                if gone.rowcount != 1:
+                    raise unknown_record(mutation.delete)
+            connection.execute("UPDATE state SET serial = serial + 1")
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[sqlite3.Connection]:
+        """The open connection, one caller at a time; SQLite failures become ``StateError``."""
+        with self._mutex:
+            if self._connection is None:
+                raise closed_store()
+            try:
+                yield self._connection
+            except sqlite3.Error as exc:
+                raise StateError(f"state {self._path}: {exc}") from exc
