@@ -1,0 +1,541 @@
+"""The only code that speaks HTTP to the Agora ConvoAI REST API.
+
+It turns the ten endpoints into typed async methods over the models of ``wire``, and owns what
+belongs to the wire alone: base URLs, authentication, timeouts, retries, pagination, and the
+mapping of statuses and transport failures onto ``reconciler.errors``. It must not decide what a
+failure means for the fleet (a 404 on leave is raised, the caller decides it means "gone"), and
+no secret may reach its logs, exception messages or reprs.
+
+Retries. 429, 5xx, timeouts and connection errors are retried with exponential backoff and
+jitter, honouring ``Retry-After``; other 4xx never are. Requests that are not idempotent (join,
+speak, think) are resent only when they surely did not take effect, and always unchanged:
+
+- resent: connect errors and connect/pool timeouts (nothing was sent); 429 (refused before any
+  work); 500 and 503 (503 is Agora's "agent startup failure", so no agent exists; a 500 is an
+  answer too, and since names are single-use a resend can at worst turn into a 409 that the
+  apply layer resolves by name like any other);
+- raised at once with ``may_have_reached_server`` True: read/write timeouts, dropped
+  connections, 502 and 504. A join then may have created its agent; the apply layer resolves it
+  by name rather than by a blind resend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol, Self, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from reconciler import __version__, errors, logs
+from reconciler.agora import tokens, wire
+
+_REGIONS: Final = {
+    "us": "https://api-us-west-1.agora.io",
+    "eu": "https://api-eu-west-1.agora.io",
+    "ap": "https://api-ap-southeast-1.agora.io",
+    "cn": "https://api-cn-east-1.sd-rtn.com",
+}
+_GLOBAL_HOST: Final = "https://api.agora.io"
+_AT_MOST_ONCE: Final = frozenset({wire.Endpoint.JOIN, wire.Endpoint.SPEAK, wire.Endpoint.THINK})
+# Failures after which the request surely never reached the server.
+_NOT_SENT: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+_DETAIL_MAX: Final = 300
+# The REST token scope of calls that name no channel; the server checks only app id, signature
+# and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
+_REST_SCOPE: Final = ("reconciler", "0")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def base_url_for(
+    *, region: str | None = None, base_url: str | None = None, cn: bool = False
+) -> str:
+    """The API root URL: an explicit base URL wins, else a regional host, else the global one.
+
+    A base URL given as just scheme and host (as the SDK's ``AGORA_AGENTS_API_BASE_URL``) gets
+    the API root appended; one that already ends with it is used as is. Region ``cn`` implies the
+    Chinese-mainland service (``/cn/api/...``), a separate service with its own agents.
+    """
+    root = wire.CN_API_ROOT if cn or region == "cn" else wire.API_ROOT
+    if base_url:
+        trimmed = base_url.rstrip("/")
+        path = urlsplit(trimmed).path
+        if path.endswith((wire.API_ROOT, wire.CN_API_ROOT)):
+            return trimmed
+        return trimmed + root
+    if region is None:
+        return _GLOBAL_HOST + root
+    if region not in _REGIONS:
+        raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
+    return _REGIONS[region] + root
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """Customer ID and secret from Agora Console; the repr hides the secret."""
+
+    customer_id: str
+    customer_secret: str = field(repr=False)
+
+    def authorization(self, *, app_id: str, channel: str, uid: str) -> str:
+        """The header value; Basic auth is the same whatever the request's scope."""
+        del app_id, channel, uid
+        pair = f"{self.customer_id}:{self.customer_secret}".encode()
+        return "Basic " + base64.b64encode(pair).decode()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values to mask should a server ever echo them."""
+        return (self.customer_secret,)
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """``agora token=`` auth: a fixed token, or one minted per request from the App Certificate.
+
+    Build it with ``TokenAuth.static(token)`` or ``TokenAuth.minted(app_certificate)``; the repr
+    shows neither.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    app_certificate: str | None = field(default=None, repr=False)
+    lifetime_s: int = 3600
+
+    def __post_init__(self) -> None:
+        if (self.token is None) == (self.app_certificate is None):
+            raise ValueError("TokenAuth needs exactly one of token and app_certificate")
+
+    @classmethod
+    def static(cls, token: str) -> TokenAuth:
+        return cls(token=token)
+
+    @classmethod
+    def minted(cls, app_certificate: str, *, lifetime_s: int = 3600) -> TokenAuth:
+        return cls(app_certificate=app_certificate, lifetime_s=lifetime_s)
+
+    def authorization(self, *, app_id: str, channel: str, uid: str) -> str:
+        """The header value; a minted token is scoped to the request's channel and uid."""
+        if self.token is not None:
+            return f"agora token={self.token}"
+        assert self.app_certificate is not None  # guaranteed by __post_init__
+        minted = tokens.mint_rtc_token(
+            app_id=app_id,
+            app_certificate=self.app_certificate,
+            channel=channel,
+            uid=uid,
+            lifetime_s=self.lifetime_s,
+        )
+        return f"agora token={minted.value}"
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.token, self.app_certificate) if s is not None)
+
+
+Auth = BasicAuth | TokenAuth
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to resend; tests inject ``sleep`` and ``rng`` (0 <= x < 1)."""
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    jitter: Literal["full", "equal", "none"] = "full"
+    retry_after_cap: float = 30.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    rng: Callable[[], float] = field(default=random.random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+
+    def backoff(self, retry: int) -> float:
+        """The pause before the ``retry``-th resend (1-based): exponential, capped, jittered."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
+        if self.jitter == "full":
+            return self.rng() * ceiling
+        if self.jitter == "equal":
+            return ceiling / 2 + self.rng() * ceiling / 2
+        return ceiling
+
+    def delay(self, retry: int, *, retry_after: float | None) -> float:
+        """The server's ``Retry-After`` when it gave one (capped), else the backoff."""
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        return self.backoff(retry)
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), if valid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+class RequestHook(Protocol):
+    """Called once per attempt, e.g. to count calls; ``status`` is None for a transport error."""
+
+    def __call__(
+        self, *, endpoint: wire.Endpoint, status: int | None, attempt: int, duration_s: float
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One logical API call, resent unchanged on every attempt."""
+
+    endpoint: wire.Endpoint
+    agent_id: str | None = None
+    json: dict[str, Any] | None = None
+    params: dict[str, str] | None = None
+    scope: tuple[str, str] = _REST_SCOPE
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt that did not succeed, with what the retry loop needs to decide."""
+
+    error: errors.ApiError
+    cause: httpx.TransportError | None = None
+    retry_after: float | None = None
+
+
+class AgoraClient:
+    """An async client for one App ID over one connection pool; an async context manager."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        auth: Auth,
+        base_url: str,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_request: RequestHook | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.base_url = base_url_for(base_url=base_url)
+        self._auth = auth
+        self._retry = retry or RetryPolicy()
+        self._on_request = on_request
+        self._log = structlog.get_logger(__name__)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"User-Agent": f"reconciler/{__version__}"},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"AgoraClient(app_id={self.app_id!r}, base_url={self.base_url!r}, auth={self._auth!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def join(self, request: wire.JoinRequest) -> wire.AgentStateResponse:
+        """Start an agent; never resent under another name (see the module docstring)."""
+        props = request.properties
+        scope = (props.channel, _token_uid(props.agent_rtc_uid))
+        call = _Call(wire.Endpoint.JOIN, json=request.to_wire(), scope=scope)
+        return _decode(wire.AgentStateResponse, await self._send(call), call)
+
+    async def leave(self, agent_id: str) -> None:
+        """Ask an agent to stop (it stops asynchronously); one already gone raises NotFoundError."""
+        await self._send(_Call(wire.Endpoint.LEAVE, agent_id=agent_id))
+
+    async def update(self, agent_id: str, request: wire.UpdateRequest) -> wire.AgentStateResponse:
+        call = _Call(wire.Endpoint.UPDATE, agent_id=agent_id, json=request.to_wire())
+        return _decode(wire.AgentStateResponse, await self._send(call), call)
+
+    async def query(self, agent_id: str) -> wire.QueryResponse:
+        call = _Call(wire.Endpoint.QUERY, agent_id=agent_id)
+        return _decode(wire.QueryResponse, await self._send(call), call)
+
+    async def list_page(self, query: wire.ListQuery) -> wire.ListResponse:
+        call = _Call(wire.Endpoint.LIST, params=query.to_params())
+        return _decode(wire.ListResponse, await self._send(call), call)
+
+    async def list_all(
+        self,
+        *,
+        states: Sequence[wire.StatusCode],
+        from_time: float,
+        channel: str | None = None,
+        to_time: float | None = None,
+        page_size: int = 100,
+    ) -> list[wire.ListItem]:
+        """Every agent matching the filter, following ``meta.cursor`` to the last page.
+
+        ``state`` and ``from_time`` are always sent, since the server's defaults (RUNNING only,
+        the last two hours) would hide agents. An item seen on two pages (the list shifted under
+        us) is kept once, with its latest status.
+        """
+        if not states:
+            raise ValueError("list_all needs at least one state")
+        items: dict[str, wire.ListItem] = {}
+        cursors: set[str] = set()
+        cursor: str | None = None
+        while True:
+            query = wire.ListQuery(
+                state=wire.encode_states(list(states)),
+                from_time=from_time,
+                to_time=to_time,
+                channel=channel,
+                limit=page_size,
+                cursor=cursor,
+            )
+            page = await self.list_page(query)
+            for item in page.data.list:
+                items[item.agent_id] = item
+            cursor = page.meta.cursor
+            if not cursor:
+                return list(items.values())
+            if cursor in cursors:
+                raise errors.ApiError(
+                    status=None,
+                    detail=f"list returned cursor {cursor!r} twice; stopping to avoid a loop",
+                    endpoint=wire.Endpoint.LIST.value,
+                )
+            cursors.add(cursor)
+
+    async def speak(self, agent_id: str, request: wire.SpeakRequest) -> wire.ChannelActionResponse:
+        call = _Call(wire.Endpoint.SPEAK, agent_id=agent_id, json=request.to_wire())
+        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+
+    async def interrupt(self, agent_id: str) -> wire.ChannelActionResponse:
+        call = _Call(wire.Endpoint.INTERRUPT, agent_id=agent_id)
+        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+
+    async def think(self, agent_id: str, request: wire.ThinkRequest) -> wire.ChannelActionResponse:
+        call = _Call(wire.Endpoint.THINK, agent_id=agent_id, json=request.to_wire())
+        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+
+    async def history(self, agent_id: str) -> wire.HistoryResponse:
+        """Short-term memory; only a RUNNING agent has one (404 otherwise)."""
+        call = _Call(wire.Endpoint.HISTORY, agent_id=agent_id)
+        return _decode(wire.HistoryResponse, await self._send(call), call)
+
+    async def turns(
+        self, agent_id: str, query: wire.TurnsQuery | None = None
+    ) -> wire.TurnsResponse:
+        params = query.to_params() if query is not None else None
+        call = _Call(wire.Endpoint.TURNS, agent_id=agent_id, params=params)
+        return _decode(wire.TurnsResponse, await self._send(call), call)
+
+    async def _send(self, call: _Call) -> httpx.Response:
+        """One call with its retries: each attempt is observed and logged once."""
+        log = self._log.bind(endpoint=call.endpoint.value)
+        if call.agent_id is not None:
+            log = log.bind(agent_id=call.agent_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            outcome = await self._attempt(call)
+            status = (
+                outcome.status_code if isinstance(outcome, httpx.Response) else outcome.error.status
+            )
+            self._observe(call, status, attempt, started)
+            fields: dict[str, Any] = {
+                "status": status,
+                "attempt": attempt,
+                "duration_ms": _ms(started),
+            }
+            if isinstance(outcome, httpx.Response):
+                log.debug("api_request", **fields)
+                return outcome
+            error = outcome.error
+            fields.update(reason=error.reason, error=type(error).__name__)
+            if attempt < self._retry.attempts and _worth_resending(call.endpoint, error):
+                delay = self._retry.delay(attempt, retry_after=outcome.retry_after)
+                log.warning("api_request", **fields, retry_in_s=round(delay, 3))
+                await self._retry.sleep(delay)
+                continue
+            log.info("api_request", **fields, gave_up=True)
+            raise error from outcome.cause
+
+    async def _attempt(self, call: _Call) -> httpx.Response | _Failure:
+        """Send the call once; a non-2xx answer or a transport error comes back as a failure."""
+        method, _ = wire.ROUTES[call.endpoint]
+        path = wire.endpoint_path(
+            call.endpoint,
+            app_id=quote(self.app_id, safe=""),
+            agent_id=quote(call.agent_id, safe="") if call.agent_id is not None else None,
+        )
+        channel, uid = call.scope
+        authorization = self._auth.authorization(app_id=self.app_id, channel=channel, uid=uid)
+        hidden = {
+            *self._auth.secrets(),
+            *logs.secret_values(call.json),
+            authorization,
+            _credential(authorization),
+        }
+        try:
+            response = await self._http.request(
+                method,
+                path,
+                json=call.json,
+                params=call.params,
+                headers={"Authorization": authorization},
+            )
+        except httpx.TransportError as exc:
+            description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
+            error = errors.TransportError(
+                may_have_reached_server=not isinstance(exc, _NOT_SENT),
+                detail=_truncate(description),
+                endpoint=call.endpoint.value,
+            )
+            return _Failure(error=error, cause=exc)
+        if response.is_success:
+            return response
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
+        error_for_status = _error_from(
+            response, endpoint=call.endpoint, hidden=hidden, retry_after=retry_after
+        )
+        return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _observe(self, call: _Call, status: int | None, attempt: int, started: float) -> None:
+        if self._on_request is not None:
+            self._on_request(
+                endpoint=call.endpoint,
+                status=status,
+                attempt=attempt,
+                duration_s=time.perf_counter() - started,
+            )
+
+
+def _worth_resending(endpoint: wire.Endpoint, error: errors.ApiError) -> bool:
+    if not error.is_retryable:
+        return False
+    return not (endpoint in _AT_MOST_ONCE and error.may_have_reached_server)
+
+
+def _error_from(
+    response: httpx.Response,
+    *,
+    endpoint: wire.Endpoint,
+    hidden: set[str],
+    retry_after: float | None,
+) -> errors.ApiError:
+    """The exception for a non-2xx answer, keeping the API's reason and (masked) detail."""
+    status = response.status_code
+    reason, detail, extra = _read_error_body(response)
+    if detail is not None:
+        detail = logs.redact(detail, hidden)
+    common: dict[str, Any] = {
+        "status": status,
+        "reason": reason,
+        "detail": detail,
+        "endpoint": endpoint.value,
+    }
+    if status in (401, 403):
+        return errors.AuthError(**common)
+    if status == 404:
+        return errors.NotFoundError(**common)
+    if status == 409:
+        holder = extra.get("agent_id") or extra.get("taskId")
+        return errors.ConflictError(
+            existing_agent_id=holder if isinstance(holder, str) and holder else None, **common
+        )
+    if status == 422:
+        return errors.QuotaExceededError(**common)
+    if status == 429:
+        return errors.RateLimitedError(retry_after=retry_after, **common)
+    if status >= 500:
+        return errors.ServerError(**common)
+    return errors.InvalidRequestError(**common)
+
+
+def _read_error_body(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any]]:
+    """``(reason, detail, other fields)`` from the current or legacy error shape, or raw text."""
+    try:
+        body = wire.ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        text = response.text.strip()
+        return None, (_truncate(text) if text else None), {}
+    extra = dict(body.model_extra or {})
+    reason = body.reason or _str_or_none(extra.get("statusCode"))
+    detail = body.detail or _str_or_none(extra.get("message"))
+    return reason, (_truncate(detail) if detail else None), extra
+
+
+def _decode(model: type[M], response: httpx.Response, call: _Call) -> M:
+    """The typed body of a 2xx answer; a body off the contract is an error that names the fields."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        # Not chained: the validation error would carry the body's values into tracebacks.
+        raise errors.ApiError(
+            status=response.status_code,
+            detail=_truncate(f"response does not match the API contract: {problems}"),
+            endpoint=call.endpoint.value,
+        ) from None
+
+
+def _token_uid(agent_rtc_uid: str) -> str:
+    """The uid a join's REST token is minted for: the agent's own when numeric, else any (0)."""
+    numeric = wire.uid_problem(agent_rtc_uid, string_uid=False) is None and agent_rtc_uid != "*"
+    return agent_rtc_uid if numeric else "0"
+
+
+def _credential(authorization: str) -> str:
+    """The secret part of an Authorization header value, without its scheme."""
+    return authorization.partition(" ")[2].removeprefix("token=")
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,66 @@
+"""Mints Agora RTC tokens (AccessToken2, RTC + RTM) through the official SDK's builder.
+
+The same token serves two purposes: an agent's ``properties.token`` for joining its channel, and
+the ``Authorization: agora token=`` credential of REST calls. Signing is delegated to
+``agora_agent.agentkit.token.generate_convo_ai_token`` on purpose: a hand-rolled AccessToken2 is
+one more thing that can silently drift from what Agora's servers verify. This module must not
+implement any part of the token format, and must never log or print a token.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from reconciler.agora import wire
+
+with warnings.catch_warnings():
+    # Importing the SDK builds its pydantic-v1-style models, which warn under pydantic 2 (a
+    # UserWarning per model, shown by default): the vendor's noise, not our users'.
+    warnings.simplefilter("ignore")
+    from agora_agent.agentkit.token import generate_convo_ai_token
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    """A token and the Unix second at which it stops being valid; the repr hides the token."""
+
+    value: str = field(repr=False)
+    expires_at: int
+
+
+def mint_rtc_token(
+    *,
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    uid: str,
+    lifetime_s: int = wire.TOKEN_MAX_LIFETIME_SECONDS,
+) -> MintedToken:
+    """Mint a token for ``uid`` in ``channel`` valid for ``lifetime_s`` (capped at Agora's 24 h).
+
+    ``uid`` must be a numeric RTC uid (``"0"`` means any uid): the SDK's ConvoAI builder has no
+    string-account variant, so a string account raises ``ValueError``, as do credentials that are
+    not 32 characters long and a lifetime that is not positive.
+
+    The SDK reads the clock itself, so there is no ``now`` to inject. ``expires_at`` is computed
+    from the clock read just before signing, which makes it at most one second early, never late.
+    """
+    if lifetime_s <= 0:
+        raise ValueError(f"token lifetime must be positive (got {lifetime_s} s)")
+    if wire.uid_problem(uid, string_uid=False) or uid == "*":
+        raise ValueError(
+            f"cannot mint a token for uid {uid!r}: it must be a numeric RTC uid "
+            f"(0 to {wire.INT_UID_MAX}); string accounts are not supported"
+        )
+    lifetime = min(lifetime_s, wire.TOKEN_MAX_LIFETIME_SECONDS)
+    issued_at = int(time.time())
+    value = generate_convo_ai_token(
+        app_id=app_id,
+        app_certificate=app_certificate,
+        channel_name=channel,
+        uid=int(uid),
+        token_expire=lifetime,
+    )
+    return MintedToken(value=value, expires_at=issued_at + lifetime)

@@ -1,0 +1,170 @@
+"""Structured logging for the entrypoints, and the secret masking every log line passes through.
+
+``configure_logging`` is called once, by an entrypoint; library code only asks structlog for a
+logger. ``mask_secrets`` is the last line of defence, not the first: code must still never put a
+secret into an event. This module must not decide what gets logged, and must never store a
+secret anywhere but the in-memory set that masking needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+MASK: Final = "***"
+
+# Compared after lowercasing and dropping "_" and "-", so api_key, apiKey and API-Key all match.
+_SECRET_KEYS: Final = frozenset(
+    {
+        "accesskey",
+        "apikey",
+        "appcertificate",
+        "authorization",
+        "certificate",
+        "clientsecret",
+        "credentials",
+        "customersecret",
+        "encryptionkey",
+        "encryptionsalt",
+        "key",
+        "password",
+        "privatekey",
+        "secret",
+        "secretkey",
+        "token",
+    }
+)
+# Keys such as agora_token, access_token, db_password or webhook_secret.
+_SECRET_SUFFIXES: Final = ("token", "secret", "password", "apikey", "secretkey", "privatekey")
+
+# Credentials recognisable by shape wherever they appear in text.
+_CREDENTIAL_PATTERNS: Final = (
+    re.compile(r"(?i)\b(agora\s+token=)\S+"),
+    # A Basic or Bearer credential has a digit or a symbol, which tells it from a plain word.
+    re.compile(r"\b(Basic\s+)(?=[A-Za-z]*[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}"),
+    re.compile(r"\b(Bearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{8,}=*"),
+    re.compile(r"()\b007eJ[A-Za-z0-9+/]{16,}={0,2}"),
+)
+
+# Shorter values are not credentials, and masking them would garble every line.
+_MIN_REGISTERED_LENGTH: Final = 4
+_registered: set[str] = set()
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a field of this name holds a secret, in any of the spellings the API and we use."""
+    folded = key.lower().replace("_", "").replace("-", "")
+    return folded in _SECRET_KEYS or folded.endswith(_SECRET_SUFFIXES)
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` wherever it appears in any later log line (e.g. a resolved ``${env:}``)."""
+    if len(value) >= _MIN_REGISTERED_LENGTH:
+        _registered.add(value)
+
+
+def secret_values(data: Any) -> set[str]:
+    """Every string held under a secret key anywhere in ``data`` (dicts and lists, any depth)."""
+    found: set[str] = set()
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, str) and is_secret_key(key):
+                found.update(_strings(value))
+            else:
+                found.update(secret_values(value))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            found.update(secret_values(item))
+    return found
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """``text`` with registered secrets, the ``extra`` values and credential-shaped words masked."""
+    values = sorted(
+        {v for v in (*_registered, *extra) if len(v) >= _MIN_REGISTERED_LENGTH},
+        key=len,
+        reverse=True,
+    )
+    for value in values:
+        text = text.replace(value, MASK)
+    for pattern in _CREDENTIAL_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+    return text
+
+
+def mask_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: mask secret-keyed values and secret text at any depth."""
+    return _mask_mapping(event_dict)
+
+
+def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
+    """Send structured logs to stderr: readable on a terminal, one JSON object a line otherwise.
+
+    ``NO_COLOR`` turns the terminal colours off.
+    """
+    levels = logging.getLevelNamesMapping()
+    if level.upper() not in levels:
+        raise ValueError(f"unknown log level {level!r}")
+    threshold = levels[level.upper()]
+    as_json = not sys.stderr.isatty() if json is None else json
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        )
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Caching would pin loggers to this configuration and defeat capture_logs in tests.
+        cache_logger_on_first_use=False,
+    )
+    # httpx logs every request URL at INFO through stdlib logging; our own event replaces it.
+    logging.basicConfig(stream=sys.stderr, level=max(threshold, logging.WARNING), force=True)
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return _mask_mapping(value)
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_mask(item) for item in value)
+    return value
+
+
+def _mask_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    return {key: MASK if _holds_secret(key, item) else _mask(item) for key, item in value.items()}
+
+
+def _holds_secret(key: Any, value: Any) -> bool:
+    return isinstance(key, str) and is_secret_key(key) and value not in (None, "")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
