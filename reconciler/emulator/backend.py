@@ -1,0 +1,78 @@
+"""One emulator instance's state: its config, clock, the two services, faults, rate limit, counters.
+
+This is what ``app.state.emulator`` holds, the equivalent of a moto backend: the routes in app.py
+and control.py read and change it, and in-process tests may inspect it. It owns resets and runtime
+reconfiguration; the API's rules stay in store.py. Not thread-safe: all access goes through the
+app's event loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from reconciler.agora.wire import Reason
+from reconciler.emulator.clock import VirtualClock
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.failure import ApiFailure
+from reconciler.emulator.faults import Counters, FaultPlan, TokenBucket
+from reconciler.emulator.store import AgentStore
+
+Region = Literal["global", "cn"]
+REGIONS: tuple[Region, ...] = ("global", "cn")
+
+
+class Emulator:
+    """Everything an emulator remembers between calls."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.initial_config = config
+        self.config = config
+        self.clock = VirtualClock(frozen=config.frozen_clock, start=config.clock_start)
+        self.faults = FaultPlan()
+        self.counters = Counters()
+        self.stores: dict[Region, AgentStore] = {}
+        self._bucket: TokenBucket | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget agents, users, faults and counters and restore the start config; keep the clock.
+
+        The clock stays because time must not run backwards for clients that outlive a reset.
+        """
+        self.stores = {
+            region: AgentStore(region=region, clock=self.clock, config=self.initial_config)
+            for region in REGIONS
+        }
+        self.faults.clear()
+        self.counters = Counters()
+        self._apply(self.initial_config)
+
+    def reconfigure(self, changes: dict[str, Any]) -> EmulatorConfig:
+        """Change runtime knobs (quota, strictness, timings, ...) for every later call."""
+        self._apply(dataclasses.replace(self.config, **changes))
+        return self.config
+
+    def take_rate_token(self) -> None:
+        """Raise 429 with Retry-After when the request rate exceeds the configured limit."""
+        if self._bucket is None:
+            return
+        wait = self._bucket.take(self.clock.now())
+        if wait is not None:
+            raise ApiFailure(
+                status=429,
+                reason=Reason.CONCURRENCY_LIMIT_EXCEEDED,
+                detail="request rate limit exceeded",
+                retry_after=wait,
+            )
+
+    def fail_agent(self, agent_id: str, *, message: str) -> bool:
+        """Move a live agent of either service to FAILED; False when there is none."""
+        return any(store.fail(agent_id, message=message) for store in self.stores.values())
+
+    def _apply(self, config: EmulatorConfig) -> None:
+        self.config = config
+        for store in self.stores.values():
+            store.config = config
+        rate = config.rate_limit_per_second
+        self._bucket = None if rate is None else TokenBucket(rate=rate, now=self.clock.now())

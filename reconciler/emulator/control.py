@@ -1,0 +1,182 @@
+"""The ``/_emulator`` control routes: what tests and demos do to the world around the API.
+
+JSON in and out, no auth; a malformed control body gets FastAPI's own 422. ``region`` (``global``
+or ``cn``) picks the service where it matters; ``app_id`` defaults to the configured one.
+
+- ``POST /_emulator/reset`` forgets agents, users, faults and counters, restores the start config;
+  the clock keeps its time. Returns ``{}``.
+- ``POST /_emulator/agents`` ``{"agents": [{name, channel, agent_rtc_uid?, remote_rtc_uids?,
+  status?, start_ts?, stop_ts?, message?, properties?, app_id?, agent_id?}], "region"?}`` plants
+  agents in any state, past the name, uid and quota checks. Returns ``{"agent_ids": [...]}``.
+- ``GET /_emulator/agents`` dumps every agent of both services: agent_id, region, app_id, name,
+  channel, uids, status, properties, start_ts, stop_ts, message. Returns ``{"agents": [...]}``.
+- ``GET /_emulator/clock`` and ``POST /_emulator/clock`` ``{"advance": seconds}`` or
+  ``{"set": unix_ts}`` read or move the virtual clock. Return ``{"now": ts}``.
+- ``POST /_emulator/config`` ``{quota?, strict_names?, join_status?, starting_seconds?,
+  stopping_seconds?, query_retention_seconds?, conflict_body_includes_agent_id?,
+  require_llm_and_tts?, idle_timer_without_user?, max_list_limit?, rate_limit_per_second?}``
+  changes runtime knobs. Returns the knobs now in force.
+- ``POST /_emulator/channels/{channel}/users/{uid}/join`` and ``.../leave`` (query ``app_id``,
+  ``region``) make a remote user enter or leave a channel, which drives idle timeouts. Return
+  ``{"channel", "users"}`` with the uids now present.
+- ``POST /_emulator/agents/{agent_id}/fail`` ``{"message": ...}`` moves a live agent to FAILED.
+  Returns ``{}``; 404 when no live agent has that id.
+- ``POST /_emulator/faults`` ``{endpoint, status, drop_connection, count, fraction, when,
+  retry_after, latency_ms, reason, detail}`` adds a fault rule (see faults.FaultSpec);
+  ``GET`` lists them and ``DELETE`` clears them. Return ``{"faults": [...]}``.
+- ``GET /_emulator/counters`` returns API calls by endpoint and answer, e.g.
+  ``{"join": {"200": 3, "409": 1}, "leave": {"dropped": 1}}``.
+
+Nothing here implements an API rule: each route calls the backend or a store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from reconciler.emulator.agent import AgentSeed
+from reconciler.emulator.backend import Emulator, Region
+from reconciler.emulator.config import JoinStatus
+from reconciler.emulator.faults import FaultSpec
+
+router = APIRouter(prefix="/_emulator", tags=["emulator control"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeedRequest(_Body):
+    agents: list[AgentSeed]
+    region: Region = "global"
+
+
+class ClockMove(_Body):
+    advance: float | None = None
+    set: float | None = None
+
+    @model_validator(mode="after")
+    def _one_move(self) -> ClockMove:
+        if (self.advance is None) == (self.set is None):
+            raise ValueError("give exactly one of 'advance' and 'set'")
+        return self
+
+
+class ConfigChange(_Body):
+    """Runtime knobs; a field left out keeps its value. Credentials and the clock mode are fixed."""
+
+    quota: Annotated[int, Field(ge=0)] = 0
+    strict_names: bool = False
+    join_status: JoinStatus = "RUNNING"
+    starting_seconds: Annotated[float, Field(ge=0)] = 0
+    stopping_seconds: Annotated[float, Field(ge=0)] = 0
+    query_retention_seconds: Annotated[float, Field(ge=0)] = 0
+    conflict_body_includes_agent_id: bool = False
+    require_llm_and_tts: bool = False
+    idle_timer_without_user: bool = False
+    max_list_limit: Annotated[int, Field(ge=1)] = 1
+    rate_limit_per_second: Annotated[float, Field(gt=0)] | None = None
+
+
+class FailRequest(_Body):
+    message: str
+
+
+def _emulator(request: Request) -> Emulator:
+    emulator: Emulator = request.app.state.emulator
+    return emulator
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, Any]:
+    _emulator(request).reset()
+    return {}
+
+
+@router.post("/agents")
+async def seed_agents(request: Request, body: SeedRequest) -> dict[str, Any]:
+    store = _emulator(request).stores[body.region]
+    return {"agent_ids": [store.seed(seed) for seed in body.agents]}
+
+
+@router.get("/agents")
+async def dump_agents(request: Request) -> dict[str, Any]:
+    stores = _emulator(request).stores.values()
+    return {"agents": [record for store in stores for record in store.describe()]}
+
+
+@router.get("/clock")
+async def read_clock(request: Request) -> dict[str, Any]:
+    return {"now": _emulator(request).clock.now()}
+
+
+@router.post("/clock")
+async def move_clock(request: Request, body: ClockMove) -> dict[str, Any]:
+    clock = _emulator(request).clock
+    now = clock.advance(body.advance) if body.advance is not None else clock.set(body.set or 0.0)
+    return {"now": now}
+
+
+@router.post("/config")
+async def change_config(request: Request, body: ConfigChange) -> dict[str, Any]:
+    config = _emulator(request).reconfigure(body.model_dump(exclude_unset=True))
+    return {name: getattr(config, name) for name in ConfigChange.model_fields}
+
+
+@router.post("/channels/{channel}/users/{uid}/join")
+async def user_joins(
+    request: Request, channel: str, uid: str, app_id: str | None = None, region: Region = "global"
+) -> dict[str, Any]:
+    emulator = _emulator(request)
+    users = emulator.stores[region].user_joins(
+        app_id=app_id or emulator.config.app_id, channel=channel, uid=uid
+    )
+    return {"channel": channel, "users": users}
+
+
+@router.post("/channels/{channel}/users/{uid}/leave")
+async def user_leaves(
+    request: Request, channel: str, uid: str, app_id: str | None = None, region: Region = "global"
+) -> dict[str, Any]:
+    emulator = _emulator(request)
+    users = emulator.stores[region].user_leaves(
+        app_id=app_id or emulator.config.app_id, channel=channel, uid=uid
+    )
+    return {"channel": channel, "users": users}
+
+
+@router.post("/agents/{agent_id}/fail")
+async def fail_agent(request: Request, agent_id: str, body: FailRequest) -> dict[str, Any]:
+    if not _emulator(request).fail_agent(agent_id, message=body.message):
+        raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
+    return {}
+
+
+@router.post("/faults")
+async def add_fault(request: Request, body: FaultSpec) -> dict[str, Any]:
+    faults = _emulator(request).faults
+    faults.add(body)
+    return _faults(request)
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> dict[str, Any]:
+    return _faults(request)
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> dict[str, Any]:
+    _emulator(request).faults.clear()
+    return _faults(request)
+
+
+@router.get("/counters")
+async def counters(request: Request) -> dict[str, Any]:
+    return _emulator(request).counters.snapshot()
+
+
+def _faults(request: Request) -> dict[str, Any]:
+    return {"faults": [spec.model_dump(mode="json") for spec in _emulator(request).faults.specs()]}

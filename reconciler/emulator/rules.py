@@ -1,0 +1,63 @@
+"""The API's request rules that the wire models cannot express on their own.
+
+Uid formats against ``enable_string_uid``, the optional llm/tts requirement, the list ``state``
+filter and update's replace-whole semantics. Pure functions of a request: no state, no clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.agora import wire
+from reconciler.agora.wire import AgentStatus, Reason
+from reconciler.emulator.agent import mllm_enabled
+from reconciler.emulator.failure import ApiFailure, invalid
+
+
+def check_uids(props: wire.JoinProperties) -> None:
+    """Uids are strings on the wire, but their form depends on ``enable_string_uid`` (§11)."""
+    string_uid = bool(props.enable_string_uid)
+    problem = wire.uid_problem(props.agent_rtc_uid, string_uid=string_uid)
+    if problem or props.agent_rtc_uid == "*":
+        raise invalid("properties.agent_rtc_uid", problem or "must name one uid, not '*'")
+    for index, uid in enumerate(props.remote_rtc_uids):
+        problem = wire.uid_problem(uid, string_uid=string_uid)
+        if problem:
+            raise invalid(f"properties.remote_rtc_uids.{index}", problem)
+
+
+def check_llm_and_tts(request: wire.JoinRequest) -> None:
+    """llm and tts are required unless a preset, a pipeline or an mllm stands in for them (§8.1)."""
+    props = request.properties
+    if request.preset or request.pipeline_id or mllm_enabled(props.to_wire()):
+        return
+    for name, value in (("llm", props.llm), ("tts", props.tts)):
+        if value is None:
+            raise ApiFailure(
+                status=400,
+                reason=Reason.MISSING_REQUIRED_FIELD,
+                detail=f"properties.{name}: Field required",
+            )
+
+
+def parse_states(state: str | None) -> frozenset[AgentStatus]:
+    """The list filter: numeric codes, comma-separated since v2.8; RUNNING only when absent."""
+    if state is None:
+        return frozenset({AgentStatus.RUNNING})
+    try:
+        codes = [wire.StatusCode(int(part)) for part in state.split(",")]
+    except ValueError as exc:
+        raise invalid("state", f"expected comma-separated status codes 0-6, got {state!r}") from exc
+    return frozenset(AgentStatus[code.name] for code in codes)
+
+
+def replaced(
+    current: Any, change: wire.LlmUpdate | wire.MllmUpdate, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """The config with each given field replaced whole (§7.3: no merging)."""
+    merged = dict(current) if isinstance(current, dict) else {}
+    for name in fields:
+        value = getattr(change, name)
+        if value is not None:
+            merged[name] = value
+    return merged

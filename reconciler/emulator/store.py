@@ -1,0 +1,433 @@
+"""The emulated ConvoAI service: agents, single-use names, uids, quota and a clock-driven lifecycle.
+
+It decides every answer (which status, which ``ApiFailure``) and holds all agent state for one
+service (the global API or the separate CN one), but knows nothing of routes, auth or JSON: that
+is app.py's job. Timers are lazy: each operation first ``settle``s the events that fell due on the
+virtual clock, in time order, so a clock jump takes effect at once and nothing runs in the
+background. Listing keeps agents sorted by (start_ts, agent_id) so paging 10,000 agents stays cheap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import string
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Final
+
+from reconciler.agora import wire
+from reconciler.agora.wire import AgentStatus, Reason
+from reconciler.emulator import conversation, rules
+from reconciler.emulator.agent import Agent, AgentSeed, mllm_enabled
+from reconciler.emulator.clock import VirtualClock
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.failure import ApiFailure, invalid, not_found
+
+ID_ALPHABET: Final = string.ascii_uppercase + string.digits
+ID_LENGTH: Final = 32
+TURNS_RETENTION_SECONDS: Final = 7 * 86400
+STOPPED_BY_LEAVE: Final = "OK"
+STOPPED_IDLE: Final = "Idle for too long"
+STOPPED_LIFETIME: Final = "Task lifetime limit exceeded"
+_LAST_ID: Final = "\x7f"  # sorts after every agent id, to bound a bisect on start_ts alone
+
+
+class _Due(Enum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+    IDLE = "idle"
+    LIFETIME = "lifetime"
+
+
+@dataclass(frozen=True, order=True)
+class _Timer:
+    due: float
+    seq: int
+    kind: _Due = field(compare=False)
+    agent_id: str = field(compare=False)
+    idle_since: float | None = field(compare=False, default=None)
+
+
+@dataclass
+class _Project:
+    """The agents of one App ID and the indexes the rules need."""
+
+    order: list[tuple[int, str]] = field(default_factory=list)
+    live: set[str] = field(default_factory=set)
+    holders: dict[str, str] = field(default_factory=dict)
+    uid_holders: dict[tuple[str, str], str] = field(default_factory=dict)
+    last_with_name: dict[str, str] = field(default_factory=dict)
+    by_channel: dict[str, set[str]] = field(default_factory=dict)
+    present: dict[str, set[str]] = field(default_factory=dict)
+
+
+class AgentStore:
+    """One ConvoAI service: every App ID's agents, with the API's rules applied to each call."""
+
+    def __init__(self, *, region: str, clock: VirtualClock, config: EmulatorConfig) -> None:
+        self.region = region
+        self.config = config
+        self._clock = clock
+        self._agents: dict[str, Agent] = {}
+        self._projects: dict[str, _Project] = {}
+        self._timers: list[_Timer] = []
+        self._seq = 0
+        self._ids = random.Random()
+
+    # --- the API ---
+
+    def join(self, app_id: str, request: wire.JoinRequest) -> wire.AgentStateResponse:
+        now = self.settle()
+        props = request.properties
+        rules.check_uids(props)
+        if self.config.require_llm_and_tts:
+            rules.check_llm_and_tts(request)
+        project = self._project(app_id)
+        self._check_name_free(project, request.name)
+        self._check_uid_free(project, channel=props.channel, uid=props.agent_rtc_uid)
+        if len(project.live) >= self.config.quota:
+            raise ApiFailure(
+                status=422,
+                reason=Reason.RESOURCE_QUOTA_LIMIT_EXCEEDED,
+                detail=f"access limit exceeded: {self.config.quota} concurrent agents per app id",
+            )
+        agent = Agent(
+            agent_id=self._new_id(),
+            app_id=app_id,
+            name=request.name,
+            channel=props.channel,
+            agent_rtc_uid=props.agent_rtc_uid,
+            remote_rtc_uids=tuple(props.remote_rtc_uids),
+            properties=props.model_dump(mode="json", exclude_unset=True),
+            status=AgentStatus(self.config.join_status),
+            start_ts=int(now),
+        )
+        self._register(agent, now=now)
+        return wire.AgentStateResponse(
+            agent_id=agent.agent_id, create_ts=agent.start_ts, status=agent.status
+        )
+
+    def leave(self, app_id: str, agent_id: str) -> None:
+        now = self.settle()
+        agent = self._agent(app_id, agent_id)
+        if agent.winding_down:
+            raise not_found(agent_id)
+        agent.status = AgentStatus.STOPPING
+        self._schedule(now + self.config.stopping_seconds, _Due.STOPPED, agent)
+
+    def query(self, app_id: str, agent_id: str) -> wire.QueryResponse:
+        now = self.settle()
+        agent = self._agent(app_id, agent_id)
+        if self._stopped_longer_than(agent, self.config.query_retention_seconds, now=now):
+            raise not_found(agent_id)
+        return wire.QueryResponse(
+            agent_id=agent.agent_id,
+            status=agent.status,
+            start_ts=agent.start_ts,
+            stop_ts=agent.stop_ts,
+            message=agent.message,
+            name=agent.name,
+        )
+
+    def list_agents(self, app_id: str, query: wire.ListQuery) -> wire.ListResponse:
+        now = self.settle()
+        statuses = rules.parse_states(query.state)
+        from_time = (
+            now - wire.LIST_DEFAULT_WINDOW_SECONDS if query.from_time is None else query.from_time
+        )
+        to_time = now if query.to_time is None else query.to_time
+        limit = min(query.limit or wire.LIST_DEFAULT_LIMIT, self.config.max_list_limit)
+        project = self._project(app_id)
+        keys: Sequence[tuple[int, str]] = project.order
+        if query.channel is not None:
+            keys = sorted(
+                (self._agents[i].start_ts, i) for i in project.by_channel.get(query.channel, ())
+            )
+        low = bisect_left(keys, (math.ceil(from_time), ""))
+        high = bisect_right(keys, (math.floor(to_time), _LAST_ID))
+        matching = [key for key in keys[low:high] if self._agents[key[1]].status in statuses]
+        first = 0
+        if query.cursor:
+            anchor = self._agents.get(query.cursor)
+            if anchor is None or anchor.app_id != app_id:
+                raise invalid("cursor", f"unknown agent id {query.cursor!r}")
+            first = bisect_left(matching, (anchor.start_ts, anchor.agent_id))
+        page = [self._agents[agent_id] for _, agent_id in matching[first : first + limit]]
+        after = first + limit
+        return wire.ListResponse(
+            data=wire.ListData(
+                count=len(page),
+                list=tuple(
+                    wire.ListItem(agent_id=a.agent_id, status=a.status, start_ts=a.start_ts)
+                    for a in page
+                ),
+            ),
+            meta=wire.ListMeta(
+                cursor=matching[after][1] if after < len(matching) else "", total=len(matching)
+            ),
+        )
+
+    def update(
+        self, app_id: str, agent_id: str, request: wire.UpdateRequest
+    ) -> wire.AgentStateResponse:
+        now = self.settle()
+        agent = self._running(app_id, agent_id)
+        change = request.properties
+        if change.token is not None:
+            agent.properties["token"] = change.token
+        if change.llm is not None:
+            agent.properties["llm"] = rules.replaced(
+                agent.properties.get("llm"), change.llm, ("system_messages", "params")
+            )
+        if change.mllm is not None:
+            agent.properties["mllm"] = rules.replaced(
+                agent.properties.get("mllm"), change.mllm, ("params",)
+            )
+        return wire.AgentStateResponse(agent_id=agent_id, create_ts=int(now), status=agent.status)
+
+    def speak(
+        self, app_id: str, agent_id: str, request: wire.SpeakRequest
+    ) -> wire.ChannelActionResponse:
+        now = self.settle()
+        agent = self._running(app_id, agent_id)
+        if mllm_enabled(agent.properties):
+            raise invalid("properties.mllm", "speak is not supported when mllm is enabled")
+        conversation.record_speak(agent, text=request.text, now=now)
+        return _channel_action(agent, now=now)
+
+    def interrupt(self, app_id: str, agent_id: str) -> wire.ChannelActionResponse:
+        now = self.settle()
+        agent = self._running(app_id, agent_id)
+        conversation.record_interrupt(agent, now=now)
+        return _channel_action(agent, now=now)
+
+    def think(
+        self, app_id: str, agent_id: str, request: wire.ThinkRequest
+    ) -> wire.ChannelActionResponse:
+        now = self.settle()
+        agent = self._running(app_id, agent_id)
+        conversation.record_think(agent, text=request.text, now=now)
+        return _channel_action(agent, now=now)
+
+    def history(self, app_id: str, agent_id: str) -> wire.HistoryResponse:
+        self.settle()
+        agent = self._running(app_id, agent_id)
+        return wire.HistoryResponse(
+            agent_id=agent_id,
+            start_ts=agent.start_ts,
+            status=agent.status,
+            contents=tuple(agent.history),
+        )
+
+    def turns(self, app_id: str, agent_id: str, query: wire.TurnsQuery) -> wire.TurnsResponse:
+        now = self.settle()
+        agent = self._agent(app_id, agent_id)
+        if self._stopped_longer_than(agent, TURNS_RETENTION_SECONDS, now=now):
+            raise not_found(agent_id)
+        return conversation.turns_page(
+            agent, page_index=query.page_index, page_size=query.page_size
+        )
+
+    # --- the control surface (/_emulator/...) ---
+
+    def seed(self, seed: AgentSeed) -> str:
+        """Plant an agent as given, bypassing name, uid and quota checks; returns its id."""
+        now = self.settle()
+        if seed.agent_id is not None and seed.agent_id in self._agents:
+            raise invalid("agent_id", f"{seed.agent_id} already exists")
+        live = not wire.is_terminal(seed.status)
+        agent = Agent(
+            agent_id=seed.agent_id or self._new_id(),
+            app_id=seed.app_id or self.config.app_id,
+            name=seed.name,
+            channel=seed.channel,
+            agent_rtc_uid=seed.agent_rtc_uid,
+            remote_rtc_uids=tuple(seed.remote_rtc_uids),
+            properties={
+                **seed.properties,
+                "channel": seed.channel,
+                "agent_rtc_uid": seed.agent_rtc_uid,
+                "remote_rtc_uids": seed.remote_rtc_uids,
+            },
+            status=seed.status,
+            start_ts=int(now) if seed.start_ts is None else seed.start_ts,
+            stop_ts=None if live else (seed.stop_ts or int(now)),
+            message=seed.message if live else (seed.message or STOPPED_BY_LEAVE),
+        )
+        self._register(agent, now=now)
+        return agent.agent_id
+
+    def user_joins(self, *, app_id: str, channel: str, uid: str) -> list[str]:
+        """A remote user enters the channel: agents listening to it stop counting idle time."""
+        self.settle()
+        project = self._project(app_id)
+        present = project.present.setdefault(channel, set())
+        present.add(uid)
+        for agent in self._live_in(project, channel):
+            if agent.listens_to(uid):
+                agent.idle_since = None
+        return sorted(present)
+
+    def user_leaves(self, *, app_id: str, channel: str, uid: str) -> list[str]:
+        """A remote user leaves: agents left with none of their users start their idle timer."""
+        now = self.settle()
+        project = self._project(app_id)
+        present = project.present.setdefault(channel, set())
+        present.discard(uid)
+        for agent in self._live_in(project, channel):
+            if agent.listens_to(uid):
+                self._start_idle_timer(agent, project=project, now=now)
+        return sorted(present)
+
+    def fail(self, agent_id: str, *, message: str) -> bool:
+        """Move a live agent to FAILED; False when this service has no such live agent."""
+        now = self.settle()
+        agent = self._agents.get(agent_id)
+        if agent is None or not agent.live:
+            return False
+        self._finish(agent, status=AgentStatus.FAILED, message=message, at=now)
+        return True
+
+    def describe(self) -> list[dict[str, Any]]:
+        self.settle()
+        agents = sorted(self._agents.values(), key=lambda a: (a.start_ts, a.agent_id))
+        return [agent.describe(region=self.region) for agent in agents]
+
+    # --- lifecycle ---
+
+    def settle(self) -> float:
+        """Apply, in time order, every timer that fell due; returns the current emulator time."""
+        now = self._clock.now()
+        while self._timers and self._timers[0].due <= now:
+            timer = heapq.heappop(self._timers)
+            agent = self._agents.get(timer.agent_id)
+            if agent is not None:
+                self._fire(timer, agent)
+        return now
+
+    def _fire(self, timer: _Timer, agent: Agent) -> None:
+        if timer.kind is _Due.RUNNING:
+            if agent.status == AgentStatus.STARTING:
+                agent.status = AgentStatus.RUNNING
+        elif timer.kind is _Due.STOPPED:
+            if agent.status == AgentStatus.STOPPING:
+                self._finish(
+                    agent, status=AgentStatus.STOPPED, message=STOPPED_BY_LEAVE, at=timer.due
+                )
+        elif agent.winding_down:
+            return
+        elif timer.kind is _Due.IDLE:
+            if agent.idle_since == timer.idle_since:
+                self._finish(agent, status=AgentStatus.STOPPED, message=STOPPED_IDLE, at=timer.due)
+        else:
+            self._finish(agent, status=AgentStatus.STOPPED, message=STOPPED_LIFETIME, at=timer.due)
+
+    def _register(self, agent: Agent, *, now: float) -> None:
+        project = self._project(agent.app_id)
+        self._agents[agent.agent_id] = agent
+        insort(project.order, (agent.start_ts, agent.agent_id))
+        project.by_channel.setdefault(agent.channel, set()).add(agent.agent_id)
+        project.last_with_name[agent.name] = agent.agent_id
+        if not agent.live:
+            return
+        project.live.add(agent.agent_id)
+        project.holders[agent.name] = agent.agent_id
+        project.uid_holders[agent.channel, agent.agent_rtc_uid] = agent.agent_id
+        if agent.status == AgentStatus.STARTING:
+            self._schedule(now + self.config.starting_seconds, _Due.RUNNING, agent)
+        if agent.status == AgentStatus.STOPPING:
+            self._schedule(now + self.config.stopping_seconds, _Due.STOPPED, agent)
+        self._schedule(agent.start_ts + wire.LIFETIME_CAP_SECONDS, _Due.LIFETIME, agent)
+        if self.config.idle_timer_without_user:
+            self._start_idle_timer(agent, project=project, now=now)
+
+    def _start_idle_timer(self, agent: Agent, *, project: _Project, now: float) -> None:
+        present = project.present.get(agent.channel, set())
+        if agent.idle_since is not None or any(agent.listens_to(uid) for uid in present):
+            return
+        agent.idle_since = now
+        if agent.idle_timeout > 0:
+            self._schedule(now + agent.idle_timeout, _Due.IDLE, agent, idle_since=now)
+
+    def _finish(self, agent: Agent, *, status: AgentStatus, message: str, at: float) -> None:
+        project = self._project(agent.app_id)
+        agent.status = status
+        agent.stop_ts = int(at)
+        agent.message = message
+        agent.history.clear()
+        project.live.discard(agent.agent_id)
+        if project.holders.get(agent.name) == agent.agent_id:
+            del project.holders[agent.name]
+        if project.uid_holders.get((agent.channel, agent.agent_rtc_uid)) == agent.agent_id:
+            del project.uid_holders[agent.channel, agent.agent_rtc_uid]
+
+    def _schedule(
+        self, due: float, kind: _Due, agent: Agent, *, idle_since: float | None = None
+    ) -> None:
+        self._seq += 1
+        timer = _Timer(
+            due=due, seq=self._seq, kind=kind, agent_id=agent.agent_id, idle_since=idle_since
+        )
+        heapq.heappush(self._timers, timer)
+
+    # --- lookups and checks ---
+
+    def _project(self, app_id: str) -> _Project:
+        return self._projects.setdefault(app_id, _Project())
+
+    def _agent(self, app_id: str, agent_id: str) -> Agent:
+        agent = self._agents.get(agent_id)
+        if agent is None or agent.app_id != app_id:
+            raise not_found(agent_id)
+        return agent
+
+    def _running(self, app_id: str, agent_id: str) -> Agent:
+        agent = self._agent(app_id, agent_id)
+        if agent.status != AgentStatus.RUNNING:
+            raise not_found(agent_id)
+        return agent
+
+    def _live_in(self, project: _Project, channel: str) -> list[Agent]:
+        ids = project.by_channel.get(channel, set()) & project.live
+        return [self._agents[agent_id] for agent_id in sorted(ids)]
+
+    def _stopped_longer_than(self, agent: Agent, seconds: float, *, now: float) -> bool:
+        return agent.stop_ts is not None and now - agent.stop_ts > seconds
+
+    def _check_name_free(self, project: _Project, name: str) -> None:
+        holder = project.holders.get(name)
+        if holder is None and self.config.strict_names:
+            holder = project.last_with_name.get(name)
+        if holder is None:
+            return
+        raise ApiFailure(
+            status=409,
+            reason=Reason.TASK_CONFLICT,
+            detail=f"an agent named {name!r} already exists",
+            extra={"agent_id": holder} if self.config.conflict_body_includes_agent_id else None,
+        )
+
+    def _check_uid_free(self, project: _Project, *, channel: str, uid: str) -> None:
+        # "0" asks the engine to pick a random uid, so two of them never collide.
+        if uid != "0" and (channel, uid) in project.uid_holders:
+            raise ApiFailure(
+                status=409,
+                reason=Reason.TASK_CONFLICT,
+                detail=f"a running agent already uses agent_rtc_uid {uid} in channel {channel!r}",
+            )
+
+    def _new_id(self) -> str:
+        while True:
+            agent_id = "".join(self._ids.choices(ID_ALPHABET, k=ID_LENGTH))
+            if agent_id not in self._agents:
+                return agent_id
+
+
+def _channel_action(agent: Agent, *, now: float) -> wire.ChannelActionResponse:
+    return wire.ChannelActionResponse(
+        agent_id=agent.agent_id, channel=agent.channel, start_ts=int(now)
+    )
