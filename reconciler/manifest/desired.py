@@ -1,0 +1,68 @@
+"""The desired fleet: what the manifests ask for, resolved and ready for the planner.
+
+Plain frozen values with nothing left to look up except secrets: profiles are merged in,
+AgentSets expanded, defaults filled. Secret references stay references (``${env:...}``) and are
+resolved at apply time only; the loader has made every ``${file:...}`` path absolute, since a
+profile's relative path means its own file's directory, not the directory of the agents using it.
+Nothing here reads files or talks to anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.manifest.diagnostics import SourceLocation
+from reconciler.manifest.models import Region, RestartPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpec:
+    """One Agora project. ``app_id`` and ``customer_id`` may be literal; the secrets are references.
+
+    ``source`` is where the Project document starts.
+    """
+
+    name: str
+    app_id: str
+    customer_id: str
+    customer_secret: str
+    app_certificate: str | None
+    region: Region | None
+    base_url: str | None
+    max_concurrent_agents: int
+    name_prefix: str
+    token_lifetime_seconds: int
+    source: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredAgent:
+    """One agent that should be running, keyed ``project/name``.
+
+    ``properties`` is the merged join ``properties`` object (profile under agent, maps merged,
+    lists replaced, keys set to null dropped) without ``channel`` and ``token``, which the
+    reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
+    a fixed RTC token, for projects without an App Certificate, or None.
+    """
+
+    key: str
+    project: str
+    name: str
+    channel: str
+    agent_rtc_uid: str
+    properties: Mapping[str, Any]
+    token: str | None
+    restart_policy: RestartPolicy
+    protect: bool
+    archive_history: str | None
+    source: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredFleet:
+    """Projects by name and agents by key; both iterate in sorted key order."""
+
+    projects: Mapping[str, ProjectSpec]
+    agents: Mapping[str, DesiredAgent]

@@ -1,0 +1,169 @@
+"""Load a directory of manifests into a DesiredFleet, with every problem found on the way.
+
+The one entry point of the manifest stage: find the ``*.yaml`` and ``*.yml`` files, read them,
+judge each document, put them together, and return a ``LoadResult``. It never raises on bad
+input (missing paths, unreadable, binary or huge files, broken YAML): each problem is a
+diagnostic, and a fleet comes back only when there is no error. It resolves secrets only when
+asked to (``environ``), and then only to check that they resolve; the values are dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from reconciler.manifest import assemble, documents, yaml_source
+from reconciler.manifest.desired import DesiredFleet
+from reconciler.manifest.diagnostics import Diagnostic
+
+MAX_FILE_BYTES: Final = 32 * 1024 * 1024
+SUFFIXES: Final = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What a load found.
+
+    ``fleet`` is None when any diagnostic is an error; warnings alone leave it usable.
+    ``digest`` is a sha256 over the manifest files' paths (relative to the loaded path) and bytes,
+    so a saved plan can tell that the manifests changed since.
+    """
+
+    fleet: DesiredFleet | None
+    diagnostics: tuple[Diagnostic, ...]
+    digest: str
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    path: Path
+    display: str
+    relative: str
+
+
+def load_fleet(path: Path, *, environ: Mapping[str, str] | None = None) -> LoadResult:
+    """Every manifest under ``path`` (a directory, searched recursively, or one file).
+
+    Hidden files and directories (``.schema/``, ``.git/``) are skipped. With ``environ``, every
+    ``${env:...}`` and ``${file:...}`` reference must also resolve, as ``validate
+    --resolve-secrets`` asks; without it references are only checked for form.
+    """
+    with _collector_paused():
+        return _load(path, environ=environ)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading.
+
+    A big fleet is millions of small objects, none of them in a reference cycle; the collector
+    would rescan them all again and again and double the load time for nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(path: Path, *, environ: Mapping[str, str] | None) -> LoadResult:
+    diagnostics: list[Diagnostic] = []
+    digest = hashlib.sha256()
+    entries: list[documents.Entry] = []
+    projects: set[str] = set()
+    profiles: set[str] = set()
+    complete = True
+    for file in _discover(path, diagnostics):
+        data = _read(file, diagnostics)
+        if data is None:
+            complete = False
+            continue
+        digest.update(f"{file.relative}\0{len(data)}\0".encode())
+        digest.update(data)
+        parsed = yaml_source.parse(data, path=file.display)
+        diagnostics.extend(parsed.diagnostics)
+        complete = complete and parsed.complete
+        for doc in parsed.documents:
+            complete = complete and not doc.broken
+            named = documents.declared(doc)
+            if named and named[0] == "Project":
+                projects.add(named[1])
+            elif named and named[0] == "Profile":
+                profiles.add(named[1])
+            entry, found = documents.read(doc, environ=environ)
+            diagnostics.extend(found)
+            if entry is not None:
+                entries.append(entry)
+    declared = assemble.Declared(frozenset(projects), frozenset(profiles), complete)
+    fleet, found = assemble.assemble(entries, declared=declared)
+    diagnostics.extend(found)
+    unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    ok = not any(d.is_error for d in unique)
+    return LoadResult(fleet if ok else None, tuple(unique), digest.hexdigest())
+
+
+def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:
+    try:
+        is_file, is_dir, exists = root.is_file(), root.is_dir(), root.exists()
+    except OSError as exc:
+        sink.append(Diagnostic(str(root), None, None, None, f"cannot be read: {_reason(exc)}"))
+        return
+    if is_file:
+        yield _File(root, str(root), root.name)
+        return
+    if not is_dir:
+        reason = "not a file or directory" if exists else "no such file or directory"
+        sink.append(Diagnostic(str(root), None, None, None, reason))
+        return
+    found: list[_File] = []
+    for folder, subfolders, names in os.walk(root, onerror=lambda exc: _walk_error(exc, sink)):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in names:
+            if name.endswith(SUFFIXES) and not name.startswith("."):
+                full = Path(folder, name)
+                found.append(_File(full, str(full), full.relative_to(root).as_posix()))
+    if not found:
+        sink.append(
+            Diagnostic(str(root), None, None, None, "holds no *.yaml or *.yml manifests", "warning")
+        )
+    yield from sorted(found, key=lambda f: f.relative)
+
+
+def _walk_error(exc: OSError, sink: list[Diagnostic]) -> None:
+    sink.append(Diagnostic(str(exc.filename), None, None, None, f"cannot be read: {_reason(exc)}"))
+
+
+def _read(file: _File, sink: list[Diagnostic]) -> bytes | None:
+    try:
+        status = file.path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            problem = "is not a regular file"
+        elif status.st_size > MAX_FILE_BYTES:
+            problem = f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB, the most we read"
+        else:
+            return file.path.read_bytes()
+    except OSError as exc:
+        problem = f"cannot be read: {_reason(exc)}"
+    sink.append(Diagnostic(file.display, None, None, None, problem))
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
