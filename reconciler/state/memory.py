@@ -20,6 +20,7 @@ from reconciler.state.store import (
     sorted_records,
     unknown_intent,
     unknown_record,
+    used_generations,
 )
 
 
@@ -32,6 +33,7 @@ class MemoryStateStore(StateStore):
         self._serial = 0
         self._records: dict[str, rows.Row] = {}
         self._intents: dict[str, rows.Row] = {}
+        self._generations: dict[str, int] = {}
         self._closed = False
 
     def snapshot(self) -> StateSnapshot:
@@ -41,6 +43,7 @@ class MemoryStateStore(StateStore):
             serial=self._serial,
             records=sorted_records(rows.record_from_row(row) for row in self._records.values()),
             intents=tuple(rows.intent_from_row(row) for row in self._intents.values()),
+            generations=dict(sorted(self._generations.items())),
         )
 
     def secret_key(self) -> bytes:
@@ -67,6 +70,8 @@ class MemoryStateStore(StateStore):
         self._records.update(put_rows)
         if deleted is not None:
             del self._records[deleted]
+        for key, generation in used_generations(mutation).items():
+            self._generations[key] = max(generation, self._generations.get(key, 0))
         self._serial += 1
 
     def _check_open(self) -> None:

@@ -40,6 +40,7 @@ INTENT_COLUMNS: Final = (
     "channel",
     "created_at",
     "payload",
+    "generation",
 )
 
 Row = tuple[Any, ...]
@@ -92,6 +93,7 @@ def intent_row(intent: Intent) -> Row:
         intent.channel,
         intent.created_at,
         encode_json(intent.payload),
+        intent.generation,
     )
 
 

@@ -29,6 +29,7 @@ from reconciler.state.store import (
     sorted_records,
     unknown_intent,
     unknown_record,
+    used_generations,
 )
 
 DEFAULT_STATE_PATH: Final = Path(".reconciler/state.db")
@@ -70,7 +71,13 @@ _SCHEMA_V1: Final = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+_GENERATIONS_V2: Final = (
+    "ALTER TABLE intents ADD COLUMN generation INTEGER",
+    "CREATE TABLE generations (key TEXT PRIMARY KEY, last INTEGER NOT NULL)",
+    "INSERT INTO generations (key, last) SELECT key, generation FROM records",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _GENERATIONS_V2)
 """Migration N is ``MIGRATIONS[N - 1]``: statements run in one transaction with its version row.
 Never edit a released entry; append a new one."""
 
@@ -206,11 +213,14 @@ class SqliteStateStore(StateStore):
             lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
             records = connection.execute(_RECORD_SELECT).fetchall()
             intents = connection.execute(_INTENT_SELECT).fetchall()
+            generations = connection.execute("SELECT key, last FROM generations ORDER BY key")
+            last_generations = dict(generations.fetchall())
         return StateSnapshot(
             lineage=lineage,
             serial=serial,
             records=sorted_records(rows.record_from_row(row) for row in records),
             intents=tuple(rows.intent_from_row(row) for row in intents),
+            generations=last_generations,
         )
 
     def secret_key(self) -> bytes:
@@ -248,6 +258,11 @@ class SqliteStateStore(StateStore):
                 gone = connection.execute("DELETE FROM records WHERE key = ?", (mutation.delete,))
                 if gone.rowcount != 1:
                     raise unknown_record(mutation.delete)
+            connection.executemany(
+                "INSERT INTO generations (key, last) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET last = MAX(last, excluded.last)",
+                used_generations(mutation).items(),
+            )
             connection.execute("UPDATE state SET serial = serial + 1")
 
     @contextlib.contextmanager

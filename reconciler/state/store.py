@@ -83,11 +83,14 @@ class Intent:
     channel: str
     created_at: float
     payload: JsonObject = field(default_factory=dict)
+    generation: int | None = None
 
     def __post_init__(self) -> None:
         _check_key(key=self.key, project=self.project)
         if not self.id:
             raise ValueError("intent id must be non-empty")
+        if self.generation is not None and self.generation < 0:
+            raise ValueError(f"generation of {self.key!r} must not be negative")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +106,14 @@ class StateSnapshot:
     serial: int
     records: Mapping[str, AgentRecord]
     intents: tuple[Intent, ...]
+    generations: Mapping[str, int] = field(default_factory=dict)
+    """The highest generation each key ever used, in a record or a join intent. It outlives the
+    record: names are single-use (API notes §9), so a key deleted and added again must go on from
+    here rather than start over at 1."""
+
+    def last_generation(self, key: str) -> int:
+        """The highest generation ``key`` used so far; 0 when it never joined."""
+        return self.generations.get(key, 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +148,17 @@ def duplicate_intent(intent_id: str) -> StateError:
 def closed_store() -> StateError:
     """Using a closed store would act without holding the lock."""
     return StateError("state store is closed")
+
+
+def used_generations(mutation: Mutation) -> dict[str, int]:
+    """The generation each key of ``mutation`` puts to use, for the high-water marks."""
+    used: dict[str, int] = {}
+    named = [(record.key, record.generation) for record in mutation.put]
+    if mutation.add_intent is not None and mutation.add_intent.generation is not None:
+        named.append((mutation.add_intent.key, mutation.add_intent.generation))
+    for key, generation in named:
+        used[key] = max(generation, used.get(key, 0))
+    return used
 
 
 def sorted_records(records: Iterable[AgentRecord]) -> Mapping[str, AgentRecord]:
