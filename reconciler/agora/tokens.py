@@ -15,12 +15,6 @@ from dataclasses import dataclass, field
 
 from reconciler.agora import wire
 
-with warnings.catch_warnings():
-    # Importing the SDK builds its pydantic-v1-style models, which warn under pydantic 2 (a
-    # UserWarning per model, shown by default): the vendor's noise, not our users'.
-    warnings.simplefilter("ignore")
-    from agora_agent.agentkit.token import generate_convo_ai_token
-
 
 @dataclass(frozen=True)
 class MintedToken:
@@ -55,6 +49,11 @@ def mint_rtc_token(
             f"(0 to {wire.INT_UID_MAX}); string accounts are not supported"
         )
     lifetime = min(lifetime_s, wire.TOKEN_MAX_LIFETIME_SECONDS)
+    with warnings.catch_warnings():
+        # Importing the SDK costs half a second and builds pydantic-v1-style models that warn
+        # under pydantic 2: imported here, commands that mint nothing pay nothing, see nothing.
+        warnings.simplefilter("ignore")
+        from agora_agent.agentkit.token import generate_convo_ai_token
     issued_at = int(time.time())
     value = generate_convo_ai_token(
         app_id=app_id,
