@@ -1,0 +1,199 @@
+"""Benchmark: observe and plan a fleet of 10,000 agents whose state is in sync with the emulator.
+
+Prints list calls and query calls (from the emulator's counters), the planner's CPU seconds
+(``time.process_time`` around ``make_plan``) and this process's peak RSS. Targets: ⌈N/page⌉ list
+calls, no query, under 0.5 s of planner CPU, under 200 MB. It prints figures and asserts nothing
+about time. The emulator runs as its own process, so its memory is not counted.
+
+    .venv/bin/python benchmarks/observe_and_plan.py [--agents N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import MappingProxyType
+
+import httpx
+
+from reconciler import diff, logs, observe, plan
+from reconciler.agora.client import AgoraClient, BasicAuth
+from reconciler.connect import ReadOnlyAgents
+from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
+from reconciler.manifest.diagnostics import SourceLocation
+from reconciler.manifest.models import RestartPolicy
+from reconciler.state import AgentRecord, StateSnapshot
+
+APP_ID = "0de70a9e1c0de000000000000000a9e1"
+CUSTOMER = ("demo-customer-id", "demo-customer-secret")
+SOURCE = SourceLocation(file="fleet/bench.yaml", line=1)
+SEED_BATCH = 1_000
+FINGERPRINTS = {"${env:OPENAI_API_KEY}": "0123456789abcdef", "${env:TTS_KEY}": "fedcba9876543210"}
+
+
+@contextmanager
+def emulator(quota: int) -> Iterator[str]:
+    """The emulator as a child process on a free port; yields its URL."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--quota", str(quota)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.startswith("emulator listening on "):
+                yield line.split()[-1]
+                break
+        else:
+            raise RuntimeError("the emulator did not start")
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def desired_fleet(count: int) -> DesiredFleet:
+    project = ProjectSpec(
+        name="bench",
+        app_id=APP_ID,
+        customer_id=CUSTOMER[0],
+        customer_secret="${env:AGORA_CUSTOMER_SECRET}",
+        app_certificate=None,
+        region=None,
+        base_url=None,
+        max_concurrent_agents=count,
+        name_prefix="rc",
+        token_lifetime_seconds=86_400,
+        source=SOURCE,
+    )
+    agents = {}
+    for index in range(count):
+        key = f"bench/agent-{index:05d}"
+        agents[key] = DesiredAgent(
+            key=key,
+            project="bench",
+            name=f"agent-{index:05d}",
+            channel=f"room-{index:05d}",
+            agent_rtc_uid="1001",
+            properties=MappingProxyType(
+                {
+                    "agent_rtc_uid": "1001",
+                    "remote_rtc_uids": ["2001"],
+                    "idle_timeout": 0,
+                    "llm": {
+                        "url": "https://api.openai.com/v1/chat/completions",
+                        "api_key": "${env:OPENAI_API_KEY}",
+                        "params": {"model": "gpt-4o-mini"},
+                        "system_messages": [
+                            {"role": "system", "content": f"You are agent {index}."}
+                        ],
+                    },
+                    "tts": {
+                        "vendor": "microsoft",
+                        "params": {"key": "${env:TTS_KEY}", "voice_name": "x"},
+                    },
+                    "asr": {"language": "en-US"},
+                }
+            ),
+            token=None,
+            restart_policy=RestartPolicy.ALWAYS,
+            protect=False,
+            archive_history=None,
+            source=SOURCE,
+        )
+    return DesiredFleet(
+        projects=MappingProxyType({"bench": project}), agents=MappingProxyType(agents)
+    )
+
+
+def seed_and_record(url: str, fleet: DesiredFleet) -> StateSnapshot:
+    """Plant every agent in the emulator and build the state that records them, in sync."""
+    agents = list(fleet.agents.values())
+    records = {}
+    with httpx.Client(base_url=url, timeout=120) as http:
+        now = float(http.get("/_emulator/clock").json()["now"])
+        for start in range(0, len(agents), SEED_BATCH):
+            batch = agents[start : start + SEED_BATCH]
+            seeds = [
+                {
+                    "name": f"rc-{a.key.replace('/', '--')}-g1",
+                    "channel": a.channel,
+                    "agent_rtc_uid": a.agent_rtc_uid,
+                    "properties": {"idle_timeout": 0},
+                }
+                for a in batch
+            ]
+            ids = http.post("/_emulator/agents", json={"agents": seeds}).json()["agent_ids"]
+            for agent, agent_id, seed in zip(batch, ids, seeds, strict=True):
+                view = diff.desired_view(agent, fingerprints=FINGERPRINTS)
+                records[agent.key] = AgentRecord(
+                    key=agent.key,
+                    project=agent.project,
+                    remote_name=seed["name"],
+                    generation=1,
+                    agent_id=agent_id,
+                    channel=agent.channel,
+                    agent_rtc_uid=agent.agent_rtc_uid,
+                    applied_properties=diff.applied_properties(view, protect=False),
+                    spec_hash=diff.spec_hash(view),
+                    token_expires_at=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+    return StateSnapshot(
+        lineage="bench",
+        serial=1,
+        records=MappingProxyType(dict(sorted(records.items()))),
+        intents=(),
+    )
+
+
+async def observe_all(url: str, state: StateSnapshot, now: float) -> observe.ObservedFleet:
+    client = AgoraClient(app_id=APP_ID, auth=BasicAuth(*CUSTOMER), base_url=url, timeout=60)
+    async with client:
+        target = observe.Target(project="bench", reader=ReadOnlyAgents(client), prefix="rc")
+        return await observe.observe_fleet([target], state=state, now=now)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=10_000)
+    count = parser.parse_args().agents
+    logs.configure_logging(level="warning")
+    fleet = desired_fleet(count)
+    with emulator(quota=count) as url:
+        state = seed_and_record(url, fleet)
+        before = httpx.get(f"{url}/_emulator/counters").json()
+        now = time.time()
+        started = time.perf_counter()
+        observed = asyncio.run(observe_all(url, state, now))
+        observe_seconds = time.perf_counter() - started
+        counters = httpx.get(f"{url}/_emulator/counters").json()
+    cpu = time.process_time()
+    made = plan.make_plan(
+        fleet, observed, state, now=now, policy=plan.PlanPolicy(), fingerprints=FINGERPRINTS
+    )
+    planner_cpu = time.process_time() - cpu
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lists = sum(counters.get("list", {}).values()) - sum(before.get("list", {}).values())
+    queries = sum(counters.get("query", {}).values()) - sum(before.get("query", {}).values())
+    page = observe.LIST_PAGE_SIZE
+    print(f"agents:             {count}")
+    print(f"list calls:         {lists} (target {math.ceil(count / page)} = ⌈N/{page}⌉)")
+    print(f"query calls:        {queries} (target 0)")
+    print(f"observe wall time:  {observe_seconds:.2f} s")
+    print(f"planner CPU:        {planner_cpu:.3f} s (target < 0.5 s)")
+    print(f"peak RSS:           {peak_mb:.0f} MB (target < 200 MB)")
+    print(f"plan:               {len(made.changes)} changes, {len(made.reports)} reports")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Build the Agora client of each project from its ``ProjectSpec``: secrets, address, auth.
+
+This is where a project's credentials are resolved (and registered for log masking), where its
+base URL is chosen (``--api-url`` or ``AGORA_API_URL`` over ``baseUrl`` over ``region``), and where
+the planning path gets its read-only view of a client. It must not call the API itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from reconciler import logs
+from reconciler.agora import wire
+from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, base_url_for
+from reconciler.manifest import secrets
+from reconciler.manifest.desired import ProjectSpec
+from reconciler.manifest.models import Region
+from reconciler.observe import AgentReader
+
+API_URL_ENV: Final = "AGORA_API_URL"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A project's resolved identity and secrets; the repr shows no secret."""
+
+    app_id: str
+    customer_id: str
+    customer_secret: str = field(repr=False)
+    app_certificate: str | None = field(repr=False)
+
+
+def api_url_override(flag: str | None, *, environ: Mapping[str, str]) -> str | None:
+    """The URL that replaces every project's base URL: the flag, else ``AGORA_API_URL``."""
+    return flag or environ.get(API_URL_ENV) or None
+
+
+def base_url(project: ProjectSpec, *, api_url: str | None) -> str:
+    """Where a project's API lives: the override, else its ``baseUrl``, else its region's host."""
+    cn = project.region is Region.CN
+    if api_url is not None:
+        return base_url_for(base_url=api_url, cn=cn)
+    region = None if project.region is None else str(project.region)
+    return base_url_for(region=region, base_url=project.base_url, cn=cn)
+
+
+def resolve_credentials(project: ProjectSpec, *, environ: Mapping[str, str]) -> Credentials:
+    """Resolve a project's references; ``SecretUnavailableError`` names the missing one."""
+    base_dir = Path(project.source.file).parent
+
+    def value(text: str, field_name: str) -> str:
+        resolved = secrets.resolve_text(
+            text, environ=environ, base_dir=base_dir, where=project.source, field=field_name
+        )
+        if secrets.is_reference(text) and secrets.is_secret_name(field_name):
+            logs.register_secret(resolved)
+        return resolved
+
+    certificate = project.app_certificate
+    return Credentials(
+        app_id=value(project.app_id, "app_id"),
+        customer_id=value(project.customer_id, "customer_id"),
+        customer_secret=value(project.customer_secret, "customer_secret"),
+        app_certificate=None if certificate is None else value(certificate, "app_certificate"),
+    )
+
+
+def open_client(
+    project: ProjectSpec,
+    *,
+    environ: Mapping[str, str],
+    api_url: str | None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_request: RequestHook | None = None,
+) -> AgoraClient:
+    """A full client for one project (apply needs it); close it with ``aclose``."""
+    credentials = resolve_credentials(project, environ=environ)
+    return AgoraClient(
+        app_id=credentials.app_id,
+        auth=BasicAuth(
+            customer_id=credentials.customer_id, customer_secret=credentials.customer_secret
+        ),
+        base_url=base_url(project, api_url=api_url),
+        transport=transport,
+        on_request=on_request,
+    )
+
+
+class ReadOnlyAgents:
+    """The only view of a client the planning path holds: it can list and query, nothing else.
+
+    A wrapper rather than just a Protocol annotation, so that join, update and leave are not
+    reachable from here even by mistake at run time.
+    """
+
+    def __init__(self, client: AgoraClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyAgents({self._client!r})"
+
+    async def list_all(
+        self,
+        *,
+        states: Sequence[wire.StatusCode],
+        from_time: float,
+        channel: str | None = None,
+        page_size: int = 100,
+    ) -> list[wire.ListItem]:
+        return await self._client.list_all(
+            states=states, from_time=from_time, channel=channel, page_size=page_size
+        )
+
+    async def query(self, agent_id: str) -> wire.QueryResponse:
+        return await self._client.query(agent_id)
+
+
+@asynccontextmanager
+async def open_readers(
+    projects: Mapping[str, ProjectSpec],
+    *,
+    environ: Mapping[str, str],
+    api_url: str | None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[dict[str, AgentReader]]:
+    """A read-only view per project, every client closed on the way out."""
+    async with AsyncExitStack() as stack:
+        readers: dict[str, AgentReader] = {}
+        for name, project in sorted(projects.items()):
+            client = open_client(project, environ=environ, api_url=api_url, transport=transport)
+            stack.push_async_callback(client.aclose)
+            readers[name] = ReadOnlyAgents(client)
+        yield readers

@@ -1,0 +1,221 @@
+"""Field-level diffs between what an agent was last given and what the manifests now ask for.
+
+It builds the comparable *view* of a desired agent (its join properties with every secret reference
+replaced by the keyed fingerprint of its value, plus ``channel`` and ``agent_rtc_uid``), the same
+view apply stores in ``AgentRecord.applied_properties``, and says for each differing field whether
+Agora's ``update`` can change it in place (design §1) or whether it forces a replacement.
+
+Pure: no I/O, no clock, and it never sees a secret value, only references and fingerprints.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final
+
+from reconciler.manifest import secrets
+from reconciler.manifest.desired import DesiredAgent
+from reconciler.state import AgentRecord
+
+# The fields ``update`` replaces whole (API notes §7.3); anything else needs leave + join.
+IN_PLACE_FIELDS: Final = ("llm.params", "llm.system_messages", "mllm.params", "token")
+# Where apply keeps what the plan must remember about an agent beyond its properties (today only
+# ``protect``, which a delete must honour after the manifest entry is gone). Never sent to Agora.
+METADATA_KEY: Final = "$reconciler"
+_IDENTITY_FIELDS: Final = ("channel", "agent_rtc_uid")
+
+
+class Absent(enum.Enum):
+    """A field that one side of a diff does not have (distinct from a JSON ``null``)."""
+
+    ABSENT = "absent"
+
+
+ABSENT: Final = Absent.ABSENT
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One leaf that differs; a sensitive one holds fingerprints, never values or references."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool
+    in_place: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """A comparable agent spec and the paths of its leaves that hold secret fingerprints."""
+
+    properties: Mapping[str, Any]
+    sensitive: frozenset[str]
+
+
+def is_in_place(path: str) -> bool:
+    """Whether ``update`` can change the field at ``path`` (dotted) without a replacement."""
+    return any(path == field or path.startswith(field + ".") for field in IN_PLACE_FIELDS)
+
+
+def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> View:
+    """The view of a desired agent, with each secret reference replaced by its fingerprint.
+
+    A static ``token`` reference joins the view (so a rotated token shows as a change); a token
+    the reconciler mints itself does not, since it changes on every renewal.
+    """
+    sensitive: set[str] = set()
+    spec: dict[str, Any] = dict(agent.properties)
+    if agent.token is not None:
+        spec["token"] = agent.token
+    spec["channel"] = agent.channel
+    spec["agent_rtc_uid"] = agent.agent_rtc_uid
+    return View(
+        properties=_fingerprinted(spec, fingerprints=fingerprints, path="", found=sensitive),
+        sensitive=frozenset(sensitive),
+    )
+
+
+def recorded_view(record: AgentRecord) -> Mapping[str, Any]:
+    """What a record says its agent was last given, in the same shape as ``desired_view``."""
+    spec = {k: v for k, v in record.applied_properties.items() if k != METADATA_KEY}
+    spec["channel"] = record.channel
+    spec["agent_rtc_uid"] = record.agent_rtc_uid
+    return spec
+
+
+def applied_properties(view: View, *, protect: bool) -> dict[str, Any]:
+    """What apply stores in ``AgentRecord.applied_properties`` after joining or updating."""
+    stored = {k: v for k, v in view.properties.items() if k not in _IDENTITY_FIELDS}
+    stored[METADATA_KEY] = {"protect": protect}
+    return stored
+
+
+def recorded_protect(record: AgentRecord) -> bool:
+    """The ``protect`` flag the agent had when it was last applied."""
+    metadata = record.applied_properties.get(METADATA_KEY)
+    return isinstance(metadata, Mapping) and metadata.get("protect") is True
+
+
+def spec_hash(view: View) -> str:
+    """A stable hash of a view, for ``AgentRecord.spec_hash``."""
+    canonical = json.dumps(view.properties, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, sensitive: frozenset[str]
+) -> tuple[FieldDiff, ...]:
+    """Every differing leaf, sorted by path; dicts are walked, lists compared whole.
+
+    A leaf is sensitive when either side holds a fingerprint there (``sensitive`` names the
+    desired side's) or its field name is a secret one, so that a removed secret stays masked too.
+    """
+    if before == after:
+        return ()
+    found = [
+        FieldDiff(
+            path=path,
+            before=old,
+            after=new,
+            sensitive=path in sensitive or secrets.is_secret_path(path),
+            in_place=is_in_place(path),
+        )
+        for path, old, new in _leaf_changes(before, after, prefix="")
+    ]
+    return tuple(sorted(found, key=lambda d: d.path))
+
+
+def leaves(view: View) -> tuple[FieldDiff, ...]:
+    """Every leaf of a view as an addition, for showing what a new agent will be given."""
+    return diff({}, view.properties, sensitive=view.sensitive)
+
+
+def forcing_fields(diffs: tuple[FieldDiff, ...]) -> tuple[str, ...]:
+    """The paths that force a replacement, in path order."""
+    return tuple(d.path for d in diffs if not d.in_place)
+
+
+def in_place_update(agent: DesiredAgent, diffs: tuple[FieldDiff, ...]) -> dict[str, Any]:
+    """The whole new value of each in-place field that changed, keyed by its dotted path.
+
+    Agora replaces each of these fields whole, so the value is the complete desired one, with
+    secret references left as references for apply to resolve; a field the manifests dropped is
+    sent empty. A ``token`` of None means "mint a fresh one".
+    """
+    desired: dict[str, Any] = {**agent.properties, "token": agent.token}
+    update: dict[str, Any] = {}
+    for field in IN_PLACE_FIELDS:
+        if not any(_within(d.path, field) for d in diffs):
+            continue
+        value = _lookup(desired, field)
+        if value is ABSENT and field != "token":
+            value = [] if field.endswith("system_messages") else {}
+        update[field] = value
+    return update
+
+
+def _fingerprinted(
+    value: Any, *, fingerprints: Mapping[str, str], path: str, found: set[str]
+) -> Any:
+    # Checks ordered by frequency, concrete types before the Mapping ABC: this runs for every
+    # leaf of every desired agent on every pass.
+    if isinstance(value, str):
+        if value in fingerprints:
+            found.add(path)
+            return fingerprints[value]
+        return value
+    if isinstance(value, dict | MappingProxyType) or (
+        not isinstance(value, list | tuple | int | float | bool) and isinstance(value, Mapping)
+    ):
+        prefix = f"{path}." if path else ""
+        return {
+            key: _fingerprinted(item, fingerprints=fingerprints, path=f"{prefix}{key}", found=found)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [
+            _fingerprinted(item, fingerprints=fingerprints, path=path, found=found)
+            for item in value
+        ]
+    return value
+
+
+def _leaf_changes(before: Any, after: Any, *, prefix: str) -> Iterator[tuple[str, Any, Any]]:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key, ABSENT), after.get(key, ABSENT)
+            if old != new:
+                yield from _leaf_changes(old, new, prefix=_join(prefix, key))
+        return
+    if isinstance(before, Mapping) and before and after is ABSENT:
+        for key in sorted(before):
+            yield from _leaf_changes(before[key], ABSENT, prefix=_join(prefix, key))
+        return
+    if isinstance(after, Mapping) and after and before is ABSENT:
+        for key in sorted(after):
+            yield from _leaf_changes(ABSENT, after[key], prefix=_join(prefix, key))
+        return
+    yield prefix, before, after
+
+
+def _lookup(data: Mapping[str, Any], path: str) -> Any:
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return ABSENT
+        current = current[part]
+    return current
+
+
+def _within(path: str, field: str) -> bool:
+    return path == field or path.startswith(field + ".")
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)

@@ -1,0 +1,33 @@
+"""The plan: a frozen value saying what one pass would change, and the rules that refuse it.
+
+``model`` holds the values, ``planner`` the pure ``make_plan``, ``safety`` the rules of design
+§5. Callers import from here (``plan.make_plan(...)``). Rendering lives in ``render``; nothing
+in this package prints, reads the clock or does I/O.
+"""
+
+from reconciler.plan.model import (
+    Action,
+    Change,
+    Plan,
+    PlanPolicy,
+    QuotaCheck,
+    Report,
+    ReportKind,
+    SafetyLimits,
+)
+from reconciler.plan.planner import make_plan
+from reconciler.plan.safety import check_safety, safety_problems
+
+__all__ = [
+    "Action",
+    "Change",
+    "Plan",
+    "PlanPolicy",
+    "QuotaCheck",
+    "Report",
+    "ReportKind",
+    "SafetyLimits",
+    "check_safety",
+    "make_plan",
+    "safety_problems",
+]

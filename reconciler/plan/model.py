@@ -1,0 +1,131 @@
+"""The plan's values: actions, changes, reports, quota checks, and the knobs of planning.
+
+A plan is a frozen value with a deterministic order (style principle 3): planning builds one,
+renderers read one, apply executes one, a plan file stores one. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from reconciler import diff
+
+
+class Action(StrEnum):
+    """What a change does; the declaration order is the order apply runs them in."""
+
+    DELETE = "delete"
+    REPLACE = "replace"
+    RECREATE = "recreate"
+    CREATE = "create"
+    ADOPT = "adopt"
+    UPDATE = "update"
+    RENEW_TOKEN = "renew-token"
+
+
+class ReportKind(StrEnum):
+    """Something a person should know that the plan will deliberately not act on."""
+
+    UNMANAGED = "unmanaged"
+    OURS_WITHOUT_RECORD = "ours-without-record"
+    KEPT_STOPPED = "kept-stopped"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One action on one manifest key.
+
+    ``remote_name`` and ``generation`` name the agent acted on or, for joins (create, replace,
+    recreate), the new one; ``previous_name`` is the generation a replace or recreate retires;
+    ``agent_id`` is the existing agent it acts on. ``update`` holds, for an update, the whole new
+    value of each in-place field by dotted path (secrets as references; a None token means mint
+    one). ``leaves_live`` says a running agent will leave because of it.
+    """
+
+    action: Action
+    key: str
+    project: str
+    reason: str
+    remote_name: str
+    generation: int
+    agent_id: str | None = None
+    previous_name: str | None = None
+    fields: tuple[diff.FieldDiff, ...] = ()
+    update: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    protect: bool = False
+    leaves_live: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding the plan will not act on, e.g. an unmanaged agent or one left stopped."""
+
+    kind: ReportKind
+    project: str
+    message: str
+    agent_id: str | None = None
+    key: str | None = None
+    name: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class QuotaCheck:
+    """The peak of concurrent agents in one App ID during the apply, against its quota.
+
+    Leaves run first and a replace leaves before it joins, so the peak is what is live now, less
+    the deletes, plus the new joins (creates and recreates).
+    """
+
+    project: str
+    limit: int
+    live: int
+    leaving: int
+    joining: int
+
+    @property
+    def peak(self) -> int:
+        return self.live - self.leaving + self.joining
+
+    @property
+    def ok(self) -> bool:
+        return self.joining == 0 or self.peak <= self.limit
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every change in apply order, the reports, and the quota check of each project."""
+
+    changes: tuple[Change, ...]
+    reports: tuple[Report, ...] = ()
+    quota: tuple[QuotaCheck, ...] = ()
+    owned_live: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> Mapping[Action, int]:
+        """How many changes of each action, every action present (zero when none)."""
+        found = Counter(change.action for change in self.changes)
+        return {action: found.get(action, 0) for action in Action}
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """Knobs of planning that are policy rather than fact."""
+
+    renew_token_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class SafetyLimits:
+    """What ``check_safety`` lets through."""
+
+    allow_mass_delete: bool = False

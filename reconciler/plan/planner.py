@@ -1,0 +1,441 @@
+"""``make_plan``: desired, observed and state in, a ``Plan`` out; pure and deterministic.
+
+No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
+inputs give equal plans, in the order apply runs them: deletes (to free quota), replaces,
+recreates, creates, adopts, updates, token renewals, each sorted by key.
+
+Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
+and only an agent carrying the exact name the state expects for a desired key is adopted.
+Everything else live is reported and never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from reconciler import diff, naming
+from reconciler.agora import wire
+from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
+from reconciler.observe import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
+from reconciler.plan.model import (
+    Action,
+    Change,
+    Plan,
+    PlanPolicy,
+    QuotaCheck,
+    Report,
+    ReportKind,
+)
+from reconciler.state import AgentRecord, IntentAction, StateSnapshot
+
+_ORDER: Final = {action: index for index, action in enumerate(Action)}
+_JOINS: Final = frozenset({Action.CREATE, Action.RECREATE})
+
+
+def make_plan(
+    desired: DesiredFleet,
+    observed: ObservedFleet,
+    state: StateSnapshot,
+    *,
+    now: float,
+    policy: PlanPolicy,
+    fingerprints: Mapping[str, str],
+) -> Plan:
+    """Compare desired, observed and state, and say what to do; pure and deterministic.
+
+    ``fingerprints`` maps each secret reference string of the manifests to the keyed fingerprint
+    of its value, so secrets are compared without being seen.
+    """
+    planner = _Planner(desired=desired, observed=observed, state=state)
+    for key in sorted(desired.agents):
+        agent = desired.agents[key]
+        planner.plan_desired(
+            agent,
+            project=desired.projects[agent.project],
+            view=diff.desired_view(agent, fingerprints=fingerprints),
+            now=now,
+            policy=policy,
+        )
+    for key, record in sorted(state.records.items()):
+        if key not in desired.agents:
+            planner.plan_removed(record)
+    return planner.finish()
+
+
+_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class _Planner:
+    """The bookkeeping of one ``make_plan`` call; lives only inside it."""
+
+    def __init__(
+        self, *, desired: DesiredFleet, observed: ObservedFleet, state: StateSnapshot
+    ) -> None:
+        self._desired = desired
+        self._observed = observed
+        self._changes: list[Change] = []
+        self._reports: list[Report] = []
+        self._claimed: set[str] = {
+            r.agent_id for r in state.records.values() if r.agent_id is not None
+        }
+        self._owned_live = sum(
+            1
+            for r in state.records.values()
+            if r.agent_id is not None and r.agent_id in self._seen(r.project).live
+        )
+        self._records = state.records
+        self._state = state
+        self._by_name: dict[str, dict[str, list[LiveAgent]]] = {}
+        self._pending: dict[str, list[str]] = {}
+        for intent in state.intents:
+            if intent.action is IntentAction.JOIN:
+                self._pending.setdefault(intent.key, []).append(intent.remote_name)
+
+    def plan_desired(
+        self,
+        agent: DesiredAgent,
+        *,
+        project: ProjectSpec,
+        view: diff.View,
+        now: float,
+        policy: PlanPolicy,
+    ) -> None:
+        record = self._records.get(agent.key)
+        if record is not None and record.agent_id is not None:
+            change = self._plan_owned(agent, record=record, project=project, view=view)
+            if change is None or (change.action is Action.UPDATE and "token" not in change.update):
+                self._plan_token(agent, record=record, project=project, now=now, policy=policy)
+            return
+        expected = self._expected_names(agent.key, record)
+        found = self._find_by_name(agent.project, expected)
+        if found is not None:
+            self._add_adopt(agent.key, agent.project, live=found, prefix=project.name_prefix)
+            return
+        if expected:
+            name = expected[0]
+            parsed = naming.parse(name, prefix=project.name_prefix)
+            generation = parsed.generation if parsed else (record.generation if record else 1)
+            reason = "retrying an unconfirmed join under the same name"
+        else:
+            name, generation, note = self._fresh_name(project, agent.key)
+            reason = "not in the state" + note
+        self._add(
+            Change(
+                action=Action.CREATE,
+                key=agent.key,
+                project=agent.project,
+                reason=reason,
+                remote_name=name,
+                generation=generation,
+                fields=diff.leaves(view),
+                protect=agent.protect,
+            )
+        )
+
+    def plan_removed(self, record: AgentRecord) -> None:
+        if record.project not in self._desired.projects:
+            self._reports.append(
+                Report(
+                    kind=ReportKind.UNREACHABLE,
+                    project=record.project,
+                    key=record.key,
+                    agent_id=record.agent_id,
+                    name=record.remote_name,
+                    message=(
+                        f"project {record.project} is no longer in the manifests, so its agent "
+                        "cannot be reached; it is left as it is"
+                    ),
+                )
+            )
+            return
+        agent_id = record.agent_id
+        if agent_id is None:
+            found = self._find_by_name(record.project, (record.remote_name,))
+            agent_id = found.agent_id if found is not None else None
+            if found is not None:
+                self._claimed.add(found.agent_id)
+        live = agent_id is not None and agent_id in self._seen(record.project).live
+        reason = "no longer in the manifests"
+        if not live:
+            reason += "; its agent has already ended, so only the record goes"
+        self._add(
+            Change(
+                action=Action.DELETE,
+                key=record.key,
+                project=record.project,
+                reason=reason,
+                remote_name=record.remote_name,
+                generation=record.generation,
+                agent_id=agent_id,
+                protect=diff.recorded_protect(record),
+                leaves_live=live,
+            )
+        )
+
+    def finish(self) -> Plan:
+        for project, seen in sorted(self._observed.projects.items()):
+            for live in seen.live.values():
+                if live.agent_id not in self._claimed:
+                    self._reports.append(_leftover_report(project, live))
+        changes = sorted(self._changes, key=lambda c: (_ORDER[c.action], c.key))
+        reports = sorted(
+            self._reports, key=lambda r: (r.project, r.kind, r.agent_id or "", r.key or "")
+        )
+        return Plan(
+            changes=tuple(changes),
+            reports=tuple(reports),
+            quota=self._quota(changes),
+            owned_live=self._owned_live,
+        )
+
+    def _plan_owned(
+        self, agent: DesiredAgent, *, record: AgentRecord, project: ProjectSpec, view: diff.View
+    ) -> Change | None:
+        """Recreate, replace or update an owned agent, or report it left stopped."""
+        assert record.agent_id is not None  # checked by the caller
+        seen = self._seen(agent.project)
+        diffs = diff.diff(diff.recorded_view(record), view.properties, sensitive=view.sensitive)
+        common: dict[str, Any] = {
+            "key": agent.key,
+            "project": agent.project,
+            "fields": diffs,
+            "agent_id": record.agent_id,
+        }
+        if record.agent_id not in seen.live:
+            ended = seen.ended.get(record.agent_id)
+            status = ended.status if ended is not None else GONE
+            message = ended.message if ended is not None else None
+            policy = str(agent.restart_policy)
+            if not _restarts(policy, status=status):
+                self._reports.append(
+                    Report(
+                        kind=ReportKind.KEPT_STOPPED,
+                        project=agent.project,
+                        key=agent.key,
+                        agent_id=record.agent_id,
+                        name=record.remote_name,
+                        status=status,
+                        message=f"{_ended(status, message)}; restartPolicy {policy} leaves it so",
+                    )
+                )
+                return None
+            name, generation, note = self._fresh_name(project, agent.key)
+            return self._add(
+                Change(
+                    action=Action.RECREATE,
+                    reason=f"{_ended(status, message)}; restartPolicy {policy}{note}",
+                    remote_name=name,
+                    generation=generation,
+                    previous_name=record.remote_name,
+                    protect=agent.protect,
+                    **common,
+                )
+            )
+        forcing = diff.forcing_fields(diffs)
+        if forcing:
+            name, generation, note = self._fresh_name(project, agent.key)
+            return self._add(
+                Change(
+                    action=Action.REPLACE,
+                    reason="forces replacement: " + ", ".join(forcing) + note,
+                    remote_name=name,
+                    generation=generation,
+                    previous_name=record.remote_name,
+                    protect=agent.protect,
+                    leaves_live=True,
+                    **common,
+                )
+            )
+        if diffs:
+            update = diff.in_place_update(agent, diffs)
+            return self._add(
+                Change(
+                    action=Action.UPDATE,
+                    reason="changes in place: " + ", ".join(update),
+                    remote_name=record.remote_name,
+                    generation=record.generation,
+                    update=MappingProxyType(update),
+                    protect=agent.protect,
+                    **common,
+                )
+            )
+        return None
+
+    def _plan_token(
+        self,
+        agent: DesiredAgent,
+        *,
+        record: AgentRecord,
+        project: ProjectSpec,
+        now: float,
+        policy: PlanPolicy,
+    ) -> None:
+        """Renew a minted token of a live agent before less than a fraction of its life is left."""
+        if agent.token is not None or project.app_certificate is None:
+            return
+        assert record.agent_id is not None  # checked by the caller
+        if record.agent_id not in self._seen(agent.project).live:
+            return
+        lifetime = project.token_lifetime_seconds
+        expires = record.token_expires_at
+        if expires is not None and expires - now >= lifetime * policy.renew_token_fraction:
+            return
+        if expires is None:
+            reason = "token expiry unknown"
+        elif expires <= now:
+            reason = f"token expired {_duration(now - expires)} ago"
+        else:
+            reason = (
+                f"token expires in {_duration(expires - now)}, under "
+                f"{policy.renew_token_fraction:.0%} of its {_duration(lifetime)} lifetime"
+            )
+        self._add(
+            Change(
+                action=Action.RENEW_TOKEN,
+                key=agent.key,
+                project=agent.project,
+                reason=reason,
+                remote_name=record.remote_name,
+                generation=record.generation,
+                agent_id=record.agent_id,
+                protect=agent.protect,
+            )
+        )
+
+    def _add_adopt(self, key: str, project: str, *, live: LiveAgent, prefix: str) -> None:
+        assert live.name is not None  # found by name
+        parsed = naming.parse(live.name, prefix=prefix)
+        self._claimed.add(live.agent_id)
+        self._add(
+            Change(
+                action=Action.ADOPT,
+                key=key,
+                project=project,
+                reason="live under the name of an unconfirmed join, so it is ours",
+                remote_name=live.name,
+                generation=parsed.generation if parsed else 1,
+                agent_id=live.agent_id,
+            )
+        )
+
+    def _add(self, change: Change) -> Change:
+        self._changes.append(change)
+        return change
+
+    def _fresh_name(self, project: ProjectSpec, key: str) -> tuple[str, int, str]:
+        """A never-used name: the first generation past every one the key used, that no live
+        agent holds; with a note for the plan's reason when live agents made it skip some.
+
+        Names are single-use: a name used before may be refused for good (API notes §9), and
+        joining under a name an agent we do not own already holds would end in a 409 that,
+        resolved by name, would adopt an agent the state never owned.
+        """
+        record = self._records.get(key)
+        used = max(self._state.last_generation(key), record.generation if record else 0)
+        taken = self._live_names(project.name)
+        generation = used + 1
+        while True:
+            name = naming.remote_name(prefix=project.name_prefix, key=key, generation=generation)
+            if name not in taken:
+                return name, generation, _skipped(generation, after=used)
+            generation += 1
+
+    def _live_names(self, project: str) -> Mapping[str, list[LiveAgent]]:
+        """Live agents by name, each name's agents in id order so that ties break the same way."""
+        if project not in self._by_name:
+            index: dict[str, list[LiveAgent]] = {}
+            for _, live in sorted(self._seen(project).live.items()):
+                if live.name is not None:
+                    index.setdefault(live.name, []).append(live)
+            self._by_name[project] = index
+        return self._by_name[project]
+
+    def _expected_names(self, key: str, record: AgentRecord | None) -> tuple[str, ...]:
+        """Names the state expects for a key whose join was never confirmed, newest first."""
+        names = list(reversed(self._pending.get(key, [])))
+        if record is not None:
+            names.insert(0, record.remote_name)
+        return tuple(dict.fromkeys(names))
+
+    def _find_by_name(self, project: str, names: Iterable[str]) -> LiveAgent | None:
+        """The first unclaimed live agent of the project carrying one of ``names``."""
+        wanted = tuple(names)
+        if not wanted:
+            return None
+        index = self._live_names(project)
+        for name in wanted:
+            for live in index.get(name, ()):
+                if live.agent_id not in self._claimed:
+                    return live
+        return None
+
+    def _seen(self, project: str) -> ObservedProject:
+        seen = self._observed.projects.get(project)
+        if seen is None:
+            return ObservedProject(project=project, live=_NOTHING, ended=_NOTHING)
+        return seen
+
+    def _quota(self, changes: list[Change]) -> tuple[QuotaCheck, ...]:
+        checks = []
+        for name, project in sorted(self._desired.projects.items()):
+            mine = [c for c in changes if c.project == name]
+            checks.append(
+                QuotaCheck(
+                    project=name,
+                    limit=project.max_concurrent_agents,
+                    live=len(self._seen(name).live),
+                    leaving=sum(1 for c in mine if c.action is Action.DELETE and c.leaves_live),
+                    joining=sum(1 for c in mine if c.action in _JOINS),
+                )
+            )
+        return tuple(checks)
+
+
+def _skipped(generation: int, *, after: int) -> str:
+    if generation == after + 1:
+        return ""
+    return f"; generation {generation}, since agents the state does not own hold the names before"
+
+
+def _restarts(policy: str, *, status: str) -> bool:
+    if policy == "Always":
+        return True
+    if policy == "OnFailure":
+        return status == wire.AgentStatus.FAILED
+    return False
+
+
+def _ended(status: str, message: str | None) -> str:
+    if status == GONE:
+        return "agent is gone (query answers 404)"
+    return f"agent {status}" + (f" ({message})" if message else "")
+
+
+def _leftover_report(project: str, live: LiveAgent) -> Report:
+    if live.ownership is Ownership.UNMANAGED:
+        kind = ReportKind.UNMANAGED
+        message = "not managed by this reconciler; never touched"
+    else:
+        kind = ReportKind.OURS_WITHOUT_RECORD
+        message = "carries our name prefix but no state record owns it; never touched"
+    return Report(
+        kind=kind,
+        project=project,
+        agent_id=live.agent_id,
+        name=live.name,
+        status=live.status,
+        message=message,
+    )
+
+
+def _duration(seconds: float) -> str:
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours}h {minutes}m"
+    if hours:
+        return f"{hours}h"
+    return f"{minutes}m" if minutes else f"{total}s"

@@ -1,0 +1,148 @@
+"""What every view of a plan says the same way: symbols, headings, values, the summary sentence.
+
+Keeping these in one place makes the text, JSON and Markdown views agree word for word. Masking
+lives here too: a sensitive value is never formatted, only the first characters of a fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from reconciler.diff import ABSENT, FieldDiff
+from reconciler.plan import Action, Change, Plan, Report
+
+SYMBOLS: Final[Mapping[Action, str]] = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.RECREATE: "*",
+    Action.RENEW_TOKEN: "^",
+    Action.ADOPT: "<=",
+}
+LEGEND: Final[Mapping[Action, str]] = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in-place",
+    Action.REPLACE: "replace (leave, then join the next generation)",
+    Action.DELETE: "delete",
+    Action.RECREATE: "recreate a stopped agent (restartPolicy)",
+    Action.RENEW_TOKEN: "renew the RTC token in place",
+    Action.ADOPT: "adopt an agent of ours that the state lost track of",
+}
+_HEADINGS: Final[Mapping[Action, str]] = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be deleted",
+    Action.RECREATE: "will be recreated",
+    Action.RENEW_TOKEN: "will get a fresh token",
+    Action.ADOPT: "will be adopted",
+}
+_SUMMARY_WORDS: Final[Mapping[Action, str]] = {
+    Action.CREATE: "to create",
+    Action.UPDATE: "to update",
+    Action.REPLACE: "to replace",
+    Action.DELETE: "to delete",
+    Action.RECREATE: "to recreate",
+    Action.RENEW_TOKEN: "to renew token",
+    Action.ADOPT: "to adopt",
+}
+# Always named, as Terraform does; the others only when the plan has some.
+_ALWAYS_SUMMARISED: Final = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+NO_CHANGES: Final = "No changes. The fleet matches the manifests."
+_FINGERPRINT: Final = re.compile(r"[0-9a-f]{16}")
+SHORT_FINGERPRINT: Final = 8
+
+FieldKind = Literal["add", "remove", "change"]
+
+
+@dataclass(frozen=True)
+class FieldLine:
+    """One field of a change, ready to print: its kind, path and the text after the path."""
+
+    kind: FieldKind
+    path: str
+    text: str
+    forces_replacement: bool
+
+
+def summary(plan: Plan) -> str:
+    """``Plan: 2 to create, 1 to update, 1 to replace, 0 to delete.``, plus other actions if any."""
+    counts = plan.counts()
+    others = [a for a in Action if a not in _ALWAYS_SUMMARISED and counts[a]]
+    named = [*_ALWAYS_SUMMARISED, *others]
+    return "Plan: " + ", ".join(f"{counts[a]} {_SUMMARY_WORDS[a]}" for a in named) + "."
+
+
+def heading(change: Change) -> str:
+    """``prod/lobby must be replaced (forces replacement: tts.vendor)``."""
+    return f"{change.key} {_HEADINGS[change.action]} ({change.reason})"
+
+
+def identity(change: Change) -> list[tuple[str, str]]:
+    """The remote name (old -> new for a new generation) and agent id, as label/value pairs."""
+    pairs: list[tuple[str, str]] = []
+    if change.previous_name is not None:
+        pairs.append(("name", f"{change.previous_name} -> {change.remote_name}"))
+    else:
+        pairs.append(("name", change.remote_name))
+    if change.agent_id is not None:
+        pairs.append(("agent_id", change.agent_id))
+    return pairs
+
+
+def field_line(field: FieldDiff, *, action: Action) -> FieldLine:
+    """How one field diff reads; a sensitive one never shows its value."""
+    if field.before is ABSENT:
+        kind: FieldKind = "add"
+    elif field.after is ABSENT:
+        kind = "remove"
+    else:
+        kind = "change"
+    if field.sensitive:
+        text = _sensitive(field, kind=kind)
+    elif kind == "add":
+        text = value(field.after)
+    elif kind == "remove":
+        text = value(field.before)
+    else:
+        text = f"{value(field.before)} -> {value(field.after)}"
+    forces = action is Action.REPLACE and not field.in_place
+    return FieldLine(kind=kind, path=field.path, text=text, forces_replacement=forces)
+
+
+def value(data: Any) -> str:
+    """A non-sensitive value as compact JSON, the way a person would write it in a manifest."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def short_fingerprint(data: Any) -> str | None:
+    """The first characters of a keyed fingerprint; None for anything that is not one."""
+    if isinstance(data, str) and _FINGERPRINT.fullmatch(data):
+        return data[:SHORT_FINGERPRINT]
+    return None
+
+
+def _sensitive(field: FieldDiff, *, kind: FieldKind) -> str:
+    if kind != "change":
+        return "(sensitive)"
+    before, after = short_fingerprint(field.before), short_fingerprint(field.after)
+    if before is None or after is None:
+        return "(sensitive, changed)"
+    return f"(sensitive, changed: {before} -> {after})"
+
+
+def report_line(report: Report) -> str:
+    """``[unmanaged] prod: agent A9 (name "x", RUNNING): not managed ...; never touched``."""
+    subject = report.key or report.project
+    details = [f'name "{report.name}"'] if report.name else []
+    if report.status:
+        details.append(report.status)
+    agent = f"agent {report.agent_id}" if report.agent_id else "agent"
+    if details:
+        agent += f" ({', '.join(details)})"
+    return f"[{report.kind}] {subject}: {agent}: {report.message}"

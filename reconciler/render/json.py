@@ -1,0 +1,132 @@
+"""The plan as JSON for machines, in a versioned schema (``format_version`` "1").
+
+A consumer may rely on every field below; new fields may be added within version 1, and
+anything else bumps ``format_version``. Keys are sorted and the output is byte-identical for
+equal plans.
+
+```
+{
+  "format_version": "1",
+  "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0,
+              "recreate": 0, "renew-token": 0, "adopt": 0},
+  "changes": [                               # in apply order
+    {"action": "create|update|replace|delete|recreate|renew-token|adopt",
+     "key": "prod/lobby", "project": "prod",
+     "reason": "forces replacement: tts.vendor",
+     "remote_name": "rc-prod--lobby-g2",     # acted on, or joined by create/replace/recreate
+     "generation": 2,
+     "previous_name": "rc-prod--lobby-g1",   # replace, recreate; else null
+     "agent_id": "1NT29X...",                # the existing agent acted on; null for create
+     "protect": false,
+     "leaves_live": true,                    # a running agent leaves because of it
+     "fields": [
+       {"path": "tts.vendor", "in_place": false, "sensitive": false,
+        "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
+       {"path": "tts.params.key", "in_place": false, "sensitive": true,
+        "before_fingerprint": "1a2b3c4d5e6f7a8b", "after_fingerprint": "..."}
+     ],
+     "update": {"llm.params": {...}}}          # update only: whole new value per in-place field
+  ],
+  "reports": [{"kind": "unmanaged|ours-without-record|kept-stopped|unreachable",
+               "project": "prod", "key": null, "agent_id": "...", "name": "...",
+               "status": "RUNNING", "message": "..."}],
+  "quota": [{"project": "prod", "limit": 20, "live": 3, "leaving": 0, "joining": 2,
+             "peak": 5, "ok": true}],
+  "owned_live": 3,
+  "refusals": ["..."]                       # why check_safety refuses it; empty when safe
+}
+```
+
+A sensitive field never carries a value: only the keyed fingerprints (HMAC under the state's own
+key) of a changed one, as the text view shows them. ``update`` values keep secret references such as
+``${env:NAME}`` unresolved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Final
+
+from reconciler.diff import ABSENT, FieldDiff
+from reconciler.plan import Change, Plan, QuotaCheck, Report
+from reconciler.render import common
+
+FORMAT_VERSION: Final = "1"
+
+
+def render_json(plan: Plan, *, refusals: Sequence[str] = ()) -> str:
+    """The plan document as indented JSON with sorted keys, ending in a newline."""
+    document = plan_document(plan, refusals=refusals)
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def plan_document(plan: Plan, *, refusals: Sequence[str] = ()) -> dict[str, Any]:
+    """The plan as plain JSON data in the schema of this module's docstring."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "summary": {str(action): count for action, count in plan.counts().items()},
+        "changes": [_change(change) for change in plan.changes],
+        "reports": [_report(report) for report in plan.reports],
+        "quota": [_quota(check) for check in plan.quota],
+        "owned_live": plan.owned_live,
+        "refusals": list(refusals),
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "action": str(change.action),
+        "key": change.key,
+        "project": change.project,
+        "reason": change.reason,
+        "remote_name": change.remote_name,
+        "generation": change.generation,
+        "previous_name": change.previous_name,
+        "agent_id": change.agent_id,
+        "protect": change.protect,
+        "leaves_live": change.leaves_live,
+        "fields": [_field(field) for field in change.fields],
+        "update": dict(change.update),
+    }
+
+
+def _field(field: FieldDiff) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": field.path,
+        "in_place": field.in_place,
+        "sensitive": field.sensitive,
+    }
+    changed = field.before is not ABSENT and field.after is not ABSENT
+    for side, data in (("before", field.before), ("after", field.after)):
+        if data is ABSENT:
+            continue
+        if not field.sensitive:
+            out[side] = data
+        elif changed and common.short_fingerprint(data) is not None:
+            out[f"{side}_fingerprint"] = data
+    return out
+
+
+def _report(report: Report) -> dict[str, Any]:
+    return {
+        "kind": str(report.kind),
+        "project": report.project,
+        "key": report.key,
+        "agent_id": report.agent_id,
+        "name": report.name,
+        "status": report.status,
+        "message": report.message,
+    }
+
+
+def _quota(check: QuotaCheck) -> dict[str, Any]:
+    return {
+        "project": check.project,
+        "limit": check.limit,
+        "live": check.live,
+        "leaving": check.leaving,
+        "joining": check.joining,
+        "peak": check.peak,
+        "ok": check.ok,
+    }
