@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts unit install clean bench
+.PHONY: demo test lint typecheck contracts unit dockerlint install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ contracts: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck contracts unit
+# The image is checked without a container engine: hadolint ships in the dev extra.
+dockerlint: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+
+test: lint typecheck contracts dockerlint unit
 
 demo: $(STAMP)
 	@bash scripts/demo.sh
