@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# `make demo`: start the built-in emulator on a free port, run the main job against it, stop it.
+# `make demo`: the main job end to end against the built-in emulator, with nothing to configure.
+# Starts the emulator on a free port, exports its demo credentials, then runs validate, plan,
+# apply and status on the sample fleet, plans again (no changes), and stops the emulator.
+# The state lives in a temporary directory, so every demo starts from an empty fleet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-log=$(mktemp)
+scratch=$(mktemp -d)
+log="$scratch/emulator.log"
+state="$scratch/state.db"
 "$BIN/reconciler" emulator --port 0 >"$log" 2>&1 &
 emulator_pid=$!
-trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 
 url=""
 for _ in $(seq 1 100); do
@@ -17,8 +22,38 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$log"; echo "the emulator did not report its address" >&2; exit 1; }
-echo "Emulator of the Agora ConvoAI API running at $url"
-echo
 
+# The emulator prints its (public, demo-only) credentials; the sample fleet reads them from env.
+credential() { sed -n "s/^  $1: *//p" "$log" | head -n 1; }
 export AGORA_API_URL="$url"
-"$BIN/python" scripts/demo_round.py
+export AGORA_APP_ID="$(credential 'app id')"
+export AGORA_CUSTOMER_ID="$(credential 'customer id')"
+export AGORA_CUSTOMER_SECRET="$(credential 'customer secret')"
+export AGORA_APP_CERTIFICATE="$(credential 'app certificate')"
+# The emulator never calls the LLM or TTS vendors; these placeholders only fill the references.
+export OPENAI_API_KEY="demo-openai-key-not-used"
+export AZURE_TTS_KEY="demo-azure-tts-key-not-used"
+
+step() {
+  echo
+  echo "────────────────────────────────────────────────────────────────────────────"
+  echo "\$ $*"
+  echo
+}
+
+echo "Emulator of the Agora ConvoAI API running at $url"
+
+step reconciler validate fleet/
+"$BIN/reconciler" validate fleet/
+
+step reconciler plan fleet/
+"$BIN/reconciler" plan fleet/ --state "$state"
+
+step reconciler apply fleet/ --auto-approve
+"$BIN/reconciler" apply fleet/ --auto-approve --state "$state" --log-level warning
+
+step reconciler status fleet/
+"$BIN/reconciler" status fleet/ --state "$state"
+
+step reconciler plan fleet/
+"$BIN/reconciler" plan fleet/ --state "$state"

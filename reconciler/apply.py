@@ -1,0 +1,385 @@
+"""Execute a plan against Agora and the state, safely, and report what happened.
+
+``apply_plan`` first resolves the intents a killed pass left behind, then runs the changes in the
+plan's order, one action at a time, each action's changes concurrently under a bound: deletes
+(to free quota), replaces (leave, wait until gone, join the next generation), recreates,
+creates, adopts, updates, token renewals. Every call to a project passes its token bucket. The
+crash-safety rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module
+decides which steps a change takes, keeps going when one fails, stops joining in a project that
+answered 422, and turns each outcome into the report.
+
+It trusts the plan's safety check to have run, never looks at an agent the plan does not name,
+and never decides what the fleet should be. Secrets are resolved here, at apply time only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+from collections.abc import Mapping
+
+from reconciler import diff, joins, leaves, payloads, readiness, rtc_tokens, steps
+from reconciler.agora import wire
+from reconciler.apply_report import ApplyReport, Outcome, StepResult
+from reconciler.clock import Clock, SystemClock
+from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
+from reconciler.intents import JoinTicket, LeaveTicket, Ledger, resolve_leftovers
+from reconciler.manifest.desired import DesiredAgent, DesiredFleet
+from reconciler.plan import Action, Change, Plan
+from reconciler.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.state import AgentRecord, StateStore
+from reconciler.steps import ApplySettings, StepContext
+
+__all__ = ["ApplySettings", "apply_plan"]
+
+
+async def apply_plan(
+    plan: Plan,
+    *,
+    desired: DesiredFleet,
+    apis: Mapping[str, AgentApi],
+    store: StateStore,
+    fingerprints: Mapping[str, str],
+    settings: ApplySettings | None = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ApplyReport:
+    """Resolve leftover intents, then execute ``plan``; failures are in the report, not raised.
+
+    ``apis`` maps each project name to its client; ``fingerprints`` is what the plan was made
+    with (secret reference to keyed fingerprint), so records store the same view the next plan
+    compares. Raises only ``StateError``: when the state cannot be written, nothing may go on.
+    """
+    run = _Run(
+        desired=desired,
+        apis=apis,
+        store=store,
+        fingerprints=fingerprints,
+        settings=settings or ApplySettings(),
+        clock=clock or SystemClock(),
+        values=payloads.SecretValues(environ=os.environ if environ is None else environ),
+    )
+    return await run.execute(plan)
+
+
+class _Run:
+    """The bookkeeping of one ``apply_plan`` call; lives only inside it."""
+
+    def __init__(
+        self,
+        *,
+        desired: DesiredFleet,
+        apis: Mapping[str, AgentApi],
+        store: StateStore,
+        fingerprints: Mapping[str, str],
+        settings: ApplySettings,
+        clock: Clock,
+        values: payloads.SecretValues,
+    ) -> None:
+        self._desired = desired
+        self._fingerprints = fingerprints
+        self._settings = settings
+        self._clock = clock
+        self._values = values
+        self._ledger = Ledger(store)
+        self._apis = {
+            name: GatedApi(api, bucket=TokenBucket(settings.rate_limit, clock=clock))
+            for name, api in apis.items()
+        }
+        self._gate = asyncio.Semaphore(settings.concurrency)
+        self._quota_stopped: set[str] = set()
+
+    async def execute(self, plan: Plan) -> ApplyReport:
+        leftovers = await resolve_leftovers(
+            self._ledger, self._apis, clock=self._clock, polling=self._settings.leave_polling
+        )
+        results: dict[int, StepResult] = {}
+        for action in Action:
+            batch = [(i, c) for i, c in enumerate(plan.changes) if c.action is action]
+            if not batch:
+                continue
+            try:
+                async with asyncio.TaskGroup() as group:
+                    tasks = {i: group.create_task(self._guarded(change)) for i, change in batch}
+            except* StateError as failures:
+                raise failures.exceptions[0] from None
+            results.update({i: task.result() for i, task in tasks.items()})
+        return ApplyReport(
+            leftovers=leftovers,
+            results=tuple(results[i] for i in sorted(results)),
+            quota_stopped=tuple(sorted(self._quota_stopped)),
+        )
+
+    async def _guarded(self, change: Change) -> StepResult:
+        async with self._gate:
+            return await self._run(change)
+
+    async def _run(self, change: Change) -> StepResult:
+        started = time.perf_counter()
+        ctx = self._context(change)
+        try:
+            result = await self._dispatch(change, ctx)
+        except (ManifestError, ApiError) as exc:
+            result = _result(change, Outcome.FAILED, str(exc), reason=type(exc).__name__)
+        return steps.outcome(ctx, result, started=started)
+
+    def _context(self, change: Change) -> StepContext:
+        agent = self._desired.agents.get(change.key)
+        record = self._ledger.record(change.key)
+        channel = agent.channel if agent else (record.channel if record else None)
+        return StepContext(
+            api=self._apis[change.project],
+            ledger=self._ledger,
+            clock=self._clock,
+            settings=self._settings,
+            log=steps.new_logger(
+                project=change.project,
+                channel=channel,
+                agent=change.key,
+                remote_name=change.remote_name,
+                agent_id=change.agent_id,
+                action=change.action.value,
+            ),
+        )
+
+    async def _dispatch(self, change: Change, ctx: StepContext) -> StepResult:
+        if change.action is Action.DELETE:
+            return await self._delete(change, ctx)
+        if change.action is Action.REPLACE:
+            return await self._replace(change, ctx)
+        if change.action in (Action.CREATE, Action.RECREATE):
+            return await self._join(change, ctx)
+        if change.action is Action.ADOPT:
+            return self._adopt(change)
+        return await self._update(change, ctx)
+
+    async def _delete(self, change: Change, ctx: StepContext) -> StepResult:
+        record = self._ledger.record(change.key)
+        if record is None:
+            return _result(change, Outcome.DONE, "already gone from the state")
+        if record.agent_id not in (None, change.agent_id):
+            return _moved(change, record)
+        if change.agent_id is None or not change.leaves_live:
+            self._ledger.delete(change.key)
+            return _result(change, Outcome.DONE, "its agent had already ended; record removed")
+        ticket = LeaveTicket(
+            key=change.key,
+            project=change.project,
+            agent_id=change.agent_id,
+            remote_name=record.remote_name,
+            channel=record.channel,
+        )
+        left = await leaves.leave(ctx, ticket)
+        outcome = Outcome.DONE if left.gone else Outcome.FAILED
+        return _result(change, outcome, left.detail, reason=left.reason)
+
+    async def _replace(self, change: Change, ctx: StepContext) -> StepResult:
+        record = self._ledger.record(change.key)
+        if record is None or change.agent_id is None or record.agent_id != change.agent_id:
+            return _moved(change, record)
+        agent = self._desired.agents[change.key]
+        request, ticket = self._join_body(change, agent)
+        left = await leaves.leave(
+            ctx,
+            LeaveTicket(
+                key=change.key,
+                project=change.project,
+                agent_id=change.agent_id,
+                remote_name=record.remote_name,
+                channel=record.channel,
+                then_name=change.remote_name,
+                then_generation=change.generation,
+            ),
+        )
+        if not left.gone:
+            return _result(change, Outcome.FAILED, f"old agent: {left.detail}", reason=left.reason)
+        return await self._joined(change, ctx.bind(agent_id=None), request, ticket)
+
+    async def _join(self, change: Change, ctx: StepContext) -> StepResult:
+        if change.project in self._quota_stopped:
+            return _result(
+                change, Outcome.SKIPPED, "the project answered 422 (quota)", reason="quota"
+            )
+        record = self._ledger.record(change.key)
+        if record is not None and record.agent_id is not None:
+            if record.remote_name == change.remote_name:
+                return _result(
+                    change, Outcome.DONE, "already recorded from a leftover intent", record.agent_id
+                )
+            if change.action is Action.CREATE or record.agent_id != change.agent_id:
+                return _moved(change, record)
+        if record is not None and record.generation > change.generation:
+            return _moved(change, record)
+        request, ticket = self._join_body(change, self._desired.agents[change.key])
+        return await self._joined(change, ctx, request, ticket)
+
+    async def _joined(
+        self,
+        change: Change,
+        ctx: StepContext,
+        request: wire.JoinRequest,
+        ticket: JoinTicket,
+    ) -> StepResult:
+        joined = await joins.join(ctx, ticket, request)
+        if joined.quota:
+            self._quota_stopped.add(change.project)
+        if joined.agent_id is None:
+            return _result(change, Outcome.FAILED, joined.detail, reason=joined.reason)
+        if not self._settings.wait:
+            return _result(change, Outcome.DONE, joined.detail, joined.agent_id)
+        seen = await readiness.wait_until_running(
+            ctx.api, joined.agent_id, clock=self._clock, polling=self._settings.ready_polling
+        )
+        if seen.reached:
+            return _result(change, Outcome.DONE, f"{joined.detail}; RUNNING", joined.agent_id)
+        return _result(
+            change,
+            Outcome.FAILED,
+            f"{joined.detail}; then {seen.describe()} instead of RUNNING",
+            joined.agent_id,
+            reason="not-running",
+        )
+
+    def _adopt(self, change: Change) -> StepResult:
+        record = self._ledger.record(change.key)
+        if change.agent_id is None:
+            return _moved(change, record)
+        if record is not None and record.agent_id == change.agent_id:
+            return _result(change, Outcome.DONE, "already recorded", change.agent_id)
+        if record is not None and record.agent_id is not None:
+            return _moved(change, record)
+        agent = self._desired.agents[change.key]
+        view = diff.desired_view(agent, fingerprints=self._fingerprints)
+        applied = diff.applied_properties(view, protect=agent.protect)
+        spec_hash = diff.spec_hash(view)
+        if record is not None and record.remote_name == change.remote_name:
+            # The slot of an unconfirmed join holds what that join sent: trust it over today's spec.
+            applied, spec_hash = dict(record.applied_properties), record.spec_hash
+        now = self._clock.now()
+        self._ledger.put(
+            AgentRecord(
+                key=change.key,
+                project=change.project,
+                remote_name=change.remote_name,
+                generation=change.generation,
+                agent_id=change.agent_id,
+                channel=agent.channel,
+                agent_rtc_uid=agent.agent_rtc_uid,
+                applied_properties=applied,
+                spec_hash=spec_hash,
+                token_expires_at=None,
+                created_at=now,
+                updated_at=now,
+                git_revision=self._settings.git_revision,
+                status_hint="adopted",
+            )
+        )
+        return _result(change, Outcome.DONE, "adopted", change.agent_id)
+
+    async def _update(self, change: Change, ctx: StepContext) -> StepResult:
+        record = self._ledger.record(change.key)
+        if record is None or change.agent_id is None or record.agent_id != change.agent_id:
+            return _moved(change, record)
+        agent = self._desired.agents[change.key]
+        renew = change.action is Action.RENEW_TOKEN
+        token = (
+            rtc_tokens.token_for(
+                agent,
+                project=self._desired.projects[change.project],
+                app_id=ctx.api.app_id,
+                values=self._values,
+            )
+            if renew or "token" in change.update
+            else None
+        )
+        fields = {} if renew else change.update
+        request = payloads.update_request(
+            agent, fields=fields, token=token.value if token else None, values=self._values
+        )
+        agent_id = change.agent_id
+        try:
+            answer = await ctx.attempt("update", 1, lambda: ctx.api.update(agent_id, request))
+        except NotFoundError:
+            return _result(
+                change,
+                Outcome.FAILED,
+                "the agent is no longer running (404); the next plan recreates it",
+                agent_id,
+                reason="TaskNotFound",
+            )
+        updated = dataclasses.replace(
+            record,
+            token_expires_at=token.expires_at if token else record.token_expires_at,
+            updated_at=self._clock.now(),
+            status_hint=answer.status,
+        )
+        if not renew:
+            view = diff.desired_view(agent, fingerprints=self._fingerprints)
+            updated = dataclasses.replace(
+                updated,
+                applied_properties=diff.applied_properties(view, protect=agent.protect),
+                spec_hash=diff.spec_hash(view),
+                git_revision=self._settings.git_revision,
+            )
+        self._ledger.put(updated)
+        detail = "token renewed" if renew else "updated " + ", ".join(sorted(change.update))
+        return _result(change, Outcome.DONE, detail, agent_id)
+
+    def _join_body(
+        self, change: Change, agent: DesiredAgent
+    ) -> tuple[wire.JoinRequest, JoinTicket]:
+        """The join request (secrets resolved, token chosen) and the ticket its intent carries."""
+        project = self._desired.projects[change.project]
+        token = rtc_tokens.token_for(
+            agent, project=project, app_id=self._apis[change.project].app_id, values=self._values
+        )
+        request = payloads.join_request(
+            agent, remote_name=change.remote_name, token=token.value, values=self._values
+        )
+        view = diff.desired_view(agent, fingerprints=self._fingerprints)
+        ticket = JoinTicket(
+            key=change.key,
+            project=change.project,
+            prefix=project.name_prefix,
+            remote_name=change.remote_name,
+            generation=change.generation,
+            channel=agent.channel,
+            agent_rtc_uid=agent.agent_rtc_uid,
+            applied_properties=diff.applied_properties(view, protect=agent.protect),
+            spec_hash=diff.spec_hash(view),
+            token_expires_at=token.expires_at,
+            git_revision=self._settings.git_revision,
+        )
+        return request, ticket
+
+
+def _result(
+    change: Change,
+    outcome: Outcome,
+    detail: str,
+    agent_id: str | None = None,
+    *,
+    reason: str | None = None,
+) -> StepResult:
+    return StepResult(
+        key=change.key,
+        project=change.project,
+        action=change.action.value,
+        outcome=outcome,
+        remote_name=change.remote_name,
+        agent_id=agent_id if agent_id is not None else change.agent_id,
+        detail=detail,
+        reason=reason,
+    )
+
+
+def _moved(change: Change, record: AgentRecord | None) -> StepResult:
+    held = "no record" if record is None else f"{record.remote_name} ({record.agent_id or 'none'})"
+    return _result(
+        change,
+        Outcome.FAILED,
+        f"the state changed since the plan was made (it now holds {held}); plan again",
+        reason="state-moved",
+    )

@@ -1,0 +1,284 @@
+"""``reconciler apply``: one pass that acts — load, lock, resolve, observe, plan, confirm, apply.
+
+The edge shell around ``apply.apply_plan``. It holds the state's lock from before the first read
+to after the last write, so that no other reconciler acts in between; resolves the intents a
+killed pass left before it observes, so that the plan sees their outcome; and, given a saved plan,
+refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``).
+It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked without one.
+
+It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
+failure, 3 refused by a safety rule or a stale plan. It must not decide what to change (that is
+the planner's) nor how to change it (that is apply's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TextIO
+
+import httpx
+
+from reconciler import apply, connect, observe, plan, planfile, reconcile, render
+from reconciler.agora.client import AgoraClient, BasicAuth, RetryPolicy
+from reconciler.apply_report import ApplyReport, StepResult, render_report
+from reconciler.clock import Clock, SystemClock
+from reconciler.intents import Ledger, resolve_leftovers
+from reconciler.manifest import load
+from reconciler.manifest.desired import DesiredFleet
+from reconciler.state import DEFAULT_STATE_PATH, StateStore, open_state
+
+EXIT_FAILED: Final = 1
+EXIT_REFUSED: Final = 3
+PROMPT: Final = (
+    "\nDo you want to perform these actions?\n"
+    "  Reconciler will perform the actions described above.\n"
+    "  Only 'yes' will be accepted to approve.\n\n"
+    "  Enter a value: "
+)
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """The flags of ``reconciler apply`` that are not about where to read and write."""
+
+    auto_approve: bool = False
+    allow_mass_delete: bool = False
+    settings: apply.ApplySettings = dataclasses.field(default_factory=apply.ApplySettings)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Where the command reads its answer and writes its output."""
+
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+
+
+def is_planfile(target: Path) -> bool:
+    """A saved plan is a file that is not a manifest; ``plan --out`` writes JSON."""
+    return target.is_file() and target.suffix.lower() not in load.SUFFIXES
+
+
+async def apply_command(
+    target: Path,
+    *,
+    manifests: Path,
+    options: ApplyOptions,
+    state_path: Path | None,
+    api_url: str | None,
+    environ: Mapping[str, str],
+    streams: Streams,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run ``reconciler apply`` on manifests, or on a saved plan (made from ``manifests``)."""
+    saved = planfile.load_planfile(target) if is_planfile(target) else None
+    source = manifests if saved is not None else target
+    loaded = _load(source, streams=streams)
+    if loaded is None:
+        return EXIT_FAILED
+    assert loaded.fleet is not None  # _load returns only a usable fleet
+    fleet = loaded.fleet
+    clock = clock or SystemClock()
+    settings = dataclasses.replace(options.settings, git_revision=_git_revision(source))
+    with open_state(state_path or DEFAULT_STATE_PATH) as store:
+        async with _clients(
+            fleet, environ=environ, api_url=api_url, transport=transport, clock=clock
+        ) as apis:
+            # A saved plan was made before any resolution; resolving now would make it stale.
+            leftovers: tuple[StepResult, ...] = ()
+            if saved is None:
+                leftovers = await resolve_leftovers(
+                    Ledger(store), apis, clock=clock, polling=settings.leave_polling
+                )
+            fingerprints = reconcile.fingerprint_secrets(
+                fleet, environ=environ, key=store.secret_key()
+            )
+            made = await _plan(
+                fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now()
+            )
+            chosen = made.plan if saved is None else saved.plan
+            if saved is not None and _stale(
+                saved, made, store=store, loaded=loaded, streams=streams
+            ):
+                return EXIT_REFUSED
+            if not _shown_and_allowed(chosen, options=options, environ=environ, streams=streams):
+                return EXIT_REFUSED
+            if chosen.is_empty:
+                return _finish(ApplyReport(leftovers=leftovers), streams=streams)
+            if not _approved(options, streams):
+                return EXIT_FAILED
+            report = await apply.apply_plan(
+                chosen,
+                desired=fleet,
+                apis=apis,
+                store=store,
+                fingerprints=fingerprints,
+                settings=settings,
+                clock=clock,
+                environ=environ,
+            )
+    return _finish(
+        dataclasses.replace(report, leftovers=(*leftovers, *report.leftovers)), streams=streams
+    )
+
+
+def _finish(report: ApplyReport, *, streams: Streams) -> int:
+    """Print the summary (none for a pass that had nothing to do) and give the exit code."""
+    if report.leftovers or report.results:
+        streams.stdout.write("\n" + render_report(report) + "\n")
+    return 0 if report.ok else EXIT_FAILED
+
+
+def _load(source: Path, *, streams: Streams) -> load.LoadResult | None:
+    """The manifests, or None after printing why they cannot be used."""
+    loaded = load.load_fleet(source)
+    if loaded.fleet is None or loaded.errors:
+        for diagnostic in loaded.diagnostics:
+            print(diagnostic, file=streams.stderr)
+        print(
+            f"error: the manifests under {source} are invalid; nothing was applied",
+            file=streams.stderr,
+        )
+        return None
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=streams.stderr)
+    return loaded
+
+
+def _stale(
+    saved: planfile.PlanFile,
+    made: _Made,
+    *,
+    store: StateStore,
+    loaded: load.LoadResult,
+    streams: Streams,
+) -> bool:
+    """Whether the saved plan no longer holds, after saying what moved."""
+    snapshot = store.snapshot()
+    moved = planfile.staleness(
+        saved,
+        lineage=snapshot.lineage,
+        serial=snapshot.serial,
+        observed_fp=made.observed_fingerprint,
+        digest=loaded.digest,
+    )
+    if moved:
+        print(
+            f"error: the saved plan is stale: {'; '.join(moved)}; plan again", file=streams.stderr
+        )
+    return bool(moved)
+
+
+def _shown_and_allowed(
+    chosen: plan.Plan, *, options: ApplyOptions, environ: Mapping[str, str], streams: Streams
+) -> bool:
+    """Show the plan; False (after saying why) when a safety rule refuses it."""
+    limits = plan.SafetyLimits(allow_mass_delete=options.allow_mass_delete)
+    refusals = plan.safety_problems(chosen, limits=limits)
+    color = reconcile.color_wanted(streams.stdout, environ=environ)
+    streams.stdout.write(render.render_text(chosen, refusals=refusals, color=color))
+    if refusals:
+        print(f"error: the plan is refused: {'; '.join(refusals)}", file=streams.stderr)
+    return not refusals
+
+
+@dataclass(frozen=True)
+class _Made:
+    plan: plan.Plan
+    observed_fingerprint: str
+
+
+async def _plan(
+    fleet: DesiredFleet,
+    *,
+    store: StateStore,
+    clients: Mapping[str, AgoraClient],
+    fingerprints: Mapping[str, str],
+    now: float,
+) -> _Made:
+    """Observe through read-only views and plan against the state as it is now."""
+    state = store.snapshot()
+    targets = [
+        observe.Target(
+            project=name,
+            reader=connect.ReadOnlyAgents(client),
+            prefix=fleet.projects[name].name_prefix,
+        )
+        for name, client in sorted(clients.items())
+    ]
+    observed = await observe.observe_fleet(targets, state=state, now=now)
+    made = plan.make_plan(
+        fleet, observed, state, now=now, policy=plan.PlanPolicy(), fingerprints=fingerprints
+    )
+    return _Made(plan=made, observed_fingerprint=planfile.observed_fingerprint(observed))
+
+
+@asynccontextmanager
+async def _clients(
+    fleet: DesiredFleet,
+    *,
+    environ: Mapping[str, str],
+    api_url: str | None,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Clock,
+) -> AsyncIterator[dict[str, AgoraClient]]:
+    async with AsyncExitStack() as stack:
+        apis: dict[str, AgoraClient] = {}
+        for name, project in sorted(fleet.projects.items()):
+            credentials = connect.resolve_credentials(project, environ=environ)
+            client = AgoraClient(
+                app_id=credentials.app_id,
+                auth=BasicAuth(
+                    customer_id=credentials.customer_id,
+                    customer_secret=credentials.customer_secret,
+                ),
+                base_url=connect.base_url(project, api_url=api_url),
+                transport=transport,
+                # The client's own backoff waits on apply's clock, so tests run on fake time.
+                retry=RetryPolicy(sleep=clock.sleep),
+            )
+            stack.push_async_callback(client.aclose)
+            apis[name] = client
+        yield apis
+
+
+def _approved(options: ApplyOptions, streams: Streams) -> bool:
+    if options.auto_approve:
+        return True
+    if not streams.stdin.isatty():
+        print(
+            "error: apply asks for confirmation, but stdin is not a terminal; "
+            "pass --auto-approve to apply without asking",
+            file=streams.stderr,
+        )
+        return False
+    streams.stdout.write(PROMPT)
+    streams.stdout.flush()
+    if streams.stdin.readline().strip() == "yes":
+        return True
+    print("Apply cancelled.", file=streams.stderr)
+    return False
+
+
+def _git_revision(path: Path) -> str | None:
+    """The commit the manifests are at, when they are in a git checkout."""
+    directory = path if path.is_dir() else path.parent
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    revision = done.stdout.strip()
+    return revision if done.returncode == 0 and revision else None

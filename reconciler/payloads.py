@@ -1,0 +1,113 @@
+"""The bodies apply sends: join and update requests built from a desired agent, secrets resolved.
+
+This is the only place where secret references in agent properties become values, and only at
+apply time (design §2): each value is registered with the log masking as it is read, and goes
+straight into a wire request. A body the wire contract refuses, or a reference that cannot be
+resolved, is a ``ManifestError`` that points at the manifest, naming fields but never values.
+This module must not call the API, mint tokens or touch the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from reconciler import logs
+from reconciler.agora import wire
+from reconciler.errors import ManifestError
+from reconciler.manifest import secrets
+from reconciler.manifest.desired import DesiredAgent
+from reconciler.manifest.diagnostics import SourceLocation
+
+_Body = TypeVar("_Body", wire.JoinRequest, wire.UpdateRequest)
+
+
+class SecretValues:
+    """Resolves references against an environment, once per distinct text, for one pass.
+
+    The loader made every ``${file:...}`` path absolute, so no base directory is needed. Values
+    stay in memory only as long as this object, and its repr shows none.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._resolved: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return "SecretValues()"
+
+    def text(self, value: str, *, where: SourceLocation | None, at: str) -> str:
+        """``value`` with its references replaced by their values (a literal comes back as is).
+
+        ``where`` and ``at`` (a dotted field path) only make an error point at the manifest.
+        """
+        if not secrets.is_reference(value):
+            return value
+        resolved = self._resolved.get(value)
+        if resolved is None:
+            for ref in secrets.find_references(value):
+                logs.register_secret(
+                    secrets.resolve(
+                        ref, environ=self._environ, base_dir=Path.cwd(), where=where, field=at
+                    )
+                )
+            resolved = secrets.resolve_text(value, environ=self._environ, base_dir=Path.cwd())
+            self._resolved[value] = resolved
+        return resolved
+
+    def deep(self, value: Any, *, where: SourceLocation | None, at: str) -> Any:
+        """A JSON-like value with every reference inside it resolved."""
+        if isinstance(value, str):
+            return self.text(value, where=where, at=at)
+        if isinstance(value, Mapping):
+            return {
+                key: self.deep(item, where=where, at=f"{at}.{key}") for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.deep(item, where=where, at=at) for item in value]
+        return value
+
+
+def join_request(
+    agent: DesiredAgent, *, remote_name: str, token: str, values: SecretValues
+) -> wire.JoinRequest:
+    """The join body: the agent's merged properties plus the channel and token apply fills in."""
+    properties = values.deep(agent.properties, where=agent.source, at="spec.properties")
+    properties.update(channel=agent.channel, agent_rtc_uid=agent.agent_rtc_uid, token=token)
+    return _validated(wire.JoinRequest, {"name": remote_name, "properties": properties}, agent)
+
+
+def update_request(
+    agent: DesiredAgent, *, fields: Mapping[str, Any], token: str | None, values: SecretValues
+) -> wire.UpdateRequest:
+    """The update body for the in-place ``fields`` (dotted path to whole new value) and a token.
+
+    Each field goes whole, as Agora replaces it whole (API notes §7.3).
+    """
+    properties: dict[str, Any] = {}
+    for path, value in fields.items():
+        if path == "token":
+            continue
+        resolved = values.deep(value, where=agent.source, at=f"spec.properties.{path}")
+        head, _, leaf = path.partition(".")
+        properties.setdefault(head, {})[leaf] = resolved
+    if token is not None:
+        properties["token"] = token
+    return _validated(wire.UpdateRequest, {"properties": properties}, agent)
+
+
+def _validated(model: type[_Body], body: dict[str, Any], agent: DesiredAgent) -> _Body:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ManifestError(
+            path=agent.source.file,
+            line=agent.source.line,
+            field=f"spec.{where}" if where.startswith("properties") else where or None,
+            message=f"{agent.key} cannot be sent to Agora: {first['msg']}",
+        ) from None

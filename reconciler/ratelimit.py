@@ -1,0 +1,135 @@
+"""A token bucket per project, so that apply sends each App ID no more than its share of calls.
+
+Agora limits the request rate per App ID (429, numbers unpublished; API notes §10, §17 #14), so
+each project gets its own bucket and ``GatedApi`` spends one token before every call apply makes.
+Retries the client makes inside one call are not gated again: they already wait their backoff or
+the server's ``Retry-After``. A 429 that reaches apply pauses the whole bucket, so the other calls
+in flight to that project back off too. Time comes from an injected clock. This module decides
+only when a call may go; it must not decide what to call or what an answer means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from reconciler.agora import wire
+from reconciler.clock import Clock
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``per_second`` calls on average, at most ``burst`` at once after a quiet spell."""
+
+    per_second: float = 10.0
+    burst: int = 10
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0:
+            raise ValueError(f"rate limit must be positive (got {self.per_second})")
+        if self.burst < 1:
+            raise ValueError(f"burst must be at least 1 (got {self.burst})")
+
+
+class TokenBucket:
+    """Hands out call slots in arrival order; a caller that must wait has its slot reserved.
+
+    Tokens may go negative: each caller that finds none takes the next future one and sleeps until
+    it is due, so concurrent callers are spaced ``1/per_second`` apart without a lock.
+    """
+
+    def __init__(self, limit: RateLimit, *, clock: Clock) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._tokens = float(limit.burst)
+        self._stamp = clock.now()
+        self._paused_until = 0.0
+
+    async def take(self) -> float:
+        """Wait for a slot; returns how long that took in seconds."""
+        now = self._clock.now()
+        self._refill(now)
+        self._tokens -= 1
+        wait = max(-self._tokens / self._limit.per_second, self._paused_until - now, 0.0)
+        if wait > 0:
+            await self._clock.sleep(wait)
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """Give no slot for ``seconds`` from now, e.g. after the server said ``Retry-After``."""
+        self._paused_until = max(self._paused_until, self._clock.now() + seconds)
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._stamp)
+        self._tokens = min(
+            float(self._limit.burst), self._tokens + elapsed * self._limit.per_second
+        )
+        self._stamp = max(self._stamp, now)
+
+
+class AgentApi(Protocol):
+    """What apply needs of a project's Agora client (``AgoraClient`` is one)."""
+
+    @property
+    def app_id(self) -> str: ...
+
+    async def join(self, request: wire.JoinRequest) -> wire.AgentStateResponse: ...
+
+    async def leave(self, agent_id: str) -> None: ...
+
+    async def update(
+        self, agent_id: str, request: wire.UpdateRequest
+    ) -> wire.AgentStateResponse: ...
+
+    async def query(self, agent_id: str) -> wire.QueryResponse: ...
+
+    async def list_all(
+        self,
+        *,
+        states: Sequence[wire.StatusCode],
+        from_time: float,
+        channel: str | None = None,
+        page_size: int = 100,
+    ) -> list[wire.ListItem]: ...
+
+
+class GatedApi:
+    """An ``AgentApi`` whose every call first takes a slot from the project's bucket."""
+
+    def __init__(self, api: AgentApi, *, bucket: TokenBucket) -> None:
+        self._api = api
+        self.bucket = bucket
+
+    @property
+    def app_id(self) -> str:
+        return self._api.app_id
+
+    async def join(self, request: wire.JoinRequest) -> wire.AgentStateResponse:
+        await self.bucket.take()
+        return await self._api.join(request)
+
+    async def leave(self, agent_id: str) -> None:
+        await self.bucket.take()
+        await self._api.leave(agent_id)
+
+    async def update(self, agent_id: str, request: wire.UpdateRequest) -> wire.AgentStateResponse:
+        await self.bucket.take()
+        return await self._api.update(agent_id, request)
+
+    async def query(self, agent_id: str) -> wire.QueryResponse:
+        await self.bucket.take()
+        return await self._api.query(agent_id)
+
+    async def list_all(
+        self,
+        *,
+        states: Sequence[wire.StatusCode],
+        from_time: float,
+        channel: str | None = None,
+        page_size: int = 100,
+    ) -> list[wire.ListItem]:
+        await self.bucket.take()
+        return await self._api.list_all(
+            states=states, from_time=from_time, channel=channel, page_size=page_size
+        )

@@ -1,0 +1,205 @@
+"""One pass as far as the plan: load → observe → plan → check (design §4 steps 1–3 and §5).
+
+The edge shell around the pure planner: it reads the manifests and the state, resolves secrets
+only to fingerprint them, reads the clock once, observes through read-only views of the clients,
+and returns the plan with its provenance. Invalid manifests stop the pass before any call, so a
+fleet with load errors never reaches the planner and can never produce a delete.
+
+It never writes the state (a missing state file is read as empty and not created) and never
+calls join, update or leave. ``plan_pass`` returns values; ``plan_command`` is what ``reconciler
+plan`` runs, and writes only to the streams it is handed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final, TextIO
+
+import httpx
+import structlog
+
+from reconciler import connect, logs, observe, plan, render
+from reconciler.manifest import load, secrets
+from reconciler.manifest.desired import DesiredFleet
+from reconciler.manifest.diagnostics import Diagnostic
+from reconciler.planfile import PlanFile, observed_fingerprint, write_planfile
+from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, open_state
+
+PLAN_FORMATS: Final = ("text", "json", "markdown")
+EXIT_CHANGES: Final = 2
+EXIT_REFUSED: Final = 3
+# Between Markdown comments when a plan is too long for one pull-request comment.
+COMMENT_BREAK: Final = "<!-- reconciler: next comment -->\n"
+_EMPTY_STATE = StateSnapshot(lineage="", serial=0, records=MappingProxyType({}), intents=())
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    """The manifests did not load; nothing was observed or planned."""
+
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan, why safety refuses it (empty when safe), and what it was made from."""
+
+    planfile: PlanFile
+    refusals: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def plan(self) -> plan.Plan:
+        return self.planfile.plan
+
+
+async def plan_pass(
+    path: Path,
+    *,
+    state_path: Path | None,
+    api_url: str | None,
+    environ: Mapping[str, str],
+    limits: plan.SafetyLimits,
+    policy: plan.PlanPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> LoadFailed | Planned:
+    """Load, observe and plan once; the state is read under its lock and never written."""
+    log = structlog.get_logger(__name__)
+    loaded = load.load_fleet(path)
+    if loaded.fleet is None or loaded.errors:
+        return LoadFailed(diagnostics=loaded.diagnostics)
+    fleet = loaded.fleet
+    with _read_state(state_path or DEFAULT_STATE_PATH) as (state, secret_key):
+        fingerprints = fingerprint_secrets(fleet, environ=environ, key=secret_key)
+        now = clock()
+        async with connect.open_readers(
+            fleet.projects, environ=environ, api_url=api_url, transport=transport
+        ) as readers:
+            targets = [
+                observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
+                for name, reader in readers.items()
+            ]
+            observed = await observe.observe_fleet(targets, state=state, now=now)
+    computed = plan.make_plan(
+        fleet,
+        observed,
+        state,
+        now=now,
+        policy=policy or plan.PlanPolicy(),
+        fingerprints=fingerprints,
+    )
+    refusals = plan.safety_problems(computed, limits=limits)
+    log.info(
+        "plan_computed",
+        changes=len(computed.changes),
+        reports=len(computed.reports),
+        refused=bool(refusals),
+        **{str(action): count for action, count in computed.counts().items() if count},
+    )
+    return Planned(
+        planfile=PlanFile(
+            plan=computed,
+            lineage=state.lineage or None,
+            serial=state.serial,
+            observed_fingerprint=observed_fingerprint(observed),
+            manifests_digest=loaded.digest,
+        ),
+        refusals=refusals,
+        warnings=loaded.warnings,
+    )
+
+
+async def plan_command(
+    path: Path,
+    *,
+    output: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    api_url: str | None,
+    state_path: Path | None,
+    allow_mass_delete: bool,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """``reconciler plan``: the plan on ``stdout``, diagnostics on ``stderr``, and the exit code.
+
+    0 no changes (or changes without ``detailed_exitcode``), 2 changes, 3 refused by a safety
+    rule (a refused plan is shown but not saved), 1 invalid manifests.
+    """
+    outcome = await plan_pass(
+        path,
+        state_path=state_path,
+        api_url=connect.api_url_override(api_url, environ=environ),
+        environ=environ,
+        limits=plan.SafetyLimits(allow_mass_delete=allow_mass_delete),
+    )
+    if isinstance(outcome, LoadFailed):
+        for diagnostic in outcome.diagnostics:
+            print(diagnostic, file=stderr)
+        print(f"error: the manifests under {path} are invalid; nothing was planned", file=stderr)
+        return 1
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=stderr)
+    refusals = outcome.refusals
+    if output == "json":
+        stdout.write(render.render_json(outcome.plan, refusals=refusals))
+    elif output == "markdown":
+        stdout.write(COMMENT_BREAK.join(render.render_markdown(outcome.plan, refusals=refusals)))
+    else:
+        color = color_wanted(stdout, environ=environ)
+        stdout.write(render.render_text(outcome.plan, refusals=refusals, color=color))
+    if refusals:
+        print(f"error: the plan is refused: {'; '.join(refusals)}", file=stderr)
+        return EXIT_REFUSED
+    if out is not None:
+        write_planfile(out, outcome.planfile)
+    return EXIT_CHANGES if detailed_exitcode and not outcome.plan.is_empty else 0
+
+
+def color_wanted(stream: TextIO, *, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set to anything (no-color.org)."""
+    return stream.isatty() and not environ.get("NO_COLOR")
+
+
+def fingerprint_secrets(
+    fleet: DesiredFleet, *, environ: Mapping[str, str], key: bytes
+) -> dict[str, str]:
+    """The keyed fingerprint of every string holding a secret reference in the desired agents.
+
+    Values are resolved only to be hashed, registered for log masking, and dropped.
+    """
+    fingerprints: dict[str, str] = {}
+    for agent in fleet.agents.values():
+        texts = list(secrets.strings_with_references(agent.properties))
+        if agent.token is not None:
+            texts.append(agent.token)
+        for text in texts:
+            if text in fingerprints:
+                continue
+            value = secrets.resolve_text(
+                text,
+                environ=environ,
+                base_dir=Path(agent.source.file).parent,
+                where=agent.source,
+            )
+            logs.register_secret(value)
+            fingerprints[text] = secrets.fingerprint(value, key=key)
+    return fingerprints
+
+
+@contextmanager
+def _read_state(path: Path) -> Iterator[tuple[StateSnapshot, bytes]]:
+    """The state's snapshot and secret key, held under its lock; an absent state is empty."""
+    if not path.exists():
+        yield _EMPTY_STATE, os.urandom(32)
+        return
+    with open_state(path) as store:
+        yield store.snapshot(), store.secret_key()

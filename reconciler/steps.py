@@ -1,0 +1,116 @@
+"""The context one change of a plan runs in, and the log events every step emits.
+
+Each change gets a ``StepContext``: the project's gated client, the ledger, the clock, the apply
+settings and a logger bound to the change: project, channel, ``agent`` (the manifest key; a field
+named ``key`` would be hidden by the log masking), remote name, agent id and action. ``attempt``
+wraps every mutating API call so that each attempt is exactly one ``apply_attempt`` event, and
+``outcome`` writes the one ``apply_outcome`` event of the change. No decisions live here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+
+from reconciler.agora.client import RetryPolicy
+from reconciler.apply_report import Outcome, StepResult
+from reconciler.clock import Clock
+from reconciler.errors import ApiError
+from reconciler.intents import Ledger
+from reconciler.ratelimit import GatedApi, RateLimit
+from reconciler.readiness import Polling
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    """How an apply runs: how wide, how fast, how patient, and whether it waits for RUNNING.
+
+    ``join_retry`` is apply's own retry of a join whose answer was lost or refused for now, always
+    under the same name; it comes on top of the client's retries of a single call.
+    """
+
+    concurrency: int = 4
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    wait: bool = False
+    join_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(attempts=3, base_delay=0.5, max_delay=8.0)
+    )
+    leave_polling: Polling = field(default_factory=lambda: Polling(timeout=60.0))
+    ready_polling: Polling = field(default_factory=lambda: Polling(timeout=120.0))
+    git_revision: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1 (got {self.concurrency})")
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What one step needs; ``log`` is already bound to the change."""
+
+    api: GatedApi
+    ledger: Ledger
+    clock: Clock
+    settings: ApplySettings
+    log: Any
+
+    def bind(self, **context: Any) -> StepContext:
+        return StepContext(
+            api=self.api,
+            ledger=self.ledger,
+            clock=self.clock,
+            settings=self.settings,
+            log=self.log.bind(**context),
+        )
+
+    async def attempt(self, call: str, attempt: int, send: Callable[[], Awaitable[T]]) -> T:
+        """Make one API call, logging it as one attempt with its outcome and duration."""
+        started = time.perf_counter()
+        try:
+            answer = await send()
+        except ApiError as exc:
+            self.log.warning(
+                "apply_attempt",
+                call=call,
+                attempt=attempt,
+                outcome="error",
+                duration_ms=_ms(started),
+                status=exc.status,
+                reason=exc.reason or type(exc).__name__,
+                detail=exc.detail,
+            )
+            raise
+        self.log.info(
+            "apply_attempt", call=call, attempt=attempt, outcome="ok", duration_ms=_ms(started)
+        )
+        return answer
+
+
+def new_logger(**context: Any) -> Any:
+    """The logger of one change, bound to its identifying fields."""
+    return structlog.get_logger("reconciler.apply").bind(**context)
+
+
+def outcome(ctx: StepContext, result: StepResult, *, started: float) -> StepResult:
+    """Log the one outcome event of a change and hand its result back."""
+    fields: dict[str, Any] = {
+        "outcome": result.outcome.value,
+        "agent_id": result.agent_id,
+        "remote_name": result.remote_name,
+        "duration_ms": _ms(started),
+    }
+    if result.outcome is Outcome.DONE:
+        ctx.log.info("apply_outcome", **fields, detail=result.detail)
+    else:
+        ctx.log.warning("apply_outcome", **fields, reason=result.reason, detail=result.detail)
+    return result
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

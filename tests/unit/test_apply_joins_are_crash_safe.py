@@ -1,0 +1,121 @@
+"""Joins are retried only under their own name, and every answer (or its absence) is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apply_harness import World, agent, write_fleet
+
+from reconciler.emulator import EmulatorConfig
+from reconciler.intents import HINT_SPENT, HINT_UNCONFIRMED
+
+PAIR = {"a": agent("room-a"), "b": agent("room-b")}
+
+
+async def test_a_join_answered_503_is_retried_and_starts_one_agent(tmp_path: Path) -> None:
+    """The next two joins fail with 503; each key still ends with exactly one agent."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, PAIR)
+    await world.fault(endpoint="join", status=503, count=2)
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    await world.assert_converged()
+    assert len(await world.agents()) == 2
+
+
+async def test_a_dropped_answer_after_the_join_took_effect_adopts_the_agent(
+    tmp_path: Path,
+) -> None:
+    """The connection drops after the agent started: the retry's 409 finds it by name."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, PAIR)
+    await world.fault(endpoint="join", drop_connection=True, when="after", count=2)
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert len(await world.agents()) == 2
+    await world.assert_converged()
+    counters = await world.control("GET", "/counters")
+    assert counters["join"] == {"dropped": 2, "409": 2}
+
+
+async def test_a_definite_refusal_spends_the_name(tmp_path: Path) -> None:
+    """A 400 leaves a slot naming the next generation, and the next pass joins under it."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", status=400, count=1)
+    ran = await world.apply()
+    assert ran.code == 1
+    assert "InvalidRequestBody" in ran.stdout or "HTTP 400" in ran.stdout
+    slot = world.records()["demo/a"]
+    assert (slot.agent_id, slot.generation, slot.status_hint) == (None, 2, HINT_SPENT)
+    assert slot.remote_name.endswith("-g2")
+    assert (await world.apply()).code == 0
+    [live] = await world.live()
+    assert live["name"] == slot.remote_name
+    await world.assert_converged()
+
+
+async def test_a_conflict_with_no_agent_by_that_name_is_reported_not_looped(
+    tmp_path: Path,
+) -> None:
+    """Another agent holds the uid: one 409, a clear reason, and the name is kept for later."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a", uid="1001")})
+    await world.control(
+        "POST",
+        "/agents",
+        {"agents": [{"name": "someone-else", "channel": "room-a", "agent_rtc_uid": "1001"}]},
+    )
+    ran = await world.apply()
+    assert ran.code == 1
+    assert "is uid 1001 taken in channel room-a" in ran.stdout
+    assert (await world.control("GET", "/counters"))["join"] == {"409": 1}
+    slot = world.records()["demo/a"]
+    assert (slot.agent_id, slot.generation, slot.status_hint) == (None, 1, HINT_UNCONFIRMED)
+    assert [a["name"] for a in await world.live()] == ["someone-else"]
+
+
+async def test_a_lost_answer_that_cannot_be_looked_up_stays_pending_until_the_next_pass(
+    tmp_path: Path,
+) -> None:
+    """Every join attempt and the lookup fail: the intent survives, and the next pass settles it."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", drop_connection=True, when="after", count=1)
+    await world.fault(endpoint="join", status=502)
+    await world.fault(endpoint="query", status=500)
+    ran = await world.apply()
+    assert ran.code == 1
+    [intent] = world.snapshot().intents
+    assert intent.remote_name.endswith("-g1")
+    await world.control("DELETE", "/faults")
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "Resolved 1 of 1 intents" in ran.stdout
+    assert len(await world.agents()) == 1
+    await world.assert_converged()
+
+
+async def test_retry_after_is_honoured_on_fake_time(tmp_path: Path) -> None:
+    """A 429 with Retry-After: 7 makes the join wait 7 s of the injected clock, then succeed."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", status=429, retry_after=7, count=1)
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert 7 in world.clock.slept
+    await world.assert_converged()
+
+
+async def test_a_409_naming_the_holder_is_checked_by_name_and_adopted(tmp_path: Path) -> None:
+    """When the 409 body names the agent, one query confirms it is ours: no channel listing."""
+    config = EmulatorConfig(stopping_seconds=0, conflict_body_includes_agent_id=True)
+    world = World(tmp_path, config=config)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", drop_connection=True, when="after", count=1)
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    counters = await world.control("GET", "/counters")
+    assert counters["join"] == {"dropped": 1, "409": 1}
+    assert counters["list"] == {"200": 1}
+    await world.assert_converged()
