@@ -5,7 +5,7 @@ honour the ``StateStore`` contract. Nothing here talks to Agora or reads manifes
 """
 
 from reconciler.state.memory import MemoryStateStore
-from reconciler.state.sqlite import DEFAULT_STATE_PATH, SqliteStateStore, open_state
+from reconciler.state.sqlite import DEFAULT_STATE_PATH, SqliteStateStore, open_state, read_state
 from reconciler.state.store import AgentRecord, Intent, IntentAction, StateSnapshot, StateStore
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "StateSnapshot",
     "StateStore",
     "open_state",
+    "read_state",
 ]

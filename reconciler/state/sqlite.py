@@ -26,6 +26,7 @@ from reconciler.state.store import (
     StateStore,
     closed_store,
     duplicate_intent,
+    empty_snapshot,
     sorted_records,
     unknown_intent,
     unknown_record,
@@ -116,6 +117,62 @@ def open_state(path: Path | None = None) -> SqliteStateStore:
     return SqliteStateStore(connection=connection, held=held, path=path)
 
 
+def read_state(path: Path | None = None) -> tuple[StateSnapshot, bytes]:
+    """The state as of its last commit and its fingerprint key, read without taking the lock.
+
+    For the commands that only read (plan, status, the operator commands), so that they work
+    while a daemon or an apply holds the state; SQLite's WAL lets a reader see the last commit
+    while a writer works. An absent state reads as empty and is not created; a state that needs
+    a migration is opened the locking way once, which migrates it.
+    """
+    path = DEFAULT_STATE_PATH if path is None else path
+    if not path.exists():
+        return empty_snapshot(), os.urandom(32)
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StateError(f"cannot open state {path}: {exc}") from exc
+    try:
+        with contextlib.closing(connection):
+            if _schema_version(connection) == len(MIGRATIONS):
+                connection.execute("BEGIN")
+                return _read_snapshot(connection), _read_secret_key(connection)
+    except sqlite3.Error as exc:
+        raise StateError(f"state {path} is not a usable reconciler state: {exc}") from exc
+    with open_state(path) as store:
+        return store.snapshot(), store.secret_key()
+
+
+def _read_snapshot(connection: sqlite3.Connection) -> StateSnapshot:
+    """Everything but the key, read inside the caller's transaction so it is one commit's view."""
+    lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
+    records = connection.execute(_RECORD_SELECT).fetchall()
+    intents = connection.execute(_INTENT_SELECT).fetchall()
+    generations = connection.execute("SELECT key, last FROM generations ORDER BY key")
+    return StateSnapshot(
+        lineage=lineage,
+        serial=serial,
+        records=sorted_records(rows.record_from_row(row) for row in records),
+        intents=tuple(rows.intent_from_row(row) for row in intents),
+        generations=dict(generations.fetchall()),
+    )
+
+
+def _read_secret_key(connection: sqlite3.Connection) -> bytes:
+    (key,) = connection.execute("SELECT secret_key FROM state").fetchone()
+    return bytes(key)
+
+
+def _schema_version(connection: sqlite3.Connection) -> int:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    if "schema_version" not in tables:
+        return 0
+    (version,) = connection.execute(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+    ).fetchone()
+    return int(version)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         _create_private(path)
@@ -154,9 +211,7 @@ def _migrate(connection: sqlite3.Connection, *, path: Path) -> None:
         if tables and "schema_version" not in tables:
             raise StateError(f"{path} is an SQLite file but not a reconciler state")
         connection.execute(_VERSION_TABLE)
-        (current,) = connection.execute(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-        ).fetchone()
+        current = _schema_version(connection)
         if current > len(MIGRATIONS):
             raise StateError(
                 f"state {path} has schema version {current}, newer than the {len(MIGRATIONS)} "
@@ -210,23 +265,11 @@ class SqliteStateStore(StateStore):
 
     def snapshot(self) -> StateSnapshot:
         with self._session() as connection, _transaction(connection):
-            lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
-            records = connection.execute(_RECORD_SELECT).fetchall()
-            intents = connection.execute(_INTENT_SELECT).fetchall()
-            generations = connection.execute("SELECT key, last FROM generations ORDER BY key")
-            last_generations = dict(generations.fetchall())
-        return StateSnapshot(
-            lineage=lineage,
-            serial=serial,
-            records=sorted_records(rows.record_from_row(row) for row in records),
-            intents=tuple(rows.intent_from_row(row) for row in intents),
-            generations=last_generations,
-        )
+            return _read_snapshot(connection)
 
     def secret_key(self) -> bytes:
         with self._session() as connection:
-            (key,) = connection.execute("SELECT secret_key FROM state").fetchone()
-        return bytes(key)
+            return _read_secret_key(connection)
 
     def close(self) -> None:
         with self._mutex:

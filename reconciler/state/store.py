@@ -161,6 +161,11 @@ def used_generations(mutation: Mutation) -> dict[str, int]:
     return used
 
 
+def empty_snapshot() -> StateSnapshot:
+    """What a state that does not exist yet reads as: no lineage, nothing owned."""
+    return StateSnapshot(lineage="", serial=0, records=sorted_records(()), intents=())
+
+
 def sorted_records(records: Iterable[AgentRecord]) -> Mapping[str, AgentRecord]:
     """A read-only key-ordered view, so snapshots of equal states compare and iterate alike."""
     ordered = sorted(records, key=attrgetter("key"))
