@@ -3,10 +3,12 @@
 ``apply_plan`` first resolves the intents a killed pass left behind, then runs the changes in the
 plan's order, one action at a time, each action's changes concurrently under a bound: deletes
 (to free quota), replaces (leave, wait until gone, join the next generation), recreates,
-creates, adopts, updates, token renewals. Every call to a project passes its token bucket. The
-crash-safety rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module
-decides which steps a change takes, keeps going when one fails, stops joining in a project that
-answered 422, and turns each outcome into the report.
+creates, adopts, updates, token renewals. Every call to a project passes its token bucket. Before
+a delete or replace makes an agent leave, its history is archived where its manifest asks
+(``archive``), since Agora forgets it at stop. The crash-safety rules of joins and leaves live
+in ``joins``, ``leaves`` and ``intents``; this module decides which steps a change takes, keeps
+going when one fails, stops joining in a project that answered 422, and turns each outcome into
+the report.
 
 It trusts the plan's safety check to have run, never looks at an agent the plan does not name,
 and never decides what the fleet should be. Secrets are resolved here, at apply time only.
@@ -18,9 +20,10 @@ import asyncio
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from reconciler import diff, joins, leaves, payloads, readiness, rtc_tokens, steps
+from reconciler import archive, diff, joins, leaves, payloads, readiness, rtc_tokens, steps
 from reconciler.agora import wire
 from reconciler.apply_report import ApplyReport, Outcome, StepResult
 from reconciler.clock import Clock, SystemClock
@@ -45,12 +48,15 @@ async def apply_plan(
     settings: ApplySettings | None = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> ApplyReport:
     """Resolve leftover intents, then execute ``plan``; failures are in the report, not raised.
 
     ``apis`` maps each project name to its client; ``fingerprints`` is what the plan was made
     with (secret reference to keyed fingerprint), so records store the same view the next plan
-    compares. Raises only ``StateError``: when the state cannot be written, nothing may go on.
+    compares. Once ``stopping`` turns true (the daemon got SIGTERM), changes in flight finish and
+    the rest are skipped. Raises only ``StateError``: when the state cannot be written, nothing
+    may go on.
     """
     run = _Run(
         desired=desired,
@@ -60,6 +66,7 @@ async def apply_plan(
         settings=settings or ApplySettings(),
         clock=clock or SystemClock(),
         values=payloads.SecretValues(environ=os.environ if environ is None else environ),
+        stopping=stopping or (lambda: False),
     )
     return await run.execute(plan)
 
@@ -77,8 +84,10 @@ class _Run:
         settings: ApplySettings,
         clock: Clock,
         values: payloads.SecretValues,
+        stopping: Callable[[], bool],
     ) -> None:
         self._desired = desired
+        self._stopping = stopping
         self._fingerprints = fingerprints
         self._settings = settings
         self._clock = clock
@@ -114,6 +123,8 @@ class _Run:
 
     async def _guarded(self, change: Change) -> StepResult:
         async with self._gate:
+            if self._stopping():
+                return _result(change, Outcome.SKIPPED, "not started: stopping", reason="stopping")
             return await self._run(change)
 
     async def _run(self, change: Change) -> StepResult:
@@ -171,6 +182,7 @@ class _Run:
             remote_name=record.remote_name,
             channel=record.channel,
         )
+        await archive.save_before_leave(ctx.api, record, agent=None)
         left = await leaves.leave(ctx, ticket)
         outcome = Outcome.DONE if left.gone else Outcome.FAILED
         return _result(change, outcome, left.detail, reason=left.reason)
@@ -181,6 +193,7 @@ class _Run:
             return _moved(change, record)
         agent = self._desired.agents[change.key]
         request, ticket = self._join_body(change, agent)
+        await archive.save_before_leave(ctx.api, record, agent=agent)
         left = await leaves.leave(
             ctx,
             LeaveTicket(
@@ -252,7 +265,7 @@ class _Run:
             return _moved(change, record)
         agent = self._desired.agents[change.key]
         view = diff.desired_view(agent, fingerprints=self._fingerprints)
-        applied = diff.applied_properties(view, protect=agent.protect)
+        applied = _applied(view, agent)
         spec_hash = diff.spec_hash(view)
         if record is not None and record.remote_name == change.remote_name:
             # The slot of an unconfirmed join holds what that join sent: trust it over today's spec.
@@ -319,7 +332,7 @@ class _Run:
             view = diff.desired_view(agent, fingerprints=self._fingerprints)
             updated = dataclasses.replace(
                 updated,
-                applied_properties=diff.applied_properties(view, protect=agent.protect),
+                applied_properties=_applied(view, agent),
                 spec_hash=diff.spec_hash(view),
                 git_revision=self._settings.git_revision,
             )
@@ -347,12 +360,17 @@ class _Run:
             generation=change.generation,
             channel=agent.channel,
             agent_rtc_uid=agent.agent_rtc_uid,
-            applied_properties=diff.applied_properties(view, protect=agent.protect),
+            applied_properties=_applied(view, agent),
             spec_hash=diff.spec_hash(view),
             token_expires_at=token.expires_at,
             git_revision=self._settings.git_revision,
         )
         return request, ticket
+
+
+def _applied(view: diff.View, agent: DesiredAgent) -> dict[str, Any]:
+    """What a record keeps: the view, ``protect``, and where to archive the agent's history."""
+    return archive.remember(diff.applied_properties(view, protect=agent.protect), agent)
 
 
 def _result(

@@ -84,6 +84,8 @@ class AgentApi(Protocol):
 
     async def query(self, agent_id: str) -> wire.QueryResponse: ...
 
+    async def history(self, agent_id: str) -> wire.HistoryResponse: ...
+
     async def list_all(
         self,
         *,
@@ -120,6 +122,10 @@ class GatedApi:
     async def query(self, agent_id: str) -> wire.QueryResponse:
         await self.bucket.take()
         return await self._api.query(agent_id)
+
+    async def history(self, agent_id: str) -> wire.HistoryResponse:
+        await self.bucket.take()
+        return await self._api.history(agent_id)
 
     async def list_all(
         self,

@@ -279,9 +279,16 @@ def _desired(member: _Member) -> DesiredAgent:
         token=token if isinstance(token, str) else None,
         restart_policy=shape.template.restart_policy,
         protect=shape.template.protect,
-        archive_history=shape.template.archive_history,
+        archive_history=shape.template.archive_history or _profile_archive(shape.profile),
         source=SourceLocation(shape.entry.doc.path, line, column),
     )
+
+
+def _profile_archive(profile: Entry | None) -> str | None:
+    """The ``archiveHistory`` a profile gives the agents that name it."""
+    if profile is None or not isinstance(profile.model, models.Profile):
+        return None
+    return profile.model.spec.archive_history
 
 
 def _uid_clashes(members: Sequence[_Member]) -> Iterator[Diagnostic]:

@@ -1,0 +1,195 @@
+"""Views of a ``FleetStatus``: a table for a person (like ``kubectl get``) and versioned JSON.
+
+Pure functions to strings: they never print, read the clock (ages are relative to the status's
+own ``now``) or the environment, and colour only when told to. Nothing here holds a secret: a
+status carries names, ids, statuses and times only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Final
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reconciler.status import AgentRow, Drift, FleetStatus, OtherAgent
+
+FORMAT_VERSION: Final = "1"
+NO_AGENTS: Final = "No agents in the manifests or the state."
+_NONE: Final = "-"
+_DRIFT_STYLES: Final = {
+    Drift.IN_SYNC: "green",
+    Drift.TO_UPDATE: "yellow",
+    Drift.TO_REPLACE: "magenta",
+    Drift.MISSING: "red",
+    Drift.TO_ADOPT: "cyan",
+    Drift.TO_DELETE: "red",
+}
+_STATUS_STYLES: Final = {"RUNNING": "green", "FAILED": "red", "STOPPED": "red", "GONE": "red"}
+_AGENT_COLUMNS: Final = (
+    "KEY",
+    "CHANNEL",
+    "REMOTE NAME",
+    "AGENT ID",
+    "STATUS",
+    "GEN",
+    "TOKEN EXPIRES",
+    "DRIFT",
+    "AGE",
+)
+_OTHER_COLUMNS: Final = ("PROJECT", "AGENT ID", "NAME", "STATUS", "AGE", "KIND")
+
+
+def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
+    """The agents table, why each drifting agent drifts, the others apart, and a summary line."""
+    blocks: list[str] = []
+    if status.rows:
+        table = _table(_AGENT_COLUMNS)
+        for row in status.rows:
+            table.add_row(*_agent_cells(row, now=status.now))
+        blocks.append(_draw(table, color=color))
+        reasons = [f"  {row.key}: {row.reason}" for row in status.rows if row.reason]
+        if reasons:
+            blocks.append("\n".join(["Why:", *reasons]))
+    else:
+        blocks.append(NO_AGENTS)
+    if status.others:
+        table = _table(_OTHER_COLUMNS)
+        for other in status.others:
+            table.add_row(*_other_cells(other))
+        blocks.append(
+            "Live agents no manifest entry stands for (never touched):\n"
+            + _draw(table, color=color)
+        )
+    blocks.append(summary(status.rows))
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_status_json(status: FleetStatus) -> str:
+    """The status as JSON (``format_version`` 1): times in Unix seconds, keys sorted."""
+    document: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "now": status.now,
+        "agents": [
+            {
+                "key": row.key,
+                "project": row.project,
+                "channel": row.channel,
+                "remote_name": row.remote_name,
+                "agent_id": row.agent_id,
+                "status": row.status,
+                "generation": row.generation,
+                "token_expires_at": row.token_expires_at,
+                "drift": row.drift.value,
+                "reason": row.reason,
+                "started_at": row.started_at,
+                "age_seconds": row.age_seconds,
+            }
+            for row in status.rows
+        ],
+        "others": [
+            {
+                "project": other.project,
+                "kind": other.kind.value,
+                "agent_id": other.agent_id,
+                "name": other.name,
+                "status": other.status,
+                "age_seconds": other.age_seconds,
+                "message": other.message,
+            }
+            for other in status.others
+        ],
+        "summary": {drift.value: count for drift, count in _counts(status.rows).items()},
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def summary(rows: Sequence[AgentRow]) -> str:
+    """``5 agents: 4 in sync, 1 to update.``, drifts in declaration order."""
+    counts = _counts(rows)
+    parts = ", ".join(f"{count} {drift.value}" for drift, count in counts.items() if count)
+    noun = "agent" if len(rows) == 1 else "agents"
+    return f"{len(rows)} {noun}: {parts}." if parts else f"0 {noun}."
+
+
+def duration(seconds: float) -> str:
+    """A short human duration: ``45s``, ``12m``, ``3h 4m``, ``2d 5h``."""
+    total = int(seconds)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def _counts(rows: Sequence[AgentRow]) -> dict[Drift, int]:
+    found = Counter(row.drift for row in rows)
+    return {drift: found.get(drift, 0) for drift in Drift}
+
+
+def _agent_cells(row: AgentRow, *, now: float) -> tuple[Text, ...]:
+    return (
+        Text(row.key),
+        Text(row.channel),
+        Text(row.remote_name or _NONE),
+        Text(row.agent_id or _NONE),
+        _status_cell(row.status),
+        Text(_NONE if row.generation is None else str(row.generation)),
+        Text(_expiry(row.token_expires_at, now=now)),
+        Text(row.drift.value, style=_DRIFT_STYLES[row.drift]),
+        Text(_NONE if row.age_seconds is None else duration(row.age_seconds)),
+    )
+
+
+def _other_cells(other: OtherAgent) -> tuple[Text, ...]:
+    return (
+        Text(other.project),
+        Text(other.agent_id or _NONE),
+        Text(other.name or _NONE),
+        _status_cell(other.status),
+        Text(_NONE if other.age_seconds is None else duration(other.age_seconds)),
+        Text(other.kind.value),
+    )
+
+
+def _status_cell(status: str | None) -> Text:
+    if status is None:
+        return Text(_NONE)
+    return Text(status, style=_STATUS_STYLES.get(status, "yellow"))
+
+
+def _expiry(expires_at: float | None, *, now: float) -> str:
+    if expires_at is None:
+        return _NONE
+    if expires_at <= now:
+        return f"expired {duration(now - expires_at)} ago"
+    return f"in {duration(expires_at - now)}"
+
+
+def _table(columns: Sequence[str]) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    return table
+
+
+def _draw(table: Table, *, color: bool) -> str:
+    """The table at its natural width, never folded: piped output stays one row per line."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=100_000,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
+    console.print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
