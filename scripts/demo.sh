@@ -23,13 +23,8 @@ for _ in $(seq 1 100); do
 done
 [ -n "$url" ] || { cat "$log"; echo "the emulator did not report its address" >&2; exit 1; }
 
-# The emulator prints its (public, demo-only) credentials; the sample fleet reads them from env.
-credential() { sed -n "s/^  $1: *//p" "$log" | head -n 1; }
-export AGORA_API_URL="$url"
-export AGORA_APP_ID="$(credential 'app id')"
-export AGORA_CUSTOMER_ID="$(credential 'customer id')"
-export AGORA_CUSTOMER_SECRET="$(credential 'customer secret')"
-export AGORA_APP_CERTIFICATE="$(credential 'app certificate')"
+# The emulator prints an `export` line with its (public, demo-only) credentials and address.
+eval "$(sed -n 's/^  export /export /p' "$log" | head -n 1)"
 # The emulator never calls the LLM or TTS vendors; these placeholders only fill the references.
 export OPENAI_API_KEY="demo-openai-key-not-used"
 export AZURE_TTS_KEY="demo-azure-tts-key-not-used"

@@ -30,6 +30,16 @@ def serve(config: EmulatorConfig, *, host: str, port: int) -> None:
     print(f"  customer id:     {config.customer_id}")
     print(f"  customer secret: {_shown(config.customer_secret, demo=DEMO_CUSTOMER_SECRET)}")
     print(f"  app certificate: {_shown(config.app_certificate, demo=DEMO_APP_CERTIFICATE)}")
+    if (config.customer_secret, config.app_certificate) == (
+        DEMO_CUSTOMER_SECRET,
+        DEMO_APP_CERTIFICATE,
+    ):
+        print("To point reconciler and the sample fleet at it:")
+        print(
+            f"  export AGORA_API_URL={_url(sock)} AGORA_APP_ID={config.app_id} "
+            f"AGORA_CUSTOMER_ID={config.customer_id} AGORA_CUSTOMER_SECRET={DEMO_CUSTOMER_SECRET} "
+            f"AGORA_APP_CERTIFICATE={DEMO_APP_CERTIFICATE}"
+        )
     print(f"emulator listening on {_url(sock)}", flush=True)
     _server(config, own_logging=True).run(sockets=[sock])
 

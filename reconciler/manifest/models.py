@@ -153,46 +153,161 @@ class MllmProperties(wire.MllmConfig):
 
 
 class Properties(_Open):
-    """Agora's join ``properties``, verbatim and snake_case, except ``channel`` (from the spec).
+    """Agora's join ``properties``, verbatim and snake_case: examples from Agora's docs paste in.
 
-    Every field is optional because a Profile and an agent may each hold part of them; the merged
-    whole must have ``agent_rtc_uid`` and ``remote_rtc_uids``.
+    Fields not listed here pass to Agora unchanged, since the API keeps growing. ``channel`` is
+    not written here: it comes from the spec. Every field is optional because a Profile and an
+    agent may each hold part of them; the merged whole must have ``agent_rtc_uid`` and
+    ``remote_rtc_uids``. Agora's ``update`` changes only ``token``, ``llm.system_messages``,
+    ``llm.params`` and ``mllm.params`` in place; any other change replaces the agent.
     """
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["channel"]}})
 
-    token: OptionalSecret = None
-    agent_rtc_uid: str | None = None
-    remote_rtc_uids: Annotated[list[str], Field(min_length=1)] | None = None
-    enable_string_uid: bool | None = None
-    idle_timeout: Annotated[int, Field(ge=0, le=wire.IDLE_TIMEOUT_MAX)] | None = None
-    llm: LlmProperties | None = None
-    asr: AsrProperties | None = None
-    tts: TtsProperties | None = None
-    mllm: MllmProperties | None = None
-    labels: dict[str, str] | None = None
-    geofence: dict[str, Any] | None = None
-    advanced_features: dict[str, Any] | None = None
-    turn_detection: dict[str, Any] | None = None
-    interruption: dict[str, Any] | None = None
-    parameters: dict[str, Any] | None = None
-    avatar: dict[str, Any] | None = None
-    sal: dict[str, Any] | None = None
-    rtc: dict[str, Any] | None = None
-    filler_words: dict[str, Any] | None = None
+    token: OptionalSecret = Field(
+        default=None,
+        description=(
+            "The agent's RTC token. Leave it out: the reconciler mints one per agent from the "
+            "project's appCertificate and renews it before it expires. Set it, as a reference, "
+            "only to join with a fixed token, which is never renewed."
+        ),
+    )
+    agent_rtc_uid: str | None = Field(
+        default=None,
+        description=(
+            'The agent\'s uid in the channel, always a string: digits up to 4294967295 ("0" '
+            "lets Agora pick one), or an account with enable_string_uid. Required here or in "
+            "the profile; unique in its channel."
+        ),
+    )
+    remote_rtc_uids: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description=(
+            'The users the agent listens to, as strings (Agora supports one today); ["*"] is '
+            "everyone, including other agents, so idle_timeout never fires. Required here or "
+            "in the profile."
+        ),
+    )
+    enable_string_uid: bool | None = Field(
+        default=None,
+        description=(
+            "Take the uids as string accounts (up to 255 bytes) rather than numbers; "
+            "Agora's default is false."
+        ),
+    )
+    idle_timeout: Annotated[int, Field(ge=0, le=wire.IDLE_TIMEOUT_MAX)] | None = Field(
+        default=None,
+        description=(
+            "Seconds with none of remote_rtc_uids in the channel before the agent leaves; 0 "
+            "never (Agora still stops every agent at 72 hours). Agora's default is 30."
+        ),
+    )
+    llm: LlmProperties | None = Field(
+        default=None,
+        description=(
+            "The chat-completions LLM, as Agora documents it: url, api_key (a reference), "
+            "system_messages, params, greeting_message, ... Needed with tts unless mllm is set."
+        ),
+    )
+    asr: AsrProperties | None = Field(
+        default=None,
+        description=(
+            "Speech recognition: vendor, language, params (keys as references). Agora's "
+            "default is vendor ares, language en-US."
+        ),
+    )
+    tts: TtsProperties | None = Field(
+        default=None,
+        description="Text to speech: vendor and params (keys as references), as Agora documents.",
+    )
+    mllm: MllmProperties | None = Field(
+        default=None,
+        description=(
+            "A multimodal realtime model instead of asr, llm and tts: enable, vendor, url, "
+            "api_key (a reference), params."
+        ),
+    )
+    labels: dict[str, str] | None = Field(
+        default=None,
+        description="Your own string pairs; Agora echoes them in webhook events, nowhere else.",
+    )
+    geofence: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Where Agora may run the agent: area (GLOBAL, NORTH_AMERICA, EUROPE, ASIA, INDIA, "
+            "JAPAN) and, with GLOBAL, exclude_area."
+        ),
+    )
+    advanced_features: dict[str, Any] | None = Field(
+        default=None,
+        description="Agora's switches such as enable_rtm, enable_sal and enable_tools (all off).",
+    )
+    turn_detection: dict[str, Any] | None = Field(
+        default=None,
+        description="How Agora tells when the user starts and stops speaking: mode and config.",
+    )
+    interruption: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Whether and how the user can cut the agent off: enable, mode (start_of_speech or "
+            "keywords), keywords_config."
+        ),
+    )
+    parameters: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Further behaviour: silence_config, farewell_config, data_channel, audio_scenario, "
+            "opt_out, ..."
+        ),
+    )
+    avatar: dict[str, Any] | None = Field(
+        default=None,
+        description="A video avatar: enable, vendor, params (its own uid; its token a reference).",
+    )
+    sal: dict[str, Any] | None = Field(
+        default=None,
+        description="Selective attention locking on one speaker: sal_mode, sample_urls.",
+    )
+    rtc: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Media encryption: encryption_mode, and encryption_key and encryption_salt as "
+            "references."
+        ),
+    )
+    filler_words: dict[str, Any] | None = Field(
+        default=None,
+        description="What the agent says while it waits for the LLM: enable, trigger, content.",
+    )
+
+
+_NAME_RULE: Final = "1 to 63 letters, digits, - or _, starting and ending with a letter or digit."
 
 
 class Metadata(_Own):
-    name: Name
+    """Names a Project or a Profile."""
+
+    name: Name = Field(
+        description="Unique among documents of its kind; agents refer to it by this name. "
+        + _NAME_RULE
+    )
 
 
 class AgentMetadata(_Own):
-    name: Name
-    project: Name
+    """Names an agent (or a set of them) and the project it runs in."""
+
+    name: Name = Field(
+        description=(
+            "With project, the key project/name (project/<name>-<channel> for each member of an "
+            "AgentSet), unique in the fleet. "
+        )
+        + _NAME_RULE
+    )
+    project: Name = Field(description="The Project (its metadata.name) the agents run in.")
 
 
 class ProjectSettings(_Own):
-    """One Agora project (App ID) and how to reach it."""
+    """One Agora project (App ID): the credentials that reach its API and the quota it grants."""
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["region", "baseUrl"]}})
 
@@ -200,20 +315,65 @@ class ProjectSettings(_Own):
         str,
         AfterValidator(_check_app_id),
         Field(json_schema_extra={"pattern": f"^[0-9a-fA-F]{{32}}$|{secrets.REFERENCE_PATTERN}"}),
-    ]
-    customer_id: Annotated[str, Field(min_length=1)]
-    customer_secret: Annotated[SecretReference, Field(min_length=1)]
-    app_certificate: SecretReference | None = Field(
-        default=None, description="Enables minting and renewing RTC tokens for the agents."
+    ] = Field(
+        description="The App ID: its 32 hexadecimal characters, or a reference such as "
+        "${env:AGORA_APP_ID}."
     )
-    region: Annotated[Region, Field(strict=False)] | None = None
-    base_url: Annotated[str, AfterValidator(_check_base_url)] | None = None
-    max_concurrent_agents: Annotated[int, Field(ge=1)] = wire.DEFAULT_CONCURRENCY_QUOTA
+    customer_id: Annotated[str, Field(min_length=1)] = Field(
+        description="Customer ID of the RESTful API credentials (Agora Console), used with "
+        "customerSecret for Basic auth; the value or a reference."
+    )
+    customer_secret: Annotated[SecretReference, Field(min_length=1)] = Field(
+        description="Customer secret paired with customerId, as a reference such as "
+        "${env:AGORA_CUSTOMER_SECRET}; never the value."
+    )
+    app_certificate: SecretReference | None = Field(
+        default=None,
+        description=(
+            "The App Certificate, as a reference. With it the reconciler mints each agent's RTC "
+            "token for its channel and uid and renews it before it expires; without it agents "
+            "join with an empty token unless properties.token gives one."
+        ),
+    )
+    region: Annotated[Region, Field(strict=False)] | None = Field(
+        default=None,
+        description=(
+            "Agora's regional API host: us, eu, ap, or cn (the separate mainland-China service). "
+            "Unset, the global host. Not with baseUrl."
+        ),
+    )
+    base_url: Annotated[str, AfterValidator(_check_base_url)] | None = Field(
+        default=None,
+        description=(
+            "An http:// or https:// URL that serves Agora's API instead, such as the emulator; "
+            "the API path is added when missing. Not with region. --api-url and AGORA_API_URL "
+            "override it."
+        ),
+    )
+    max_concurrent_agents: Annotated[int, Field(ge=1)] = Field(
+        default=wire.DEFAULT_CONCURRENCY_QUOTA,
+        description=(
+            "Agora's quota of agents running at once for this App ID (20 unless Agora raised "
+            "it). Validation refuses more agents than this, and plans are checked against it."
+        ),
+    )
     name_prefix: Annotated[str, AfterValidator(_check_prefix)] = Field(
-        default=DEFAULT_NAME_PREFIX, json_schema_extra={"pattern": NAME_PREFIX_PATTERN}
+        default=DEFAULT_NAME_PREFIX,
+        json_schema_extra={"pattern": NAME_PREFIX_PATTERN},
+        description=(
+            "Starts the name of every agent the reconciler joins, as in "
+            "<prefix>-<project>--<name>-g<n>, so it knows its own agents again after a crash. "
+            "1 to 16 lowercase letters and digits, starting with a letter."
+        ),
     )
     token_lifetime_seconds: Annotated[int, Field(ge=60, le=wire.TOKEN_MAX_LIFETIME_SECONDS)] = (
-        wire.TOKEN_MAX_LIFETIME_SECONDS
+        Field(
+            default=wire.TOKEN_MAX_LIFETIME_SECONDS,
+            description=(
+                "How long each RTC token minted with appCertificate lives, up to Agora's 24 "
+                "hours; the reconciler renews tokens before they expire."
+            ),
+        )
     )
 
     @model_validator(mode="after")
@@ -223,27 +383,80 @@ class ProjectSettings(_Own):
         return self
 
 
+_ARCHIVE_HISTORY: Final = (
+    "Directory that keeps each agent's history as JSON lines, saved before the reconciler makes "
+    "the agent leave or replaces it; relative to the reconciler's working directory."
+)
+_MERGE_RULE: Final = "maps merge, lists and values replace, null removes."
+
+
 class ProfileSettings(_Own):
-    properties: Properties = Field(default_factory=Properties)
+    """Defaults shared by the agents that name the profile."""
+
+    archive_history: str | None = Field(
+        default=None, description=_ARCHIVE_HISTORY + " For the agents that name this profile."
+    )
+    properties: Properties = Field(
+        default_factory=Properties,
+        description="Deep-merged under the properties of each agent that names this profile: "
+        + _MERGE_RULE,
+    )
 
 
 class AgentTemplate(_Own):
     """Everything about an agent except its channel; an AgentSet stamps it onto each channel."""
 
-    profile: Name | None = None
-    restart_policy: Annotated[RestartPolicy, Field(strict=False)] = RestartPolicy.ALWAYS
-    protect: bool = Field(default=False, description="Refuse plans that delete or replace it.")
-    archive_history: str | None = None
-    properties: Properties = Field(default_factory=Properties)
+    profile: Name | None = Field(
+        default=None,
+        description="A Profile whose properties (and archiveHistory) the agent inherits.",
+    )
+    restart_policy: Annotated[RestartPolicy, Field(strict=False)] = Field(
+        default=RestartPolicy.ALWAYS,
+        description=(
+            "When the agent stops on its own (idle timeout, the 72-hour cap, a failure): Always "
+            "starts it again, OnFailure only if it FAILED, Never leaves it stopped."
+        ),
+    )
+    protect: bool = Field(
+        default=False,
+        description=(
+            "Refuse plans that would delete or replace the agent; to remove it, apply "
+            "protect: false first. Updates in place and restarts still happen."
+        ),
+    )
+    archive_history: str | None = Field(
+        default=None, description=_ARCHIVE_HISTORY + " Overrides the profile's."
+    )
+    properties: Properties = Field(
+        default_factory=Properties,
+        description="Agora's join properties for the agent, deep-merged over its profile's: "
+        + _MERGE_RULE,
+    )
 
 
 class AgentSettings(AgentTemplate):
-    channel: Channel
+    """One agent in one channel."""
+
+    channel: Channel = Field(
+        description=(
+            "The RTC channel the agent joins: under 64 bytes of letters, digits, space and "
+            "! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,"
+        )
+    )
 
 
 class AgentSetSettings(_Own):
-    channels: Annotated[list[Channel], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
-    template: AgentTemplate
+    """One agent per channel, all alike."""
+
+    channels: Annotated[
+        list[Channel], Field(min_length=1, json_schema_extra={"uniqueItems": True})
+    ] = Field(
+        description=(
+            "The channels that each get one agent, named <set>-<channel>: adding a channel "
+            "creates its agent, removing one deletes it. No channel twice."
+        )
+    )
+    template: AgentTemplate = Field(description="The agent each channel gets.")
 
 
 class _Document(_Own):
@@ -251,6 +464,11 @@ class _Document(_Own):
 
 
 class Project(_Document):
+    """One Agora project (App ID): the credentials that reach its API and the quota it grants.
+
+    Agents and AgentSets name it in ``metadata.project``.
+    """
+
     kind: Literal["Project"]
     metadata: Metadata
     spec: ProjectSettings
@@ -265,6 +483,8 @@ class Profile(_Document):
 
 
 class Agent(_Document):
+    """One agent in one channel, its key ``project/name``."""
+
     kind: Literal["Agent"]
     metadata: AgentMetadata
     spec: AgentSettings
