@@ -13,13 +13,11 @@ what the fleet should be: status's drift comes from the planner, through ``statu
 from __future__ import annotations
 
 import difflib
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -30,12 +28,11 @@ from reconciler.agora.client import AgoraClient
 from reconciler.errors import ManifestError, NotFoundError, ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, open_state
+from reconciler.state import StateSnapshot, read_state
 
 T = TypeVar("T")
 
 _SUGGESTIONS: Final = 3
-_EMPTY_STATE: Final = StateSnapshot(lineage="", serial=0, records=MappingProxyType({}), intents=())
 
 
 class UnknownAgentError(ReconcilerError):
@@ -146,7 +143,7 @@ async def fleet_status(
 ) -> status.FleetStatus:
     """Observe every project and compare: read-only (list and query only)."""
     fleet = _load(workspace.fleet)
-    state, secret_key = _read_state(workspace.state)
+    state, secret_key = read_state(workspace.state)
     fingerprints = reconcile.fingerprint_secrets(fleet, environ=workspace.environ, key=secret_key)
     now = clock()
     async with connect.open_readers(
@@ -246,7 +243,7 @@ async def _running(
 ) -> AsyncIterator[_Running]:
     """The owned agent ``name`` stands for, checked RUNNING by query, with its project's client."""
     fleet = _load(workspace.fleet)
-    state, _ = _read_state(workspace.state)
+    state, _ = read_state(workspace.state)
     key = resolve_key(name, desired=fleet, state=state)
     record = state.records.get(key)
     if record is None or record.agent_id is None:
@@ -289,15 +286,6 @@ def _load(path: Path) -> DesiredFleet:
     raise ManifestError(
         path=first.path, line=first.line, field=first.field, message=first.message + suffix
     )
-
-
-def _read_state(path: Path | None) -> tuple[StateSnapshot, bytes]:
-    """A snapshot and the fingerprint key, the lock held only while copying; absent is empty."""
-    path = DEFAULT_STATE_PATH if path is None else path
-    if not path.exists():
-        return _EMPTY_STATE, os.urandom(32)
-    with open_state(path) as store:
-        return store.snapshot(), store.secret_key()
 
 
 def _close(name: str, keys: Iterable[str]) -> tuple[str, ...]:
