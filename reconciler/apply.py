@@ -124,7 +124,12 @@ class _Run:
     async def _guarded(self, change: Change) -> StepResult:
         async with self._gate:
             if self._stopping():
-                return _result(change, Outcome.SKIPPED, "not started: stopping", reason="stopping")
+                not_started = _result(
+                    change, Outcome.SKIPPED, "not started: stopping", reason="stopping"
+                )
+                return steps.outcome(
+                    self._context(change), not_started, started=time.perf_counter()
+                )
             return await self._run(change)
 
     async def _run(self, change: Change) -> StepResult:

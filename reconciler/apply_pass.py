@@ -5,6 +5,7 @@ to after the last write, so that no other reconciler acts in between; resolves t
 killed pass left before it observes, so that the plan sees their outcome; and, given a saved plan,
 refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``).
 It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked without one.
+``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
 failure, 3 refused by a safety rule or a stale plan. It must not decide what to change (that is
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Final, TextIO
 import httpx
 
 from reconciler import apply, connect, observe, plan, planfile, reconcile, render
-from reconciler.agora.client import AgoraClient, BasicAuth, RetryPolicy
+from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, RetryPolicy
 from reconciler.apply_report import ApplyReport, StepResult, render_report
 from reconciler.clock import Clock, SystemClock
 from reconciler.intents import Ledger, resolve_leftovers
@@ -86,46 +87,106 @@ async def apply_command(
     assert loaded.fleet is not None  # _load returns only a usable fleet
     fleet = loaded.fleet
     clock = clock or SystemClock()
-    settings = dataclasses.replace(options.settings, git_revision=_git_revision(source))
+    settings = dataclasses.replace(options.settings, git_revision=git_revision(source))
+    refused: list[int] = []
+
+    def choose(made: Made) -> plan.Plan | None:
+        """The plan to apply after showing it and asking; None (and the exit code) if not."""
+        chosen = made.plan if saved is None else saved.plan
+        stale = saved is not None and _stale(
+            saved, made, store=store, loaded=loaded, streams=streams
+        )
+        if stale or not _shown_and_allowed(
+            chosen, options=options, environ=environ, streams=streams
+        ):
+            refused.append(EXIT_REFUSED)
+        elif not chosen.is_empty and not _approved(options, streams):
+            refused.append(EXIT_FAILED)
+        return None if refused else chosen
+
     with open_state(state_path or DEFAULT_STATE_PATH) as store:
-        async with _clients(
+        async with open_clients(
             fleet, environ=environ, api_url=api_url, transport=transport, clock=clock
         ) as apis:
-            # A saved plan was made before any resolution; resolving now would make it stale.
-            leftovers: tuple[StepResult, ...] = ()
-            if saved is None:
-                leftovers = await resolve_leftovers(
-                    Ledger(store), apis, clock=clock, polling=settings.leave_polling
-                )
-            fingerprints = reconcile.fingerprint_secrets(
-                fleet, environ=environ, key=store.secret_key()
-            )
-            made = await _plan(
-                fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now()
-            )
-            chosen = made.plan if saved is None else saved.plan
-            if saved is not None and _stale(
-                saved, made, store=store, loaded=loaded, streams=streams
-            ):
-                return EXIT_REFUSED
-            if not _shown_and_allowed(chosen, options=options, environ=environ, streams=streams):
-                return EXIT_REFUSED
-            if chosen.is_empty:
-                return _finish(ApplyReport(leftovers=leftovers), streams=streams)
-            if not _approved(options, streams):
-                return EXIT_FAILED
-            report = await apply.apply_plan(
-                chosen,
-                desired=fleet,
-                apis=apis,
+            done = await run_pass(
+                fleet,
                 store=store,
-                fingerprints=fingerprints,
-                settings=settings,
-                clock=clock,
+                apis=apis,
                 environ=environ,
+                clock=clock,
+                settings=settings,
+                choose=choose,
+                # A saved plan was made before any resolution; resolving now would make it stale.
+                resolve=saved is None,
             )
-    return _finish(
-        dataclasses.replace(report, leftovers=(*leftovers, *report.leftovers)), streams=streams
+    return refused[0] if refused else _finish(done.report, streams=streams)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A plan as made, with what it was made from, for ``choose`` to judge."""
+
+    plan: plan.Plan
+    observed: observe.ObservedFleet
+    observed_fingerprint: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """One pass: the plan as made, what it observed, and the report of what was applied.
+
+    ``report`` holds the leftover intents resolved first; its results are empty when ``choose``
+    applied nothing.
+    """
+
+    plan: plan.Plan
+    observed: observe.ObservedFleet
+    report: ApplyReport
+
+
+async def run_pass(
+    fleet: DesiredFleet,
+    *,
+    store: StateStore,
+    apis: Mapping[str, AgoraClient],
+    environ: Mapping[str, str],
+    clock: Clock,
+    settings: apply.ApplySettings,
+    choose: Callable[[Made], plan.Plan | None],
+    resolve: bool = True,
+    stopping: Callable[[], bool] | None = None,
+) -> Done:
+    """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
+
+    ``choose`` sees the plan as made and returns the plan to apply (it shows, checks, asks or
+    filters), or None to apply nothing; once ``stopping`` turns true, apply starts no further
+    change. The caller holds ``store`` (and its lock) and the clients.
+    """
+    leftovers: tuple[StepResult, ...] = ()
+    if resolve:
+        leftovers = await resolve_leftovers(
+            Ledger(store), apis, clock=clock, polling=settings.leave_polling
+        )
+    fingerprints = reconcile.fingerprint_secrets(fleet, environ=environ, key=store.secret_key())
+    made = await _plan(fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now())
+    chosen = choose(made)
+    report = ApplyReport()
+    if chosen is not None and not chosen.is_empty:
+        report = await apply.apply_plan(
+            chosen,
+            desired=fleet,
+            apis=apis,
+            store=store,
+            fingerprints=fingerprints,
+            settings=settings,
+            clock=clock,
+            environ=environ,
+            stopping=stopping,
+        )
+    return Done(
+        plan=made.plan,
+        observed=made.observed,
+        report=dataclasses.replace(report, leftovers=(*leftovers, *report.leftovers)),
     )
 
 
@@ -154,7 +215,7 @@ def _load(source: Path, *, streams: Streams) -> load.LoadResult | None:
 
 def _stale(
     saved: planfile.PlanFile,
-    made: _Made,
+    made: Made,
     *,
     store: StateStore,
     loaded: load.LoadResult,
@@ -189,12 +250,6 @@ def _shown_and_allowed(
     return not refusals
 
 
-@dataclass(frozen=True)
-class _Made:
-    plan: plan.Plan
-    observed_fingerprint: str
-
-
 async def _plan(
     fleet: DesiredFleet,
     *,
@@ -202,7 +257,7 @@ async def _plan(
     clients: Mapping[str, AgoraClient],
     fingerprints: Mapping[str, str],
     now: float,
-) -> _Made:
+) -> Made:
     """Observe through read-only views and plan against the state as it is now."""
     state = store.snapshot()
     targets = [
@@ -217,18 +272,22 @@ async def _plan(
     made = plan.make_plan(
         fleet, observed, state, now=now, policy=plan.PlanPolicy(), fingerprints=fingerprints
     )
-    return _Made(plan=made, observed_fingerprint=planfile.observed_fingerprint(observed))
+    return Made(
+        plan=made, observed=observed, observed_fingerprint=planfile.observed_fingerprint(observed)
+    )
 
 
 @asynccontextmanager
-async def _clients(
+async def open_clients(
     fleet: DesiredFleet,
     *,
     environ: Mapping[str, str],
     api_url: str | None,
     transport: httpx.AsyncBaseTransport | None,
     clock: Clock,
+    on_request: RequestHook | None = None,
 ) -> AsyncIterator[dict[str, AgoraClient]]:
+    """A full client per project of ``fleet``, retrying on ``clock``; closed on the way out."""
     async with AsyncExitStack() as stack:
         apis: dict[str, AgoraClient] = {}
         for name, project in sorted(fleet.projects.items()):
@@ -243,6 +302,7 @@ async def _clients(
                 transport=transport,
                 # The client's own backoff waits on apply's clock, so tests run on fake time.
                 retry=RetryPolicy(sleep=clock.sleep),
+                on_request=on_request,
             )
             stack.push_async_callback(client.aclose)
             apis[name] = client
@@ -267,7 +327,7 @@ def _approved(options: ApplyOptions, streams: Streams) -> bool:
     return False
 
 
-def _git_revision(path: Path) -> str | None:
+def git_revision(path: Path) -> str | None:
     """The commit the manifests are at, when they are in a git checkout."""
     directory = path if path.is_dir() else path.parent
     try:

@@ -7,6 +7,7 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -52,6 +53,386 @@ def emulator(
         strict_names=strict_names,
     )
     serve(config, host=host, port=port)
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Report format: text, json or github.")
+    ] = "text",
+    resolve_secrets: Annotated[
+        bool, typer.Option(help="Also check that every ${env:} and ${file:} reference resolves.")
+    ] = False,
+) -> None:
+    """Check manifests offline; exit 0 when valid, 1 with diagnostics."""
+    import os
+
+    from reconciler.manifest.validate import OutputFormat, run
+
+    try:
+        fmt = OutputFormat(output)
+    except ValueError:
+        raise typer.BadParameter("must be text, json or github", param_hint="--output") from None
+    code = run(
+        path, output=fmt, resolve_secrets=resolve_secrets, environ=os.environ, stdout=sys.stdout
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of manifests (for editors: see the fleet files' modeline)."""
+    from reconciler.manifest.schema import render_schema
+
+    sys.stdout.write(render_schema())
+
+
+@app.command()
+def plan(
+    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="text, json, or markdown (for a pull request).")
+    ] = "text",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan to this file for `apply`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+    ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+    ] = None,
+    allow_mass_delete: Annotated[
+        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+    ] = False,
+) -> None:
+    """Show what apply would change; never joins, updates or leaves an agent.
+
+    Exit 0: no changes (or changes without --detailed-exitcode); 2: changes; 3: refused by a
+    safety rule; 1: error. Markdown longer than one pull-request comment comes as several,
+    separated by a `<!-- reconciler: next comment -->` line.
+    """
+    import asyncio
+    import os
+
+    from reconciler import logs, reconcile
+
+    if output not in reconcile.PLAN_FORMATS:
+        raise typer.BadParameter("must be text, json or markdown", param_hint="--output")
+    logs.configure_logging(level="warning")
+    code = asyncio.run(
+        reconcile.plan_command(
+            path,
+            output=output,
+            out=out,
+            detailed_exitcode=detailed_exitcode,
+            api_url=api_url,
+            state_path=state,
+            allow_mass_delete=allow_mass_delete,
+            environ=os.environ,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command("apply")
+def apply_(
+    target: Annotated[
+        Path, typer.Argument(help="Manifest directory or file, or a plan saved by `plan --out`.")
+    ] = Path("fleet"),
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking for 'yes'.")
+    ] = False,
+    allow_mass_delete: Annotated[
+        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Changes in flight at once.")
+    ] = 4,
+    rate_limit: Annotated[
+        float, typer.Option("--rate-limit", min=0.1, help="API calls per second per project.")
+    ] = 10.0,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until each joined agent is RUNNING.")
+    ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+    ] = None,
+    manifests: Annotated[
+        Path, typer.Option("--manifests", help="The manifests a saved plan was made from.")
+    ] = Path("fleet"),
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "info",
+) -> None:
+    """Change the live fleet to match the manifests, after showing the plan and asking.
+
+    Exit 0: done; 1: error or partial failure (the summary says what failed); 3: refused by a
+    safety rule, or a saved plan gone stale.
+    """
+    import asyncio
+    import math
+    import os
+
+    from reconciler import apply_pass, connect, logs
+    from reconciler.ratelimit import RateLimit
+    from reconciler.steps import ApplySettings
+
+    try:
+        logs.configure_logging(level=log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+    settings = ApplySettings(
+        concurrency=concurrency,
+        rate_limit=RateLimit(per_second=rate_limit, burst=max(1, math.ceil(rate_limit))),
+        wait=wait,
+    )
+    code = asyncio.run(
+        apply_pass.apply_command(
+            target,
+            manifests=manifests,
+            options=apply_pass.ApplyOptions(
+                auto_approve=auto_approve, allow_mass_delete=allow_mass_delete, settings=settings
+            ),
+            state_path=state,
+            api_url=connect.api_url_override(api_url, environ=os.environ),
+            environ=os.environ,
+            streams=apply_pass.Streams(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr),
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    interval: Annotated[
+        str, typer.Option("--interval", help="Resync period, e.g. 30s, 2m or 1h.")
+    ] = "30s",
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            envvar="RECONCILER_LISTEN",
+            help="HOST:PORT serving /healthz, /readyz and /metrics.",
+        ),
+    ] = "127.0.0.1:9090",
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+    ] = None,
+    allow_mass_delete: Annotated[
+        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "info",
+) -> None:
+    """Keep the fleet converged: a pass at start, on manifest changes, every interval.
+
+    Stopped agents are re-created per restartPolicy, tokens renewed before they expire; an
+    invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
+    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
+    """
+    import asyncio
+    import os
+
+    from reconciler import connect, daemon, health, logs
+    from reconciler.plan import SafetyLimits
+
+    try:
+        seconds = daemon.parse_duration(interval)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--interval") from None
+    try:
+        address = health.Address.parse(listen)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--listen") from None
+    try:
+        logs.configure_logging(level=log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+    settings = daemon.DaemonSettings(
+        manifests=path,
+        interval=seconds,
+        limits=SafetyLimits(allow_mass_delete=allow_mass_delete),
+    )
+    code = asyncio.run(
+        daemon.run_daemon(
+            settings,
+            state_path=state,
+            listen=address,
+            api_url=connect.api_url_override(api_url, environ=os.environ),
+            environ=os.environ,
+        )
+    )
+    raise typer.Exit(code)
+
+
+FleetOption = Annotated[
+    Path, typer.Option("--fleet", help="Manifest directory or file that names the agent.")
+]
+ApiUrlOption = Annotated[
+    str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
+]
+StateOption = Annotated[
+    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+]
+AgentName = Annotated[
+    str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")
+]
+OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+
+
+@app.command()
+def status(
+    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    output: OutputOption = "text",
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+) -> None:
+    """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
+    import asyncio
+    import os
+
+    from reconciler import logs, operate, reconcile
+    from reconciler.render.status import render_status_json, render_status_text
+
+    fmt = _text_or_json(output)
+    logs.configure_logging(level="warning")
+    workspace = operate.Workspace.from_flags(path, api_url=api_url, state=state, environ=os.environ)
+    found = asyncio.run(operate.fleet_status(workspace))
+    if fmt == "json":
+        sys.stdout.write(render_status_json(found))
+    else:
+        color = reconcile.color_wanted(sys.stdout, environ=os.environ)
+        sys.stdout.write(render_status_text(found, color=color))
+
+
+@app.command()
+def speak(
+    name: AgentName,
+    text: Annotated[str, typer.Argument(help="What to say, at most 512 bytes of UTF-8.")],
+    priority: Annotated[
+        str | None,
+        typer.Option(help="INTERRUPT what it says now (default), APPEND after it, IGNORE if busy."),
+    ] = None,
+    no_interruptable: Annotated[
+        bool, typer.Option("--no-interruptable", help="The user cannot talk over it.")
+    ] = False,
+    fleet: FleetOption = Path("fleet"),
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+) -> None:
+    """Have a running agent say TEXT in its channel (not for mllm agents)."""
+    import asyncio
+    import os
+
+    from reconciler import logs, operate
+    from reconciler.agora.wire import SpeakPriority
+
+    try:
+        chosen = None if priority is None else SpeakPriority(priority.upper())
+    except ValueError:
+        raise typer.BadParameter(
+            "must be INTERRUPT, APPEND or IGNORE", param_hint="--priority"
+        ) from None
+    logs.configure_logging(level="warning")
+    workspace = operate.Workspace.from_flags(
+        fleet, api_url=api_url, state=state, environ=os.environ
+    )
+    done = asyncio.run(
+        operate.speak(
+            workspace,
+            name,
+            text,
+            priority=chosen,
+            interruptable=False if no_interruptable else None,
+        )
+    )
+    print(done.describe())
+
+
+@app.command()
+def interrupt(
+    name: AgentName,
+    fleet: FleetOption = Path("fleet"),
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+) -> None:
+    """Make a running agent stop speaking or thinking now."""
+    import asyncio
+    import os
+
+    from reconciler import logs, operate
+
+    logs.configure_logging(level="warning")
+    workspace = operate.Workspace.from_flags(
+        fleet, api_url=api_url, state=state, environ=os.environ
+    )
+    print(asyncio.run(operate.interrupt(workspace, name)).describe())
+
+
+@app.command()
+def think(
+    name: AgentName,
+    text: Annotated[str, typer.Argument(help="Taken by the agent as if the user had said it.")],
+    fleet: FleetOption = Path("fleet"),
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+) -> None:
+    """Hand a running agent TEXT to think about and answer."""
+    import asyncio
+    import os
+
+    from reconciler import logs, operate
+
+    logs.configure_logging(level="warning")
+    workspace = operate.Workspace.from_flags(
+        fleet, api_url=api_url, state=state, environ=os.environ
+    )
+    print(asyncio.run(operate.think(workspace, name, text)).describe())
+
+
+@app.command()
+def history(
+    name: AgentName,
+    output: OutputOption = "text",
+    fleet: FleetOption = Path("fleet"),
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+) -> None:
+    """Print a running agent's short-term history (Agora keeps it only while the agent runs)."""
+    import asyncio
+    import os
+
+    from reconciler import logs, operate
+    from reconciler.render.history import render_history_json, render_history_text
+
+    fmt = _text_or_json(output)
+    logs.configure_logging(level="warning")
+    workspace = operate.Workspace.from_flags(
+        fleet, api_url=api_url, state=state, environ=os.environ
+    )
+    found = asyncio.run(operate.history(workspace, name))
+    render = render_history_json if fmt == "json" else render_history_text
+    sys.stdout.write(render(found.key, found.response))
+
+
+def _text_or_json(output: str) -> str:
+    if output not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--output")
+    return output
 
 
 def main() -> None:

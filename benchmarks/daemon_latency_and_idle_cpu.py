@@ -1,0 +1,208 @@
+"""Benchmark: how soon ``reconciler run`` acts on a manifest edit, and what it costs while idle.
+
+With N agents already in sync (made by ``reconciler apply``), the daemon runs as its own process
+against the emulator (also its own process, its quota raised to fit). First it is left alone for
+``--seconds`` and its CPU time (user + system, its git children included) is read from /proc:
+the cost of staying converged, resync passes included. Then ``--edits`` times a manifest gains
+one agent, and the benchmark times, from the write, the daemon's ``pass_started`` event, the
+first API call the emulator answers, and the join of the new agent. Figures are printed, never
+asserted.
+
+    python benchmarks/daemon_latency_and_idle_cpu.py [--agents 1000] [--seconds 60] [--edits 5]
+                                                     [--interval 30s]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from apply_creates import ENV, emulator_process, write_fleet
+
+POLL_SECONDS = 0.002
+BOUND_SECONDS = 120.0
+
+
+class DaemonProcess:
+    """``reconciler run`` in its own process; its JSON log events, read as they come."""
+
+    def __init__(self, root: Path, *, url: str, interval: str) -> None:
+        command = [
+            *(sys.executable, "-m", "reconciler", "run", "fleet", "--state", "state.db"),
+            *("--api-url", url, "--listen", "127.0.0.1:0", "--interval", interval),
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=root,
+            env={**os.environ, **ENV},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.events: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            try:
+                self.events.append(json.loads(line))
+            except ValueError:
+                continue
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [e for e in list(self.events) if e.get("event") == event]
+
+    def cpu_seconds(self) -> float:
+        """User and system time of the process and of its reaped children, from /proc."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = sum(int(fields[index]) for index in (11, 12, 13, 14))
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> int:
+        self.process.terminate()
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+        return code
+
+
+@contextmanager
+def running_daemon(root: Path, *, url: str, interval: str) -> Iterator[DaemonProcess]:
+    daemon = DaemonProcess(root, url=url, interval=interval)
+    try:
+        yield daemon
+    finally:
+        code = daemon.stop()
+        if code != 0:
+            print(f"warning: the daemon exited {code} on SIGTERM")
+
+
+def wait_until(condition: Callable[[], bool], *, what: str) -> float:
+    """Poll until ``condition`` holds; the wall time it held first."""
+    deadline = time.monotonic() + BOUND_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(POLL_SECONDS)
+    return time.time()
+
+
+def counters(http: httpx.Client) -> dict[str, dict[str, int]]:
+    answer: dict[str, dict[str, int]] = http.get("/_emulator/counters").json()
+    return answer
+
+
+def calls(http: httpx.Client, endpoint: str | None = None) -> int:
+    found = counters(http)
+    chosen = found.values() if endpoint is None else [found.get(endpoint, {})]
+    return sum(sum(by_status.values()) for by_status in chosen)
+
+
+def converge(root: Path, *, url: str) -> None:
+    """Bring the fleet up with ``reconciler apply``, fast, before the daemon takes over."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "reconciler", "apply", "fleet", "--auto-approve"),
+            *("--state", "state.db", "--api-url", url, "--log-level", "warning"),
+            *("--concurrency", "50", "--rate-limit", "500"),
+        ],
+        cwd=root,
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"apply failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def idle_cpu(daemon: DaemonProcess, *, seconds: float) -> tuple[float, int, list[float]]:
+    """CPU seconds over ``seconds`` of wall time; how many passes ran; their durations."""
+    before_passes = len(daemon.named("pass_finished"))
+    before = daemon.cpu_seconds()
+    time.sleep(seconds)
+    spent = daemon.cpu_seconds() - before
+    finished = daemon.named("pass_finished")[before_passes:]
+    return spent, len(finished), [float(e["duration_s"]) for e in finished]
+
+
+def edit_latency(
+    root: Path, daemon: DaemonProcess, http: httpx.Client, *, agents: int
+) -> dict[str, float]:
+    """Add one agent; seconds from the write to the pass, the first call and the new join."""
+    starts = len(daemon.named("pass_started"))
+    before_calls, before_joins = calls(http), calls(http, "join")
+    written = time.time()
+    write_fleet_over(root / "fleet", agents)
+    first_call = wait_until(lambda: calls(http) > before_calls, what="the first API call")
+    joined = wait_until(lambda: calls(http, "join") > before_joins, what="the join")
+    wait_until(lambda: len(daemon.named("pass_started")) > starts, what="pass_started")
+    started = datetime.fromisoformat(daemon.named("pass_started")[starts]["timestamp"])
+    return {
+        "pass_started": started.timestamp() - written,
+        "first API call": first_call - written,
+        "join": joined - written,
+    }
+
+
+def write_fleet_over(directory: Path, agents: int) -> None:
+    """Replace the fleet in place, as an editor saving the file would."""
+    with tempfile.TemporaryDirectory(dir=directory.parent) as scratch:
+        write_fleet(Path(scratch) / "fleet", agents)
+        (Path(scratch) / "fleet" / "fleet.yaml").replace(directory / "fleet.yaml")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0, help="idle window to measure")
+    parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--interval", default="30s", help="the daemon's resync interval")
+    args = parser.parse_args()
+    n = args.agents
+    with (
+        emulator_process(quota=n + args.edits + 10) as url,
+        tempfile.TemporaryDirectory() as scratch,
+        httpx.Client(base_url=url, timeout=10) as http,
+    ):
+        root = Path(scratch)
+        write_fleet(root / "fleet", n)
+        converge(root, url=url)
+        with running_daemon(root, url=url, interval=args.interval) as daemon:
+            wait_until(lambda: bool(daemon.named("pass_finished")), what="the first pass")
+            first = daemon.named("pass_finished")[0]
+            spent, passes, durations = idle_cpu(daemon, seconds=args.seconds)
+            samples = []
+            for index in range(args.edits):
+                time.sleep(1.0)
+                samples.append(edit_latency(root, daemon, http, agents=n + index + 1))
+    print(f"daemon with {n} agents in sync, resync every {args.interval}")
+    print(f"  first pass          {float(first['duration_s']):8.3f} s ({first['result']})")
+    print(f"  idle window         {args.seconds:8.1f} s, {passes} passes")
+    if durations:
+        print(f"  pass duration       {statistics.median(durations):8.3f} s median")
+    print(f"  CPU time            {spent:8.3f} s ({100 * spent / args.seconds:.2f} % of one core)")
+    print(f"edit to action, {args.edits} edits adding one agent each (median / max)")
+    for name in ("pass_started", "first API call", "join"):
+        values = [sample[name] * 1000 for sample in samples]
+        print(f"  {name:<19} {statistics.median(values):8.1f} ms / {max(values):8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The daemon's Prometheus metrics: their names, their labels, and how a pass's outcome feeds them.
+
+Each ``Metrics`` owns a dedicated ``CollectorRegistry``, so several daemons (as tests start) never
+share or collide on a series. Names follow controller-runtime's (``reconcile_total``,
+``reconcile_time_seconds``). It records what it is told and renders the exposition text; it must
+not decide anything, hold a secret, or serve HTTP (``health`` does).
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from reconciler.agora import wire
+from reconciler.apply_report import StepResult
+
+CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+# Pass durations run from milliseconds (in sync) to minutes (a big apply at the rate limit).
+_PASS_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class PassResult(StrEnum):
+    """How a pass ended, as ``reconcile_total{result}`` counts it."""
+
+    SUCCESS = "success"
+    ERROR = "error"
+    # No valid manifests have ever loaded, so there was no fleet to pass with.
+    INVALID = "invalid"
+
+
+class Metrics:
+    """Every series the daemon exports, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.reconcile_total = Counter(
+            "reconcile_total",
+            "Passes by result: success, error, or invalid (no valid manifests yet).",
+            ["result"],
+            registry=registry,
+        )
+        self.reconcile_time = Histogram(
+            "reconcile_time_seconds",
+            "Duration of a pass, from load to the end of apply.",
+            buckets=_PASS_BUCKETS,
+            registry=registry,
+        )
+        self.agents_desired = Gauge(
+            "agents_desired", "Agents the fleet in force asks for.", registry=registry
+        )
+        self.agents_live = Gauge(
+            "agents_live",
+            "Live agents seen by the last observation, by status (owned or not).",
+            ["status"],
+            registry=registry,
+        )
+        self.actions_total = Counter(
+            "actions_total",
+            "Plan changes and leftover intents applied, by action and outcome.",
+            ["action", "outcome"],
+            registry=registry,
+        )
+        self.api_requests_total = Counter(
+            "api_requests_total",
+            "Attempts at Agora API calls, by endpoint and HTTP status (error: no answer).",
+            ["endpoint", "code"],
+            registry=registry,
+        )
+        self.drift_agents = Gauge(
+            "drift_agents", "Agents the last plan had a change for.", registry=registry
+        )
+        self.last_success = Gauge(
+            "last_success_timestamp_seconds",
+            "Unix time the last successful pass finished.",
+            registry=registry,
+        )
+        self.manifests_valid = Gauge(
+            "manifests_valid",
+            "1 when the manifests last loaded cleanly; 0 while the last good fleet stands in.",
+            registry=registry,
+        )
+        self.flapping_agents = Gauge(
+            "flapping_agents",
+            "Agents whose recreation flap protection is holding back.",
+            registry=registry,
+        )
+
+    def on_request(
+        self, *, endpoint: wire.Endpoint, status: int | None, attempt: int, duration_s: float
+    ) -> None:
+        """The Agora client's request hook: one count per attempt."""
+        del attempt, duration_s
+        code = "error" if status is None else str(status)
+        self.api_requests_total.labels(endpoint=endpoint.value, code=code).inc()
+
+    def observed(self, *, desired: int, live_statuses: Iterable[str], drift: int) -> None:
+        """What one pass saw: desired agents, live agents by status, and keys with a change."""
+        self.agents_desired.set(desired)
+        # A status nobody holds any more must read 0, not keep its last value.
+        self.agents_live.clear()
+        for status, count in sorted(Tally(live_statuses).items()):
+            self.agents_live.labels(status=status).set(count)
+        self.drift_agents.set(drift)
+
+    def applied(self, results: Iterable[StepResult]) -> None:
+        """Count every step of an apply (leftover intents included) by action and outcome."""
+        for result in results:
+            self.actions_total.labels(action=result.action, outcome=result.outcome.value).inc()
+
+    def pass_finished(self, *, result: PassResult, seconds: float, finished_at: float) -> None:
+        """One pass ended; a success also moves ``last_success_timestamp_seconds``."""
+        self.reconcile_total.labels(result=result.value).inc()
+        self.reconcile_time.observe(seconds)
+        if result is PassResult.SUCCESS:
+            self.last_success.set(finished_at)
+
+    def render(self) -> bytes:
+        """The exposition text for ``/metrics``."""
+        return generate_latest(self.registry)

@@ -1,0 +1,207 @@
+"""What wakes the daemon's worker: manifest changes, a jittered resync, a renewal deadline, a retry.
+
+Every trigger only calls ``wake`` (which sets the worker's one wake-up event): it carries no
+payload, so a burst of triggers coalesces into one pass (style principle 1). Each trigger is a
+coroutine that runs until the stop event is set. ``Backoff`` is the plain sequence of delays a
+failing pass retries along, and ``renewal_deadline`` says when the next token wants renewing.
+
+Nothing here runs a pass, plans or reads the state; timing waits on the injected ``Clock``
+(except watchfiles' own debounce and apscheduler's own timer, which are their libraries').
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+from datetime import UTC
+from pathlib import Path
+from typing import Any, Final
+
+import structlog
+import watchfiles
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from reconciler.clock import Clock
+from reconciler.manifest import load
+from reconciler.manifest.desired import DesiredFleet
+from reconciler.state import AgentRecord
+
+Wake = Callable[[], None]
+DEFAULT_BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+# A manifest save is often several events (write, rename, chmod); group them into one wake-up.
+DEFAULT_DEBOUNCE_MS: Final = 200
+RESYNC_JITTER_FRACTION: Final = 0.1
+RENEWAL_MARGIN_SECONDS: Final = 1.0
+
+_log = structlog.get_logger(__name__)
+
+
+async def first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    """Wait until the first of ``waits`` finishes, then cancel the others."""
+    tasks = [asyncio.create_task(wait) for wait in waits]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        if not task.cancelled():
+            task.result()
+
+
+async def watch_manifests(
+    path: Path, wake: Wake, *, stop: asyncio.Event, debounce_ms: int = DEFAULT_DEBOUNCE_MS
+) -> None:
+    """Wake on every debounced batch of changes to manifest files under ``path``.
+
+    The directory is watched rather than a single file, because editors save by writing a new
+    file and renaming it over the old one, which a watch on the file itself would lose.
+    """
+    watched = _watched(path)
+    if watched is None:
+        _log.warning("watch_unavailable", path=str(path), reason="no such directory")
+        return
+    root, directory = watched
+
+    def manifest(change: watchfiles.Change, changed: str) -> bool:
+        del change
+        target = Path(changed)
+        return target.suffix.lower() in load.SUFFIXES and (target == root or root in target.parents)
+
+    _log.info("watch_started", path=str(directory))
+    async for _changes in watchfiles.awatch(
+        directory, watch_filter=manifest, debounce=debounce_ms, stop_event=stop
+    ):
+        _log.debug("wakeup", source="manifests")
+        wake()
+
+
+def _watched(path: Path) -> tuple[Path, Path] | None:
+    """``path`` made absolute (as watchfiles reports changes) and the directory to watch."""
+    root = path.absolute()
+    directory = root if root.is_dir() else root.parent
+    return (root, directory) if directory.is_dir() else None
+
+
+async def resync_every(
+    interval: float,
+    wake: Wake,
+    *,
+    stop: asyncio.Event,
+    jitter_fraction: float = RESYNC_JITTER_FRACTION,
+) -> None:
+    """Wake every ``interval`` seconds plus up to ``jitter_fraction`` of it, so replicas spread out.
+
+    The periodic pass is what heals agents that stopped by themselves and catches any change the
+    watcher missed.
+    """
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+    scheduler.add_job(
+        wake,
+        IntervalTrigger(seconds=interval, jitter=interval * jitter_fraction, timezone=UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+class Alarm:
+    """One deadline (Unix seconds) at a time; wakes the worker once when it passes.
+
+    ``set_at`` moves or clears it whenever a pass learns a new deadline; ``run`` is the task
+    that waits for it.
+    """
+
+    def __init__(self, wake: Wake, *, clock: Clock) -> None:
+        self._wake = wake
+        self._clock = clock
+        self._deadline: float | None = None
+        self._moved = asyncio.Event()
+
+    @property
+    def deadline(self) -> float | None:
+        return self._deadline
+
+    def set_at(self, deadline: float | None) -> None:
+        if deadline != self._deadline:
+            self._deadline = deadline
+            self._moved.set()
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._moved.clear()
+            deadline = self._deadline
+            if deadline is None:
+                await first_of(self._moved.wait(), stop.wait())
+                continue
+            delay = deadline - self._clock.now()
+            if delay > 0:
+                await first_of(self._clock.sleep(delay), self._moved.wait(), stop.wait())
+                if self._moved.is_set() or stop.is_set() or self._clock.now() < deadline:
+                    continue
+            self._deadline = None
+            _log.debug("wakeup", source="renewal")
+            self._wake()
+
+
+class Backoff:
+    """The delays a failing pass waits before its retry: the sequence, then its last, repeated.
+
+    ``reset`` after a success starts over from the first delay.
+    """
+
+    def __init__(self, delays: Iterable[float] = DEFAULT_BACKOFF) -> None:
+        self._delays = tuple(delays)
+        if not self._delays or min(self._delays) < 0:
+            raise ValueError("backoff needs at least one delay, none negative")
+        self._failures = 0
+
+    def next_delay(self) -> float:
+        """The delay after one more failure."""
+        delay = self._delays[min(self._failures, len(self._delays) - 1)]
+        self._failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self._failures = 0
+
+
+def renewal_deadline(
+    fleet: DesiredFleet,
+    records: Mapping[str, AgentRecord],
+    *,
+    live: Collection[str],
+    fraction: float,
+    now: float,
+) -> float | None:
+    """When the next minted token of a live agent (by id) wants renewing, as the planner judges it.
+
+    That is just after its expiry less ``fraction`` of its project's token lifetime. Deadlines past
+    are left out: a token that a successful pass did not renew is one the planner does not want
+    renewed (or cannot renew), and waking for it again would only spin.
+    """
+    deadlines = []
+    for key, record in records.items():
+        agent = fleet.agents.get(key)
+        project = fleet.projects.get(record.project)
+        if agent is None or project is None or record.token_expires_at is None:
+            continue
+        if (
+            agent.token is not None
+            or project.app_certificate is None
+            or record.agent_id not in live
+        ):
+            continue
+        deadline = record.token_expires_at - project.token_lifetime_seconds * fraction
+        # The planner renews only once strictly less than the fraction is left.
+        deadline += RENEWAL_MARGIN_SECONDS
+        if deadline > now:
+            deadlines.append(deadline)
+    return min(deadlines, default=None)
