@@ -30,9 +30,11 @@ RUN apt-get update \
         --create-home --shell /usr/sbin/nologin reconciler \
     && mkdir /fleet
 COPY --from=build /opt/reconciler /opt/reconciler
+# The daemon's health and metrics listen on every interface of the container, for -p and scrapes.
 ENV PATH=/opt/reconciler/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    RECONCILER_LISTEN=0.0.0.0:9090
 # A numeric user, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /var/lib/reconciler

@@ -153,7 +153,7 @@ class _Run:
             log=steps.new_logger(
                 project=change.project,
                 channel=channel,
-                agent=change.key,
+                key=change.key,
                 remote_name=change.remote_name,
                 agent_id=change.agent_id,
                 action=change.action.value,

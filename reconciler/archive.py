@@ -93,7 +93,7 @@ async def save_history(
     source: HistorySource, *, directory: str | Path, key: str, generation: int, agent_id: str
 ) -> Path | None:
     """Fetch the history and write it; the file written, or None (logged) when that failed."""
-    log = structlog.get_logger(__name__).bind(agent=key, agent_id=agent_id, generation=generation)
+    log = structlog.get_logger(__name__).bind(key=key, agent_id=agent_id, generation=generation)
     try:
         history = await source.history(agent_id)
     except ReconcilerError as exc:

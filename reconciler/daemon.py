@@ -228,7 +228,7 @@ class Daemon:
         for held in filtered.held:
             _log.warning(
                 "recreate_held",
-                agent=held.key,
+                key=held.key,
                 retry_in_s=round(held.until - now, 1),
                 strikes=held.strikes,
                 recreates=held.recreates,
@@ -236,7 +236,7 @@ class Daemon:
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
         for change in filtered.plan.changes:
             _log.info(
-                "change_planned", agent=change.key, action=change.action.value, why=change.reason
+                "change_planned", key=change.key, action=change.action.value, why=change.reason
             )
         self._refusals = plan.safety_problems(filtered.plan, limits=self.settings.limits)
         if self._refusals:

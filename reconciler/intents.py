@@ -376,7 +376,7 @@ def _log_resolution(intent: Intent, result: StepResult) -> None:
         "intent_resolved",
         project=intent.project,
         channel=intent.channel,
-        agent=intent.key,
+        key=intent.key,
         remote_name=intent.remote_name,
         agent_id=result.agent_id,
         action=result.action,

@@ -99,9 +99,17 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     return text
 
 
+# Top-level event fields of our own vocabulary whose names only look secret: ``key`` is an agent's
+# manifest key (``project/name``). Nested mappings still mask a ``key`` (a TTS vendor's key).
+_EVENT_FIELDS: Final = frozenset({"key"})
+
+
 def mask_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: mask secret-keyed values and secret text at any depth."""
-    return _mask_mapping(event_dict)
+    return {
+        name: _mask(value) if name in _EVENT_FIELDS else _mask_field(name, value)
+        for name, value in event_dict.items()
+    }
 
 
 def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
@@ -152,11 +160,13 @@ def _mask(value: Any) -> Any:
 
 
 def _mask_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
-    return {key: MASK if _holds_secret(key, item) else _mask(item) for key, item in value.items()}
+    return {key: _mask_field(key, item) for key, item in value.items()}
 
 
-def _holds_secret(key: Any, value: Any) -> bool:
-    return isinstance(key, str) and is_secret_key(key) and value not in (None, "")
+def _mask_field(key: Any, value: Any) -> Any:
+    if isinstance(key, str) and is_secret_key(key) and value not in (None, ""):
+        return MASK
+    return _mask(value)
 
 
 def _strings(value: Any) -> Iterable[str]:

@@ -12,13 +12,10 @@ plan`` runs, and writes only to the streams it is handed.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Final, TextIO
 
 import httpx
@@ -29,14 +26,13 @@ from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 from reconciler.planfile import PlanFile, observed_fingerprint, write_planfile
-from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, open_state
+from reconciler.state import read_state
 
 PLAN_FORMATS: Final = ("text", "json", "markdown")
 EXIT_CHANGES: Final = 2
 EXIT_REFUSED: Final = 3
 # Between Markdown comments when a plan is too long for one pull-request comment.
 COMMENT_BREAK: Final = "<!-- reconciler: next comment -->\n"
-_EMPTY_STATE = StateSnapshot(lineage="", serial=0, records=MappingProxyType({}), intents=())
 
 
 @dataclass(frozen=True)
@@ -70,23 +66,24 @@ async def plan_pass(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
 ) -> LoadFailed | Planned:
-    """Load, observe and plan once; the state is read under its lock and never written."""
+    """Load, observe and plan once; the state is read without its lock and never written, so a
+    plan works while a daemon or an apply holds it (a saved plan pins the serial it saw)."""
     log = structlog.get_logger(__name__)
     loaded = load.load_fleet(path)
     if loaded.fleet is None or loaded.errors:
         return LoadFailed(diagnostics=loaded.diagnostics)
     fleet = loaded.fleet
-    with _read_state(state_path or DEFAULT_STATE_PATH) as (state, secret_key):
-        fingerprints = fingerprint_secrets(fleet, environ=environ, key=secret_key)
-        now = clock()
-        async with connect.open_readers(
-            fleet.projects, environ=environ, api_url=api_url, transport=transport
-        ) as readers:
-            targets = [
-                observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
-                for name, reader in readers.items()
-            ]
-            observed = await observe.observe_fleet(targets, state=state, now=now)
+    state, secret_key = read_state(state_path)
+    fingerprints = fingerprint_secrets(fleet, environ=environ, key=secret_key)
+    now = clock()
+    async with connect.open_readers(
+        fleet.projects, environ=environ, api_url=api_url, transport=transport
+    ) as readers:
+        targets = [
+            observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
+            for name, reader in readers.items()
+        ]
+        observed = await observe.observe_fleet(targets, state=state, now=now)
     computed = plan.make_plan(
         fleet,
         observed,
@@ -193,13 +190,3 @@ def fingerprint_secrets(
             logs.register_secret(value)
             fingerprints[text] = secrets.fingerprint(value, key=key)
     return fingerprints
-
-
-@contextmanager
-def _read_state(path: Path) -> Iterator[tuple[StateSnapshot, bytes]]:
-    """The state's snapshot and secret key, held under its lock; an absent state is empty."""
-    if not path.exists():
-        yield _EMPTY_STATE, os.urandom(32)
-        return
-    with open_state(path) as store:
-        yield store.snapshot(), store.secret_key()

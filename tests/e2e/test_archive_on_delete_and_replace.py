@@ -66,7 +66,7 @@ async def test_a_failed_archive_does_not_block_the_leave(tmp_path: Path) -> None
     with capture_logs() as logs:
         await converged(world, keep)
     (event,) = [e for e in logs if e["event"] == "history_not_archived"]
-    assert (event["agent"], event["stage"]) == ("demo/lobby", "fetch")
+    assert (event["key"], event["stage"]) == ("demo/lobby", "fetch")
     assert "demo/lobby" not in world.records()
     assert not (tmp_path / "transcripts").exists()
     await world.assert_converged()

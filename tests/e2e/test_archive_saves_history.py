@@ -71,7 +71,7 @@ async def test_an_agent_that_is_not_running_is_logged_not_raised(
             )
     assert saved is None
     (event,) = [e for e in logs if e["event"] == "history_not_archived"]
-    assert (event["stage"], event["error"], event["agent"]) == (
+    assert (event["stage"], event["error"], event["key"]) == (
         "fetch",
         "NotFoundError",
         "demo/lobby",

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from reconciler import logs
 from reconciler.steps import ApplySettings
 
-CONTEXT = ("project", "channel", "agent", "remote_name", "agent_id", "action")
+CONTEXT = ("project", "channel", "key", "remote_name", "agent_id", "action")
 SECRET_VALUES = [
     value for name, value in ENV.items() if name not in ("AGORA_APP_ID", "AGORA_CUSTOMER_ID")
 ]
@@ -39,7 +39,7 @@ async def test_each_join_attempt_and_each_outcome_is_one_event(tmp_path: Path) -
         ran = await world.apply(settings=ApplySettings(concurrency=1))
     assert ran.code == 0, ran.stdout + ran.stderr
     attempts = _events(captured, "apply_attempt")
-    assert [(e["agent"], e["attempt"], e["outcome"]) for e in attempts] == [
+    assert [(e["key"], e["attempt"], e["outcome"]) for e in attempts] == [
         ("demo/a", 1, "error"),
         ("demo/a", 2, "ok"),
         ("demo/b", 1, "ok"),
@@ -47,7 +47,7 @@ async def test_each_join_attempt_and_each_outcome_is_one_event(tmp_path: Path) -
     assert attempts[0]["status"] == 502
     assert attempts[0]["reason"]
     outcomes = _events(captured, "apply_outcome")
-    assert [(e["agent"], e["outcome"]) for e in outcomes] == [
+    assert [(e["key"], e["outcome"]) for e in outcomes] == [
         ("demo/a", "done"),
         ("demo/b", "done"),
     ]

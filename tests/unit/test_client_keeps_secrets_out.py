@@ -198,3 +198,9 @@ def test_an_unknown_level_is_refused() -> None:
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+def test_an_events_manifest_key_is_not_masked_but_a_nested_key_is() -> None:
+    """``key`` atop an event is the manifest key; inside properties it stays secret."""
+    event = logs.mask_secrets(None, "info", {"key": "demo/lobby", "tts": {"key": "s3cr3t-tts"}})
+    assert event == {"key": "demo/lobby", "tts": {"key": logs.MASK}}

@@ -132,7 +132,7 @@ async def test_a_failing_agent_is_recreated_then_held_and_reported(tmp_path: Pat
     joins = (await world.control("GET", "/counters"))["join"]
     assert joins == {"200": 5}, "one create, three recreations, one more after the hold"
     held = [e for e in logs if e["event"] == "recreate_held"]
-    assert held[0]["agent"] == "demo/a"
+    assert held[0]["key"] == "demo/a"
     assert held[0]["strikes"] == 1
     assert held[0]["recreates"] == 3
     assert held[0]["retry_in_s"] == 60.0
