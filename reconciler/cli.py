@@ -6,13 +6,19 @@ else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import asyncio
+import math
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler import operate
 
 app = typer.Typer(
     name="reconciler",
@@ -66,7 +72,6 @@ def validate(
     ] = False,
 ) -> None:
     """Check manifests offline; exit 0 when valid, 1 with diagnostics."""
-    import os
 
     from reconciler.manifest.validate import OutputFormat, run
 
@@ -117,8 +122,6 @@ def plan(
     safety rule; 1: error. Markdown longer than one pull-request comment comes as several,
     separated by a `<!-- reconciler: next comment -->` line.
     """
-    import asyncio
-    import os
 
     from reconciler import logs, reconcile
 
@@ -179,9 +182,6 @@ def apply_(
     Exit 0: done; 1: error or partial failure (the summary says what failed); 3: refused by a
     safety rule, or a saved plan gone stale.
     """
-    import asyncio
-    import math
-    import os
 
     from reconciler import apply_pass, connect, logs
     from reconciler.ratelimit import RateLimit
@@ -244,8 +244,6 @@ def run(
     invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
     action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
     """
-    import asyncio
-    import os
 
     from reconciler import connect, daemon, health, logs
     from reconciler.plan import SafetyLimits
@@ -302,15 +300,12 @@ def status(
     state: StateOption = None,
 ) -> None:
     """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
-    import asyncio
-    import os
 
-    from reconciler import logs, operate, reconcile
+    from reconciler import operate, reconcile
     from reconciler.render.status import render_status_json, render_status_text
 
     fmt = _text_or_json(output)
-    logs.configure_logging(level="warning")
-    workspace = operate.Workspace.from_flags(path, api_url=api_url, state=state, environ=os.environ)
+    workspace = _workspace(path, api_url=api_url, state=state)
     found = asyncio.run(operate.fleet_status(workspace))
     if fmt == "json":
         sys.stdout.write(render_status_json(found))
@@ -335,10 +330,8 @@ def speak(
     state: StateOption = None,
 ) -> None:
     """Have a running agent say TEXT in its channel (not for mllm agents)."""
-    import asyncio
-    import os
 
-    from reconciler import logs, operate
+    from reconciler import operate
     from reconciler.agora.wire import SpeakPriority
 
     try:
@@ -347,10 +340,7 @@ def speak(
         raise typer.BadParameter(
             "must be INTERRUPT, APPEND or IGNORE", param_hint="--priority"
         ) from None
-    logs.configure_logging(level="warning")
-    workspace = operate.Workspace.from_flags(
-        fleet, api_url=api_url, state=state, environ=os.environ
-    )
+    workspace = _workspace(fleet, api_url=api_url, state=state)
     done = asyncio.run(
         operate.speak(
             workspace,
@@ -371,15 +361,10 @@ def interrupt(
     state: StateOption = None,
 ) -> None:
     """Make a running agent stop speaking or thinking now."""
-    import asyncio
-    import os
 
-    from reconciler import logs, operate
+    from reconciler import operate
 
-    logs.configure_logging(level="warning")
-    workspace = operate.Workspace.from_flags(
-        fleet, api_url=api_url, state=state, environ=os.environ
-    )
+    workspace = _workspace(fleet, api_url=api_url, state=state)
     print(asyncio.run(operate.interrupt(workspace, name)).describe())
 
 
@@ -392,15 +377,10 @@ def think(
     state: StateOption = None,
 ) -> None:
     """Hand a running agent TEXT to think about and answer."""
-    import asyncio
-    import os
 
-    from reconciler import logs, operate
+    from reconciler import operate
 
-    logs.configure_logging(level="warning")
-    workspace = operate.Workspace.from_flags(
-        fleet, api_url=api_url, state=state, environ=os.environ
-    )
+    workspace = _workspace(fleet, api_url=api_url, state=state)
     print(asyncio.run(operate.think(workspace, name, text)).describe())
 
 
@@ -413,20 +393,24 @@ def history(
     state: StateOption = None,
 ) -> None:
     """Print a running agent's short-term history (Agora keeps it only while the agent runs)."""
-    import asyncio
-    import os
 
-    from reconciler import logs, operate
+    from reconciler import operate
     from reconciler.render.history import render_history_json, render_history_text
 
     fmt = _text_or_json(output)
-    logs.configure_logging(level="warning")
-    workspace = operate.Workspace.from_flags(
-        fleet, api_url=api_url, state=state, environ=os.environ
-    )
+    workspace = _workspace(fleet, api_url=api_url, state=state)
     found = asyncio.run(operate.history(workspace, name))
     render = render_history_json if fmt == "json" else render_history_text
     sys.stdout.write(render(found.key, found.response))
+
+
+def _workspace(fleet: Path, *, api_url: str | None, state: Path | None) -> operate.Workspace:
+    """What every read or operator command starts from; their logs only say what went wrong."""
+
+    from reconciler import logs, operate
+
+    logs.configure_logging(level="warning")
+    return operate.Workspace.from_flags(fleet, api_url=api_url, state=state, environ=os.environ)
 
 
 def _text_or_json(output: str) -> str:

@@ -227,16 +227,6 @@ def resolve_key(name: str, *, desired: DesiredFleet, state: StateSnapshot) -> st
     raise UnknownAgentError(name=name, suggestions=_close(name, keys))
 
 
-def runs_mllm(properties: Mapping[str, Any]) -> bool:
-    """Whether join properties ask for a multimodal LLM instead of asr + llm + tts (§8.5)."""
-    mllm = properties.get("mllm")
-    features = properties.get("advanced_features")
-    return bool(
-        (isinstance(mllm, Mapping) and mllm.get("enable") is True)
-        or (isinstance(features, Mapping) and features.get("enable_mllm") is True)
-    )
-
-
 @asynccontextmanager
 async def _running(
     workspace: Workspace, name: str, *, refuse_mllm: bool = False
@@ -248,7 +238,7 @@ async def _running(
     record = state.records.get(key)
     if record is None or record.agent_id is None:
         raise AgentNotRunningError(key=key, status=None)
-    if refuse_mllm and runs_mllm(record.applied_properties):
+    if refuse_mllm and wire.mllm_enabled(record.applied_properties):
         raise SpeakNotSupportedError(key=key)
     client = connect.open_client(
         fleet.projects[record.project],

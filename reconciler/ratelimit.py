@@ -16,6 +16,7 @@ from typing import Protocol
 
 from reconciler.agora import wire
 from reconciler.clock import Clock
+from reconciler.observe import AgentReader
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,9 @@ class TokenBucket:
         self._stamp = max(self._stamp, now)
 
 
-class AgentApi(Protocol):
-    """What apply needs of a project's Agora client (``AgoraClient`` is one)."""
+class AgentApi(AgentReader, Protocol):
+    """What apply needs of a project's Agora client (``AgoraClient`` is one): the reads that
+    observing needs, and the calls that act."""
 
     @property
     def app_id(self) -> str: ...
@@ -82,18 +84,7 @@ class AgentApi(Protocol):
         self, agent_id: str, request: wire.UpdateRequest
     ) -> wire.AgentStateResponse: ...
 
-    async def query(self, agent_id: str) -> wire.QueryResponse: ...
-
     async def history(self, agent_id: str) -> wire.HistoryResponse: ...
-
-    async def list_all(
-        self,
-        *,
-        states: Sequence[wire.StatusCode],
-        from_time: float,
-        channel: str | None = None,
-        page_size: int = 100,
-    ) -> list[wire.ListItem]: ...
 
 
 class GatedApi:

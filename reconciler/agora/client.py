@@ -21,16 +21,11 @@ speak, think) are resent only when they surely did not take effect, and always u
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import email.utils
-import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, Self, TypeVar
+from typing import Any, Final, Protocol, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -38,7 +33,9 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import tokens, wire
+from reconciler.agora import wire
+from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
+from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
 _REGIONS: Final = {
     "us": "https://api-us-west-1.agora.io",
@@ -63,6 +60,17 @@ _REST_SCOPE: Final = ("reconciler", "0")
 
 M = TypeVar("M", bound=BaseModel)
 
+__all__ = [
+    "AgoraClient",
+    "Auth",
+    "BasicAuth",
+    "RequestHook",
+    "RetryPolicy",
+    "TokenAuth",
+    "base_url_for",
+    "parse_retry_after",
+]
+
 
 def base_url_for(
     *, region: str | None = None, base_url: str | None = None, cn: bool = False
@@ -85,119 +93,6 @@ def base_url_for(
     if region not in _REGIONS:
         raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
     return _REGIONS[region] + root
-
-
-@dataclass(frozen=True)
-class BasicAuth:
-    """Customer ID and secret from Agora Console; the repr hides the secret."""
-
-    customer_id: str
-    customer_secret: str = field(repr=False)
-
-    def authorization(self, *, app_id: str, channel: str, uid: str) -> str:
-        """The header value; Basic auth is the same whatever the request's scope."""
-        del app_id, channel, uid
-        pair = f"{self.customer_id}:{self.customer_secret}".encode()
-        return "Basic " + base64.b64encode(pair).decode()
-
-    def secrets(self) -> tuple[str, ...]:
-        """Values to mask should a server ever echo them."""
-        return (self.customer_secret,)
-
-
-@dataclass(frozen=True)
-class TokenAuth:
-    """``agora token=`` auth: a fixed token, or one minted per request from the App Certificate.
-
-    Build it with ``TokenAuth.static(token)`` or ``TokenAuth.minted(app_certificate)``; the repr
-    shows neither.
-    """
-
-    token: str | None = field(default=None, repr=False)
-    app_certificate: str | None = field(default=None, repr=False)
-    lifetime_s: int = 3600
-
-    def __post_init__(self) -> None:
-        if (self.token is None) == (self.app_certificate is None):
-            raise ValueError("TokenAuth needs exactly one of token and app_certificate")
-
-    @classmethod
-    def static(cls, token: str) -> TokenAuth:
-        return cls(token=token)
-
-    @classmethod
-    def minted(cls, app_certificate: str, *, lifetime_s: int = 3600) -> TokenAuth:
-        return cls(app_certificate=app_certificate, lifetime_s=lifetime_s)
-
-    def authorization(self, *, app_id: str, channel: str, uid: str) -> str:
-        """The header value; a minted token is scoped to the request's channel and uid."""
-        if self.token is not None:
-            return f"agora token={self.token}"
-        assert self.app_certificate is not None  # guaranteed by __post_init__
-        minted = tokens.mint_rtc_token(
-            app_id=app_id,
-            app_certificate=self.app_certificate,
-            channel=channel,
-            uid=uid,
-            lifetime_s=self.lifetime_s,
-        )
-        return f"agora token={minted.value}"
-
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.token, self.app_certificate) if s is not None)
-
-
-Auth = BasicAuth | TokenAuth
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to resend; tests inject ``sleep`` and ``rng`` (0 <= x < 1)."""
-
-    attempts: int = 4
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    jitter: Literal["full", "equal", "none"] = "full"
-    retry_after_cap: float = 30.0
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
-    rng: Callable[[], float] = field(default=random.random, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
-
-    def backoff(self, retry: int) -> float:
-        """The pause before the ``retry``-th resend (1-based): exponential, capped, jittered."""
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
-        if self.jitter == "full":
-            return self.rng() * ceiling
-        if self.jitter == "equal":
-            return ceiling / 2 + self.rng() * ceiling / 2
-        return ceiling
-
-    def delay(self, retry: int, *, retry_after: float | None) -> float:
-        """The server's ``Retry-After`` when it gave one (capped), else the backoff."""
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_cap)
-        return self.backoff(retry)
-
-
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), if valid."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 class RequestHook(Protocol):

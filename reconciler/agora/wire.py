@@ -11,6 +11,7 @@ that were set (``to_wire``), so an absent optional field is never sent as ``null
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final, Literal
 
@@ -168,6 +169,17 @@ def uid_problem(uid: str, *, string_uid: bool) -> str | None:
     if int(uid) > INT_UID_MAX:
         return f"must be at most {INT_UID_MAX}"
     return None
+
+
+def mllm_enabled(properties: Mapping[str, Any]) -> bool:
+    """Whether join properties ask for a multimodal LLM instead of asr + llm + tts (§8.5); such an
+    agent cannot be told to speak (§7.6)."""
+    mllm = properties.get("mllm")
+    features = properties.get("advanced_features")
+    return bool(
+        (isinstance(mllm, Mapping) and mllm.get("enable") is True)
+        or (isinstance(features, Mapping) and features.get("enable_mllm") is True)
+    )
 
 
 # --- bodies ---

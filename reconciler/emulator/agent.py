@@ -87,13 +87,3 @@ class Agent:
             "stop_ts": self.stop_ts,
             "message": self.message,
         }
-
-
-def mllm_enabled(properties: dict[str, Any]) -> bool:
-    """Whether join properties ask for a multimodal LLM instead of asr + llm + tts (§8.5)."""
-    mllm = properties.get("mllm")
-    features = properties.get("advanced_features")
-    return bool(
-        (isinstance(mllm, dict) and mllm.get("enable"))
-        or (isinstance(features, dict) and features.get("enable_mllm"))
-    )

@@ -10,7 +10,6 @@ from typing import Any
 
 from reconciler.agora import wire
 from reconciler.agora.wire import AgentStatus, Reason
-from reconciler.emulator.agent import mllm_enabled
 from reconciler.emulator.failure import ApiFailure, invalid
 
 
@@ -29,7 +28,7 @@ def check_uids(props: wire.JoinProperties) -> None:
 def check_llm_and_tts(request: wire.JoinRequest) -> None:
     """llm and tts are required unless a preset, a pipeline or an mllm stands in for them (§8.1)."""
     props = request.properties
-    if request.preset or request.pipeline_id or mllm_enabled(props.to_wire()):
+    if request.preset or request.pipeline_id or wire.mllm_enabled(props.to_wire()):
         return
     for name, value in (("llm", props.llm), ("tts", props.tts)):
         if value is None:

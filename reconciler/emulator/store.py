@@ -22,7 +22,7 @@ from typing import Any, Final
 from reconciler.agora import wire
 from reconciler.agora.wire import AgentStatus, Reason
 from reconciler.emulator import conversation, rules
-from reconciler.emulator.agent import Agent, AgentSeed, mllm_enabled
+from reconciler.emulator.agent import Agent, AgentSeed
 from reconciler.emulator.clock import VirtualClock
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure, invalid, not_found
@@ -194,7 +194,7 @@ class AgentStore:
     ) -> wire.ChannelActionResponse:
         now = self.settle()
         agent = self._running(app_id, agent_id)
-        if mllm_enabled(agent.properties):
+        if wire.mllm_enabled(agent.properties):
             raise invalid("properties.mllm", "speak is not supported when mllm is enabled")
         conversation.record_speak(agent, text=request.text, now=now)
         return _channel_action(agent, now=now)
