@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy reconciler
+	$(BIN)/mypy scripts benchmarks
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports

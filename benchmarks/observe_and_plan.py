@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import httpx
 
-from reconciler import diff, logs, observe, plan
+from reconciler import diff, logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth
 from reconciler.connect import ReadOnlyAgents
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
@@ -124,7 +124,7 @@ def seed_and_record(url: str, fleet: DesiredFleet) -> StateSnapshot:
             batch = agents[start : start + SEED_BATCH]
             seeds = [
                 {
-                    "name": f"rc-{a.key.replace('/', '--')}-g1",
+                    "name": naming.remote_name(prefix="rc", key=a.key, generation=1),
                     "channel": a.channel,
                     "agent_rtc_uid": a.agent_rtc_uid,
                     "properties": {"idle_timeout": 0},
@@ -132,12 +132,12 @@ def seed_and_record(url: str, fleet: DesiredFleet) -> StateSnapshot:
                 for a in batch
             ]
             ids = http.post("/_emulator/agents", json={"agents": seeds}).json()["agent_ids"]
-            for agent, agent_id, seed in zip(batch, ids, seeds, strict=True):
+            for agent, agent_id in zip(batch, ids, strict=True):
                 view = diff.desired_view(agent, fingerprints=FINGERPRINTS)
                 records[agent.key] = AgentRecord(
                     key=agent.key,
                     project=agent.project,
-                    remote_name=seed["name"],
+                    remote_name=naming.remote_name(prefix="rc", key=agent.key, generation=1),
                     generation=1,
                     agent_id=agent_id,
                     channel=agent.channel,
