@@ -25,7 +25,7 @@ from typing import Final, TextIO
 import httpx
 
 from reconciler import apply, connect, observe, plan, planfile, reconcile, render
-from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, RetryPolicy
+from reconciler.agora.client import AgoraClient, RequestHook, RetryPolicy
 from reconciler.apply_report import ApplyReport, StepResult, render_report
 from reconciler.clock import Clock, SystemClock
 from reconciler.intents import Ledger, resolve_leftovers
@@ -259,18 +259,12 @@ async def _plan(
     now: float,
 ) -> Made:
     """Observe through read-only views and plan against the state as it is now."""
-    state = store.snapshot()
-    targets = [
-        observe.Target(
-            project=name,
-            reader=connect.ReadOnlyAgents(client),
-            prefix=fleet.projects[name].name_prefix,
-        )
-        for name, client in sorted(clients.items())
-    ]
-    observed = await observe.observe_fleet(targets, state=state, now=now)
-    made = plan.make_plan(
-        fleet, observed, state, now=now, policy=plan.PlanPolicy(), fingerprints=fingerprints
+    made, observed = await reconcile.observe_and_plan(
+        fleet,
+        state=store.snapshot(),
+        readers={name: connect.ReadOnlyAgents(client) for name, client in clients.items()},
+        fingerprints=fingerprints,
+        now=now,
     )
     return Made(
         plan=made, observed=observed, observed_fingerprint=planfile.observed_fingerprint(observed)
@@ -291,18 +285,14 @@ async def open_clients(
     async with AsyncExitStack() as stack:
         apis: dict[str, AgoraClient] = {}
         for name, project in sorted(fleet.projects.items()):
-            credentials = connect.resolve_credentials(project, environ=environ)
-            client = AgoraClient(
-                app_id=credentials.app_id,
-                auth=BasicAuth(
-                    customer_id=credentials.customer_id,
-                    customer_secret=credentials.customer_secret,
-                ),
-                base_url=connect.base_url(project, api_url=api_url),
+            client = connect.open_client(
+                project,
+                environ=environ,
+                api_url=api_url,
                 transport=transport,
+                on_request=on_request,
                 # The client's own backoff waits on apply's clock, so tests run on fake time.
                 retry=RetryPolicy(sleep=clock.sleep),
-                on_request=on_request,
             )
             stack.push_async_callback(client.aclose)
             apis[name] = client

@@ -17,7 +17,7 @@ import httpx
 
 from reconciler import logs
 from reconciler.agora import wire
-from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, base_url_for
+from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, RetryPolicy, base_url_for
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.models import Region
@@ -78,6 +78,7 @@ def open_client(
     api_url: str | None,
     transport: httpx.AsyncBaseTransport | None = None,
     on_request: RequestHook | None = None,
+    retry: RetryPolicy | None = None,
 ) -> AgoraClient:
     """A full client for one project (apply needs it); close it with ``aclose``."""
     credentials = resolve_credentials(project, environ=environ)
@@ -89,6 +90,7 @@ def open_client(
         base_url=base_url(project, api_url=api_url),
         transport=transport,
         on_request=on_request,
+        retry=retry,
     )
 
 

@@ -26,7 +26,7 @@ from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 from reconciler.planfile import PlanFile, observed_fingerprint, write_planfile
-from reconciler.state import read_state
+from reconciler.state import StateSnapshot, read_state
 
 PLAN_FORMATS: Final = ("text", "json", "markdown")
 EXIT_CHANGES: Final = 2
@@ -55,6 +55,32 @@ class Planned:
         return self.planfile.plan
 
 
+async def observe_and_plan(
+    fleet: DesiredFleet,
+    *,
+    state: StateSnapshot,
+    readers: Mapping[str, observe.AgentReader],
+    fingerprints: Mapping[str, str],
+    now: float,
+    policy: plan.PlanPolicy | None = None,
+) -> tuple[plan.Plan, observe.ObservedFleet]:
+    """Observe every project through its read-only reader, then plan against ``state``."""
+    targets = [
+        observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
+        for name, reader in sorted(readers.items())
+    ]
+    observed = await observe.observe_fleet(targets, state=state, now=now)
+    computed = plan.make_plan(
+        fleet,
+        observed,
+        state,
+        now=now,
+        policy=policy or plan.PlanPolicy(),
+        fingerprints=fingerprints,
+    )
+    return computed, observed
+
+
 async def plan_pass(
     path: Path,
     *,
@@ -79,19 +105,14 @@ async def plan_pass(
     async with connect.open_readers(
         fleet.projects, environ=environ, api_url=api_url, transport=transport
     ) as readers:
-        targets = [
-            observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
-            for name, reader in readers.items()
-        ]
-        observed = await observe.observe_fleet(targets, state=state, now=now)
-    computed = plan.make_plan(
-        fleet,
-        observed,
-        state,
-        now=now,
-        policy=policy or plan.PlanPolicy(),
-        fingerprints=fingerprints,
-    )
+        computed, observed = await observe_and_plan(
+            fleet,
+            state=state,
+            readers=readers,
+            fingerprints=fingerprints,
+            now=now,
+            policy=policy,
+        )
     refusals = plan.safety_problems(computed, limits=limits)
     log.info(
         "plan_computed",
