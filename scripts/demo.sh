@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job end to end against the built-in emulator, with nothing to configure.
 # Starts the emulator on a free port, exports its demo credentials, then runs validate, plan,
-# apply and status on the sample fleet, plans again (no changes), and stops the emulator.
+# apply and status on the sample fleet, fails one agent and heals it, plans again (no changes),
+# and stops the emulator.
 # The state lives in a temporary directory, so every demo starts from an empty fleet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +50,19 @@ step reconciler apply fleet/ --auto-approve
 
 step reconciler status fleet/
 "$BIN/reconciler" status fleet/ --state "$state"
+
+# Healing: the emulator fails one agent, as an LLM outage would; the plan re-creates it.
+lobby=$("$BIN/reconciler" status fleet/ --state "$state" -o json | "$BIN/python" -c \
+  'import json, sys; print(next(a["agent_id"] for a in json.load(sys.stdin)["agents"] if a["key"] == "demo/lobby-concierge"))')
+"$BIN/python" -c 'import sys, httpx; httpx.post(f"{sys.argv[1]}/_emulator/agents/{sys.argv[2]}/fail", json={"message": "LLM connection lost"}).raise_for_status()' "$url" "$lobby"
+echo
+echo "(the emulator just failed demo/lobby-concierge's agent $lobby: \"LLM connection lost\")"
+
+step reconciler plan fleet/
+"$BIN/reconciler" plan fleet/ --state "$state"
+
+step reconciler apply fleet/ --auto-approve
+"$BIN/reconciler" apply fleet/ --auto-approve --state "$state" --log-level warning
 
 step reconciler plan fleet/
 "$BIN/reconciler" plan fleet/ --state "$state"
