@@ -20,6 +20,26 @@ from reconciler.errors import ReconcilerError
 if TYPE_CHECKING:
     from reconciler import operate
 
+PathArgument = Annotated[Path, typer.Argument(help="Manifest directory or file.")]
+FleetOption = Annotated[
+    Path, typer.Option("--fleet", help="Manifest directory or file that names the agent.")
+]
+ApiUrlOption = Annotated[
+    str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
+]
+StateOption = Annotated[
+    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+]
+AgentName = Annotated[
+    str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")
+]
+OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+AllowMassDeleteOption = Annotated[
+    bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="Log level on stderr.")]
+
+
 app = typer.Typer(
     name="reconciler",
     help="Declarative, GitOps-style controller for fleets of Agora ConvoAI voice agents.",
@@ -63,7 +83,7 @@ def emulator(
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    path: PathArgument = Path("fleet"),
     output: Annotated[
         str, typer.Option("--output", "-o", help="Report format: text, json or github.")
     ] = "text",
@@ -95,7 +115,7 @@ def schema() -> None:
 
 @app.command()
 def plan(
-    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    path: PathArgument = Path("fleet"),
     output: Annotated[
         str, typer.Option("--output", "-o", help="text, json, or markdown (for a pull request).")
     ] = "text",
@@ -105,16 +125,9 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
-    api_url: Annotated[
-        str | None,
-        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
-    ] = None,
-    state: Annotated[
-        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
-    ] = None,
-    allow_mass_delete: Annotated[
-        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
-    ] = False,
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+    allow_mass_delete: AllowMassDeleteOption = False,
 ) -> None:
     """Show what apply would change; never joins, updates or leaves an agent.
 
@@ -153,9 +166,7 @@ def apply_(
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Apply without asking for 'yes'.")
     ] = False,
-    allow_mass_delete: Annotated[
-        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
-    ] = False,
+    allow_mass_delete: AllowMassDeleteOption = False,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Changes in flight at once.")
     ] = 4,
@@ -165,17 +176,12 @@ def apply_(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each joined agent is RUNNING.")
     ] = False,
-    api_url: Annotated[
-        str | None,
-        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
-    ] = None,
-    state: Annotated[
-        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
-    ] = None,
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
     manifests: Annotated[
         Path, typer.Option("--manifests", help="The manifests a saved plan was made from.")
     ] = Path("fleet"),
-    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "info",
+    log_level: LogLevelOption = "info",
 ) -> None:
     """Change the live fleet to match the manifests, after showing the plan and asking.
 
@@ -214,7 +220,7 @@ def apply_(
 
 @app.command()
 def run(
-    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    path: PathArgument = Path("fleet"),
     interval: Annotated[
         str, typer.Option("--interval", help="Resync period, e.g. 30s, 2m or 1h.")
     ] = "30s",
@@ -226,17 +232,10 @@ def run(
             help="HOST:PORT serving /healthz, /readyz and /metrics.",
         ),
     ] = "127.0.0.1:9090",
-    api_url: Annotated[
-        str | None,
-        typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL)."),
-    ] = None,
-    state: Annotated[
-        Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
-    ] = None,
-    allow_mass_delete: Annotated[
-        bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
-    ] = False,
-    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "info",
+    api_url: ApiUrlOption = None,
+    state: StateOption = None,
+    allow_mass_delete: AllowMassDeleteOption = False,
+    log_level: LogLevelOption = "info",
 ) -> None:
     """Keep the fleet converged: a pass at start, on manifest changes, every interval.
 
@@ -277,24 +276,9 @@ def run(
     raise typer.Exit(code)
 
 
-FleetOption = Annotated[
-    Path, typer.Option("--fleet", help="Manifest directory or file that names the agent.")
-]
-ApiUrlOption = Annotated[
-    str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
-]
-StateOption = Annotated[
-    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
-]
-AgentName = Annotated[
-    str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")
-]
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
-
-
 @app.command()
 def status(
-    path: Annotated[Path, typer.Argument(help="Manifest directory or file.")] = Path("fleet"),
+    path: PathArgument = Path("fleet"),
     output: OutputOption = "text",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
