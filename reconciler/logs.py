@@ -18,31 +18,9 @@ from typing import Any, Final
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-MASK: Final = "***"
+from reconciler.manifest import secrets
 
-# Compared after lowercasing and dropping "_" and "-", so api_key, apiKey and API-Key all match.
-_SECRET_KEYS: Final = frozenset(
-    {
-        "accesskey",
-        "apikey",
-        "appcertificate",
-        "authorization",
-        "certificate",
-        "clientsecret",
-        "credentials",
-        "customersecret",
-        "encryptionkey",
-        "encryptionsalt",
-        "key",
-        "password",
-        "privatekey",
-        "secret",
-        "secretkey",
-        "token",
-    }
-)
-# Keys such as agora_token, access_token, db_password or webhook_secret.
-_SECRET_SUFFIXES: Final = ("token", "secret", "password", "apikey", "secretkey", "privatekey")
+MASK: Final = "***"
 
 # Credentials recognisable by shape wherever they appear in text.
 _CREDENTIAL_PATTERNS: Final = (
@@ -58,12 +36,6 @@ _MIN_REGISTERED_LENGTH: Final = 4
 _registered: set[str] = set()
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether a field of this name holds a secret, in any of the spellings the API and we use."""
-    folded = key.lower().replace("_", "").replace("-", "")
-    return folded in _SECRET_KEYS or folded.endswith(_SECRET_SUFFIXES)
-
-
 def register_secret(value: str) -> None:
     """Mask ``value`` wherever it appears in any later log line (e.g. a resolved ``${env:}``)."""
     if len(value) >= _MIN_REGISTERED_LENGTH:
@@ -75,7 +47,7 @@ def secret_values(data: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(data, Mapping):
         for key, value in data.items():
-            if isinstance(key, str) and is_secret_key(key):
+            if isinstance(key, str) and secrets.is_secret_name(key):
                 found.update(_strings(value))
             else:
                 found.update(secret_values(value))
@@ -164,7 +136,7 @@ def _mask_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
 
 
 def _mask_field(key: Any, value: Any) -> Any:
-    if isinstance(key, str) and is_secret_key(key) and value not in (None, ""):
+    if isinstance(key, str) and secrets.is_secret_name(key) and value not in (None, ""):
         return MASK
     return _mask(value)
 

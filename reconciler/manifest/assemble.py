@@ -216,12 +216,10 @@ def _merged_problems(shape: _Shape) -> Iterator[Diagnostic]:
     string_uid = props.get("enable_string_uid") is True
     uid = props["agent_rtc_uid"]
     problem = wire.uid_problem(uid, string_uid=string_uid)
-    if uid == "*":
-        problem = "must be one uid; only remote_rtc_uids may use * (everyone)"
     if problem:
         yield _at_origin(shape, ("agent_rtc_uid",), problem)
     for index, remote in enumerate(props["remote_rtc_uids"]):
-        problem = wire.uid_problem(remote, string_uid=string_uid)
+        problem = wire.uid_problem(remote, string_uid=string_uid, wildcard=True)
         if problem:
             yield _at_origin(shape, ("remote_rtc_uids", index), problem)
     if uid not in _ANY_UID and uid in props["remote_rtc_uids"]:

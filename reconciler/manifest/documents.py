@@ -95,7 +95,11 @@ def read(
     diagnostics.extend(_ambiguity_warnings(doc, judged=diagnostics))
     if model is None:
         return None, diagnostics
-    if any("${file:" in text for _, text in found.references):
+    # The scan above already holds every reference, so the properties need no second walk to tell.
+    names_a_file = any(
+        loc[: len(props_loc)] == props_loc and "${file:" in text for loc, text in found.references
+    )
+    if names_a_file:
         properties = absolute_files(properties, base_dir=Path(doc.path).parent)
     return Entry(doc, model, properties), diagnostics
 
@@ -148,9 +152,14 @@ def _secret_problems(
 
 
 def _ambiguity_warnings(doc: YamlDocument, *, judged: list[Diagnostic]) -> Iterator[Diagnostic]:
-    """A yes/no/on/off or 0755 no error covers: valid, but other tools read it otherwise."""
+    """A yes/no/on/off or 0755 no error covers: valid, but other tools read it otherwise.
+
+    A secret field gets none: the warning quotes the text, and a literal secret is an error anyway.
+    """
     taken = {(d.line, d.column) for d in judged}
     for loc in doc.ambiguous:
+        if secrets.is_secret_path(loc):
+            continue
         node = doc.node_at(loc)
         if not isinstance(node, Scalar) or (node.line, node.column) in taken:
             continue
@@ -171,14 +180,9 @@ def _ambiguity_warnings(doc: YamlDocument, *, judged: list[Diagnostic]) -> Itera
 def absolute_files(value: Any, *, base_dir: Path) -> Any:
     """The same data with every relative ``${file:...}`` path joined to ``base_dir``.
 
-    Data without any file reference comes back as the same object, uncopied.
+    A string without a file reference comes back as it is; mappings and lists are copied, so a
+    caller that knows there is no file reference inside (from ``secrets.scan``) skips the call.
     """
-    if not any("${file:" in text for _, text in secrets.scan(value).references):
-        return value
-    return _absolute_files(value, base_dir=base_dir)
-
-
-def _absolute_files(value: Any, *, base_dir: Path) -> Any:
     if isinstance(value, str):
         if "${file:" not in value:
             return value
@@ -190,7 +194,7 @@ def _absolute_files(value: Any, *, base_dir: Path) -> Any:
                     value = value.replace(str(ref), str(absolute))
         return value
     if isinstance(value, dict):
-        return {key: _absolute_files(item, base_dir=base_dir) for key, item in value.items()}
+        return {key: absolute_files(item, base_dir=base_dir) for key, item in value.items()}
     if isinstance(value, list):
-        return [_absolute_files(item, base_dir=base_dir) for item in value]
+        return [absolute_files(item, base_dir=base_dir) for item in value]
     return value

@@ -26,33 +26,29 @@ _REFERENCE: Final = re.compile(REFERENCE_PATTERN)
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FINGERPRINT_HEX_CHARS: Final = 16
 
-SECRET_FIELDS: Final = frozenset(
+# One list for the loader's literal-secret check, fingerprints, plan masking and log masking.
+# Names are compared folded (lowercased, "_" and "-" dropped), so api_key, apiKey, API-Key and
+# x-api-key all match whichever spelling the manifest, the API or a vendor uses.
+_SECRET_NAMES: Final = frozenset(
     {
-        "api_key",
-        "key",
-        "token",
-        "secret",
-        "password",
-        "authorization",
-        "credentials",
-        "customersecret",
-        "customer_secret",
+        "accesskey",
+        "accesskeyid",
+        "adccredentialsstring",
+        "apisubscriptionkey",
         "appcertificate",
-        "app_certificate",
-        "access_key",
-        "secret_key",
-        "access_key_id",
-        "secret_access_key",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "api_subscription_key",
-        "adc_credentials_string",
-        "encryption_key",
-        "encryption_salt",
-        "agora_token",
+        "authorization",
+        "awsaccesskeyid",
+        "awssecretaccesskey",
+        "certificate",
+        "credentials",
+        "encryptionkey",
+        "encryptionsalt",
+        "key",
+        "secretaccesskey",
     }
 )
-_SECRET_SUFFIXES: Final = ("_api_key", "_secret", "_password", "_token", "_secret_key")
+# Names such as api_key, customerSecret, agora_token, db_password or private_key.
+_SECRET_SUFFIXES: Final = ("apikey", "password", "privatekey", "secret", "secretkey", "token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +60,6 @@ class SecretRef:
 
     def __str__(self) -> str:
         return f"${{{self.kind}:{self.target}}}"
-
-    @classmethod
-    def parse(cls, text: str) -> SecretRef | None:
-        """The reference that is the whole of ``text``, or None when it is anything else."""
-        match = _REFERENCE.fullmatch(text)
-        return _ref(match) if match else None
 
     def problem(self) -> str | None:
         """Why this reference can never resolve, or None when it is well formed."""
@@ -102,16 +92,19 @@ def strings_with_references(value: Any) -> Iterator[str]:
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a field of this name carries a secret, whatever object it sits in."""
-    lowered = name.lower()
-    return lowered in SECRET_FIELDS or lowered.endswith(_SECRET_SUFFIXES)
+    """Whether a field of this name carries a secret, whatever object it sits in or its spelling."""
+    folded = name.lower().replace("_", "").replace("-", "")
+    return folded in _SECRET_NAMES or folded.endswith(_SECRET_SUFFIXES)
 
 
 def is_secret_path(path: str | Sequence[str | int]) -> bool:
-    """Whether the field at a dotted path (``llm.api_key``) or a path tuple carries a secret."""
+    """Whether the field at a dotted path (``llm.api_key``) or a path tuple carries a secret.
+
+    A field inside a secret one (``credentials.user``) is secret too: ``scan`` reports the whole
+    of a secret field as one secret, so its parts are never shown either.
+    """
     parts: Sequence[str | int] = path.split(".") if isinstance(path, str) else path
-    names = [part for part in parts if isinstance(part, str)]
-    return bool(names) and is_secret_name(names[-1].split("[", 1)[0])
+    return any(is_secret_name(part.split("[", 1)[0]) for part in parts if isinstance(part, str))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ without recursion, both a small node tree (for positions) and the JSON-like data
 int, float, bool, None), reporting on the way: syntax errors, duplicate keys, keys that are not
 plain scalars, tags and aliases we do not support, too deep a nesting, non-UTF-8 bytes and
 control characters. It also notes the values YAML 1.1 and 1.2 read differently. It knows nothing
-about manifest kinds or fields, and it never raises on bad input: every problem becomes a
-``Diagnostic``.
+about manifest kinds or fields beyond which names hold secrets, whose text no diagnostic quotes,
+and it never raises on bad input: every problem becomes a ``Diagnostic``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Final, cast
 import yaml
 from yaml.constructor import SafeConstructor
 
+from reconciler.manifest import secrets
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
 
 MAX_DEPTH: Final = 64
@@ -177,12 +178,16 @@ def parse(data: bytes, *, path: str) -> ParsedFile:
 
 @dataclass(slots=True)
 class _Frame:
-    """An open mapping or list: its node, the data being filled, and where it sits in its parent."""
+    """An open mapping or list: its node, the data being filled, and where it sits in its parent.
+
+    ``secret`` says it is, or sits inside, a secret field, even one dropped as a duplicate key.
+    """
 
     node: Map | Seq
     value: Any
     part: str | int | None
     live: bool
+    secret: bool
     key: Node | None = None
     keep: bool = True
     first_line: dict[str, int] = field(default_factory=dict)
@@ -288,7 +293,8 @@ class _Builder:
             self.store(part, value)
         live = part not in (_KEY, _DROPPED) and (not self.stack or self.stack[-1].live)
         part_in_parent = part if isinstance(part, str | int) else None
-        self.stack.append(_Frame(collection, value, part_in_parent, live))
+        secret = self.in_secret(part)
+        self.stack.append(_Frame(collection, value, part_in_parent, live, secret))
 
     def attach(self, node: Node) -> str | int | object:
         """Hang a node on its parent; say where its value goes (_KEY: it is a key, not a value)."""
@@ -306,6 +312,16 @@ class _Builder:
         key, frame.key = frame.key, None
         frame.node.pairs.append((key, node))
         return key.text if frame.keep and isinstance(key, Scalar) else _DROPPED
+
+    def in_secret(self, part: str | int | object) -> bool:
+        """Whether the node just attached at ``part`` is, or sits inside, a secret field."""
+        if not self.stack:
+            return False
+        frame = self.stack[-1]
+        if frame.secret or part is _KEY or not isinstance(frame.node, Map):
+            return frame.secret
+        key = frame.node.pairs[-1][0]
+        return isinstance(key, Scalar) and secrets.is_secret_name(key.text)
 
     def store(self, part: str | int | object, value: Any) -> None:
         if part is _ROOT:
@@ -347,10 +363,12 @@ class _Builder:
             value = build(node)
         except (ValueError, KeyError, IndexError):
             # Explicit tags reach PyYAML's constructors with any text: `!!int` alone, `!!int 0b_`.
-            self.problem(node, part, f"{node.text!r} is not a valid {_short(node.tag)}")
+            written = "the value" if self.in_secret(part) else repr(node.text)
+            self.problem(node, part, f"{written} is not a valid {_short(node.tag)}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(node, part, f"{node.text} is not a finite number; JSON cannot carry it")
+            written = "the value" if self.in_secret(part) else node.text
+            self.problem(node, part, f"{written} is not a finite number; JSON cannot carry it")
             return None
         live = part is not _DROPPED and (not self.stack or self.stack[-1].live)
         if live and node.plain and _ambiguous(node.text, value):
