@@ -47,11 +47,11 @@ def token_for(
             lifetime_s=project.token_lifetime_seconds,
         )
     except ValueError as exc:
-        # The only two causes: a string account as uid, or credentials of the wrong length.
-        string_uid = wire.uid_problem(agent.agent_rtc_uid, string_uid=False) is not None
+        # The only two causes: a uid that is not numeric, or credentials of the wrong length.
+        uid_at_fault = wire.uid_problem(agent.agent_rtc_uid, string_uid=False) is not None
         where, at = (
             (agent.source, "spec.properties.agent_rtc_uid")
-            if string_uid or agent.agent_rtc_uid == "*"
+            if uid_at_fault
             else (project.source, "spec.appCertificate")
         )
         raise ManifestError(

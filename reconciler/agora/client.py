@@ -264,11 +264,14 @@ class AgoraClient:
         log = self._log.bind(endpoint=call.endpoint.value)
         if call.agent_id is not None:
             log = log.bind(agent_id=call.agent_id)
+        # Once per call, not per attempt: a minted token is valid far longer than any retry loop.
+        channel, uid = call.scope
+        authorization = self._auth.authorization(app_id=self.app_id, channel=channel, uid=uid)
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
-            outcome = await self._attempt(call)
+            outcome = await self._attempt(call, authorization=authorization)
             status = (
                 outcome.status_code if isinstance(outcome, httpx.Response) else outcome.error.status
             )
@@ -291,7 +294,7 @@ class AgoraClient:
             log.info("api_request", **fields, gave_up=True)
             raise error from outcome.cause
 
-    async def _attempt(self, call: _Call) -> httpx.Response | _Failure:
+    async def _attempt(self, call: _Call, *, authorization: str) -> httpx.Response | _Failure:
         """Send the call once; a non-2xx answer or a transport error comes back as a failure."""
         method, _ = wire.ROUTES[call.endpoint]
         path = wire.endpoint_path(
@@ -299,14 +302,6 @@ class AgoraClient:
             app_id=quote(self.app_id, safe=""),
             agent_id=quote(call.agent_id, safe="") if call.agent_id is not None else None,
         )
-        channel, uid = call.scope
-        authorization = self._auth.authorization(app_id=self.app_id, channel=channel, uid=uid)
-        hidden = {
-            *self._auth.secrets(),
-            *logs.secret_values(call.json),
-            authorization,
-            _credential(authorization),
-        }
         try:
             response = await self._http.request(
                 method,
@@ -316,6 +311,7 @@ class AgoraClient:
                 headers={"Authorization": authorization},
             )
         except httpx.TransportError as exc:
+            hidden = self._hidden(call, authorization=authorization)
             description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
             error = errors.TransportError(
                 may_have_reached_server=not isinstance(exc, _NOT_SENT),
@@ -327,9 +323,21 @@ class AgoraClient:
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
         error_for_status = _error_from(
-            response, endpoint=call.endpoint, hidden=hidden, retry_after=retry_after
+            response,
+            endpoint=call.endpoint,
+            hidden=self._hidden(call, authorization=authorization),
+            retry_after=retry_after,
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _hidden(self, call: _Call, *, authorization: str) -> set[str]:
+        """The values a failure's message must not show; built only when an attempt fails."""
+        return {
+            *self._auth.secrets(),
+            *logs.secret_values(call.json),
+            authorization,
+            _credential(authorization),
+        }
 
     def _observe(self, call: _Call, status: int | None, attempt: int, started: float) -> None:
         if self._on_request is not None:
@@ -358,7 +366,8 @@ def _error_from(
     status = response.status_code
     reason, detail, extra = _read_error_body(response)
     if detail is not None:
-        detail = logs.redact(detail, hidden)
+        # Masked before it is cut short: a secret across the cut would otherwise leak its start.
+        detail = _truncate(logs.redact(detail, hidden))
     common: dict[str, Any] = {
         "status": status,
         "reason": reason,
@@ -384,16 +393,19 @@ def _error_from(
 
 
 def _read_error_body(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any]]:
-    """``(reason, detail, other fields)`` from the current or legacy error shape, or raw text."""
+    """``(reason, detail, other fields)`` from the current or legacy error shape, or raw text.
+
+    The detail comes back whole and unmasked: the caller masks it, then cuts it short.
+    """
     try:
         body = wire.ErrorBody.model_validate_json(response.content)
     except ValidationError:
         text = response.text.strip()
-        return None, (_truncate(text) if text else None), {}
+        return None, text or None, {}
     extra = dict(body.model_extra or {})
     reason = body.reason or _str_or_none(extra.get("statusCode"))
     detail = body.detail or _str_or_none(extra.get("message"))
-    return reason, (_truncate(detail) if detail else None), extra
+    return reason, detail, extra
 
 
 def _decode(model: type[M], response: httpx.Response, call: _Call) -> M:
@@ -415,7 +427,7 @@ def _decode(model: type[M], response: httpx.Response, call: _Call) -> M:
 
 def _token_uid(agent_rtc_uid: str) -> str:
     """The uid a join's REST token is minted for: the agent's own when numeric, else any (0)."""
-    numeric = wire.uid_problem(agent_rtc_uid, string_uid=False) is None and agent_rtc_uid != "*"
+    numeric = wire.uid_problem(agent_rtc_uid, string_uid=False) is None
     return agent_rtc_uid if numeric else "0"
 
 

@@ -43,7 +43,7 @@ def mint_rtc_token(
     """
     if lifetime_s <= 0:
         raise ValueError(f"token lifetime must be positive (got {lifetime_s} s)")
-    if wire.uid_problem(uid, string_uid=False) or uid == "*":
+    if wire.uid_problem(uid, string_uid=False):
         raise ValueError(
             f"cannot mint a token for uid {uid!r}: it must be a numeric RTC uid "
             f"(0 to {wire.INT_UID_MAX}); string accounts are not supported"

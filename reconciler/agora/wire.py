@@ -156,8 +156,14 @@ def channel_name_problem(channel: str) -> str | None:
     return None
 
 
-def uid_problem(uid: str, *, string_uid: bool) -> str | None:
-    """Why a uid breaks the API's rule (§11), or None when it is fine."""
+def uid_problem(uid: str, *, string_uid: bool, wildcard: bool = False) -> str | None:
+    """Why a uid breaks the API's rule (§11), or None when it is fine.
+
+    ``wildcard`` lets ``"*"`` (everyone) through, as only ``remote_rtc_uids`` may hold it; with
+    ``string_uid`` it is still refused, since ``*`` is not in the user-account character set.
+    """
+    if uid == "*" and not wildcard:
+        return "must be one uid; only remote_rtc_uids may use * (everyone)"
     if string_uid:
         if not uid or len(uid.encode()) > STRING_UID_MAX_BYTES or not _CHANNEL_CHARS.fullmatch(uid):
             return "must be a user account of 1 to 255 bytes in the channel-name character set"

@@ -6,6 +6,7 @@ filter and update's replace-whole semantics. Pure functions of a request: no sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.agora import wire
@@ -17,19 +18,22 @@ def check_uids(props: wire.JoinProperties) -> None:
     """Uids are strings on the wire, but their form depends on ``enable_string_uid`` (§11)."""
     string_uid = bool(props.enable_string_uid)
     problem = wire.uid_problem(props.agent_rtc_uid, string_uid=string_uid)
-    if problem or props.agent_rtc_uid == "*":
-        raise invalid("properties.agent_rtc_uid", problem or "must name one uid, not '*'")
+    if problem:
+        raise invalid("properties.agent_rtc_uid", problem)
     for index, uid in enumerate(props.remote_rtc_uids):
-        problem = wire.uid_problem(uid, string_uid=string_uid)
+        problem = wire.uid_problem(uid, string_uid=string_uid, wildcard=True)
         if problem:
             raise invalid(f"properties.remote_rtc_uids.{index}", problem)
 
 
-def check_llm_and_tts(request: wire.JoinRequest) -> None:
-    """llm and tts are required unless a preset, a pipeline or an mllm stands in for them (§8.1)."""
-    props = request.properties
-    if request.preset or request.pipeline_id or wire.mllm_enabled(props.to_wire()):
+def check_llm_and_tts(request: wire.JoinRequest, *, properties: Mapping[str, Any]) -> None:
+    """llm and tts are required unless a preset, a pipeline or an mllm stands in for them (§8.1).
+
+    ``properties`` are the request's properties as sent, which the caller has already dumped.
+    """
+    if request.preset or request.pipeline_id or wire.mllm_enabled(properties):
         return
+    props = request.properties
     for name, value in (("llm", props.llm), ("tts", props.tts)):
         if value is None:
             raise ApiFailure(

@@ -83,9 +83,10 @@ class AgentStore:
     def join(self, app_id: str, request: wire.JoinRequest) -> wire.AgentStateResponse:
         now = self.settle()
         props = request.properties
+        properties = props.to_wire()
         rules.check_uids(props)
         if self.config.require_llm_and_tts:
-            rules.check_llm_and_tts(request)
+            rules.check_llm_and_tts(request, properties=properties)
         project = self._project(app_id)
         self._check_name_free(project, request.name)
         self._check_uid_free(project, channel=props.channel, uid=props.agent_rtc_uid)
@@ -102,7 +103,7 @@ class AgentStore:
             channel=props.channel,
             agent_rtc_uid=props.agent_rtc_uid,
             remote_rtc_uids=tuple(props.remote_rtc_uids),
-            properties=props.model_dump(mode="json", exclude_unset=True),
+            properties=properties,
             status=AgentStatus(self.config.join_status),
             start_ts=int(now),
         )

@@ -52,6 +52,7 @@ async def test_missing_required_field(api, body, drop, detail):
         ({"channel": "no/slash"}, "properties.channel: may contain only"),
         ({"agent_rtc_uid": "abc"}, "properties.agent_rtc_uid: must be a string of digits"),
         ({"remote_rtc_uids": ["x y"]}, "properties.remote_rtc_uids.0: must be a string of digits"),
+        ({"agent_rtc_uid": "*"}, "properties.agent_rtc_uid: must be one uid"),
     ],
 )
 async def test_invalid_field_value(api, body, change, detail_start):
@@ -62,6 +63,12 @@ async def test_invalid_field_value(api, body, change, detail_start):
     assert response.status_code == 400
     assert response.json()["reason"] == "InvalidFieldValue"
     assert response.json()["detail"].startswith(detail_start)
+
+
+async def test_remote_uids_may_be_everyone(api):
+    """``remote_rtc_uids: ["*"]`` listens to every user; only the agent's own uid must be one."""
+    response = await api.join("a", remote=("*",))
+    assert response.status_code == 200
 
 
 async def test_string_uids_are_accepted_when_enabled(api):
@@ -90,6 +97,19 @@ async def test_llm_and_tts_are_required_only_in_strict_mode(api, body):
     }
     with_preset = {**body("a"), "preset": "openai_gpt_4o_mini,openai_tts_1"}
     assert (await _join_raw(api, json=with_preset)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "stand_in",
+    [
+        {"mllm": {"enable": True, "vendor": "openai"}},
+        {"advanced_features": {"enable_mllm": True}},
+    ],
+)
+async def test_an_mllm_stands_in_for_llm_and_tts_in_strict_mode(api, body, stand_in):
+    """require_llm_and_tts accepts a join whose multimodal LLM replaces them (§8.1)."""
+    await api.configure(require_llm_and_tts=True)
+    assert (await _join_raw(api, json=body("a", **stand_in))).status_code == 200
 
 
 async def test_body_that_is_not_an_object_is_invalid_request_body(api):

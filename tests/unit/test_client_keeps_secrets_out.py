@@ -93,6 +93,29 @@ async def test_an_echoed_secret_is_masked_in_the_error_and_in_the_logs() -> None
     assert "bad llm.api_key ***" in str(caught.value)
 
 
+@pytest.mark.parametrize("as_json", [True, False])
+async def test_a_secret_across_the_detail_cut_is_masked_whole(as_json: bool) -> None:
+    """A long detail is masked before it is cut short, so no first half of a secret survives."""
+    detail = "x" * 290 + CUSTOMER_SECRET + " and then some more text"
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        if as_json:
+            return httpx.Response(400, json={"reason": "InvalidFieldValue", "detail": detail})
+        return httpx.Response(400, text=detail)
+
+    api = AgoraClient(
+        app_id=APP_ID,
+        auth=BasicAuth("cid", CUSTOMER_SECRET),
+        base_url="https://agora.test",
+        transport=httpx.MockTransport(echo),
+    )
+    async with api:
+        with pytest.raises(errors.InvalidRequestError) as caught:
+            await api.query("A1")
+    assert caught.value.detail == "x" * 290 + "*** and t…"
+    assert CUSTOMER_SECRET[:4] not in str(caught.value)
+
+
 async def test_minted_request_tokens_never_reach_errors_or_logs() -> None:
     """With token auth the per-request token stays in the Authorization header only."""
     sent: list[str] = []

@@ -11,7 +11,13 @@ from structlog.testing import capture_logs
 
 from reconciler import errors
 from reconciler.agora import wire
-from reconciler.agora.client import AgoraClient, BasicAuth, RetryPolicy, parse_retry_after
+from reconciler.agora.client import (
+    AgoraClient,
+    BasicAuth,
+    RetryPolicy,
+    TokenAuth,
+    parse_retry_after,
+)
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 AGENT = {"agent_id": "A1", "create_ts": 1_700_000_000, "status": "RUNNING"}
@@ -266,3 +272,20 @@ async def test_every_attempt_reaches_the_request_hook() -> None:
         (wire.Endpoint.QUERY, 503, 2),
         (wire.Endpoint.QUERY, 200, 3),
     ]
+
+
+async def test_a_minted_token_is_minted_once_per_call_not_per_attempt() -> None:
+    """Every attempt of one call carries the same Authorization header, minted once."""
+    script = Script(httpx.Response(503), httpx.Response(503), ok(AGENT))
+    api = AgoraClient(
+        app_id=APP_ID,
+        auth=TokenAuth.minted("fedcba9876543210fedcba9876543210"),
+        base_url="https://agora.test",
+        retry=RetryPolicy(sleep=Sleeps(), jitter="none"),
+        transport=httpx.MockTransport(script),
+    )
+    async with api:
+        await api.query("A1")
+    headers = {request.headers["Authorization"] for request in script.requests}
+    assert len(script.requests) == 3
+    assert len(headers) == 1
