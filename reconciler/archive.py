@@ -17,16 +17,13 @@ and ``save_history`` returns None. It decides nothing about when to archive.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import structlog
 
-from reconciler import diff
+from reconciler import diff, files
 from reconciler.agora import wire
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredAgent
@@ -34,8 +31,6 @@ from reconciler.render.history import render_history_lines
 from reconciler.state import AgentRecord
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
-# Beside ``protect`` in a record's reconciler metadata, which plans never diff.
-_RECORDED: Final = "archiveHistory"
 
 
 class HistorySource(Protocol):
@@ -54,22 +49,6 @@ def archive_path(directory: Path, *, key: str, generation: int, agent_id: str) -
     return directory / project / name / f"g{generation}-{_UNSAFE.sub('_', agent_id)}.jsonl"
 
 
-def remember(applied: dict[str, Any], agent: DesiredAgent) -> dict[str, Any]:
-    """A record's ``applied_properties`` that also carry the agent's archive directory, if any."""
-    if agent.archive_history is None:
-        return applied
-    metadata = applied.get(diff.METADATA_KEY)
-    kept = dict(metadata) if isinstance(metadata, Mapping) else {}
-    return {**applied, diff.METADATA_KEY: {**kept, _RECORDED: agent.archive_history}}
-
-
-def recorded_directory(record: AgentRecord) -> str | None:
-    """The archive directory the record's agent was joined or last updated with."""
-    metadata = record.applied_properties.get(diff.METADATA_KEY)
-    directory = metadata.get(_RECORDED) if isinstance(metadata, Mapping) else None
-    return directory if isinstance(directory, str) and directory else None
-
-
 async def save_before_leave(
     source: HistorySource, record: AgentRecord, *, agent: DesiredAgent | None
 ) -> Path | None:
@@ -77,7 +56,9 @@ async def save_before_leave(
 
     Returns the file written, or None when nobody asked or it failed (logged).
     """
-    directory = agent.archive_history if agent is not None else recorded_directory(record)
+    directory = (
+        agent.archive_history if agent is not None else diff.recorded_archive_directory(record)
+    )
     if directory is None or record.agent_id is None:
         return None
     return await save_history(
@@ -103,7 +84,7 @@ async def save_history(
         return None
     path = archive_path(Path(directory), key=key, generation=generation, agent_id=agent_id)
     try:
-        _write_private(path, render_history_lines(history))
+        files.write_private(path, render_history_lines(history))
     except OSError as exc:
         log.warning(
             "history_not_archived",
@@ -114,18 +95,3 @@ async def save_history(
         return None
     log.info("history_archived", path=str(path), entries=len(history.contents))
     return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all; ``mkstemp`` makes it owner-only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -3,7 +3,9 @@
 It builds the comparable *view* of a desired agent (its join properties with every secret reference
 replaced by the keyed fingerprint of its value, plus ``channel`` and ``agent_rtc_uid``), the same
 view apply stores in ``AgentRecord.applied_properties``, and says for each differing field whether
-Agora's ``update`` can change it in place (design §1) or whether it forces a replacement.
+Agora's ``update`` can change it in place (design §1) or whether it forces a replacement. It also
+says which flags a record keeps beside the view (``protect``, ``archiveHistory``) the manifests
+now set otherwise.
 
 Pure: no I/O, no clock, and it never sees a secret value, only references and fingerprints.
 """
@@ -24,9 +26,11 @@ from reconciler.state import AgentRecord
 
 # The fields ``update`` replaces whole (API notes §7.3); anything else needs leave + join.
 IN_PLACE_FIELDS: Final = ("llm.params", "llm.system_messages", "mllm.params", "token")
-# Where apply keeps what the plan must remember about an agent beyond its properties (today only
-# ``protect``, which a delete must honour after the manifest entry is gone). Never sent to Agora.
+# Where apply keeps what the plan must remember about an agent beyond its properties, since a
+# delete must honour it after the manifest entry is gone: ``protect``, and the directory its
+# history is archived to (``ARCHIVE_KEY``). Never sent to Agora.
 METADATA_KEY: Final = "$reconciler"
+ARCHIVE_KEY: Final = "archiveHistory"
 _IDENTITY_FIELDS: Final = ("channel", "agent_rtc_uid")
 
 
@@ -89,17 +93,46 @@ def recorded_view(record: AgentRecord) -> Mapping[str, Any]:
     return spec
 
 
-def applied_properties(view: View, *, protect: bool) -> dict[str, Any]:
-    """What apply stores in ``AgentRecord.applied_properties`` after joining or updating."""
+def applied_properties(
+    view: View, *, protect: bool, archive_history: str | None = None
+) -> dict[str, Any]:
+    """What apply stores in ``AgentRecord.applied_properties`` after joining or updating.
+
+    Besides the properties, the flags a later delete must honour once the manifest entry is
+    gone (``protect``, ``archiveHistory``), read back by ``recorded_protect`` and
+    ``recorded_archive_directory``.
+    """
     stored = {k: v for k, v in view.properties.items() if k not in _IDENTITY_FIELDS}
     stored[METADATA_KEY] = {"protect": protect}
+    if archive_history is not None:
+        stored[METADATA_KEY][ARCHIVE_KEY] = archive_history
     return stored
 
 
 def recorded_protect(record: AgentRecord) -> bool:
     """The ``protect`` flag the agent had when it was last applied."""
-    metadata = record.applied_properties.get(METADATA_KEY)
-    return isinstance(metadata, Mapping) and metadata.get("protect") is True
+    return _recorded(record).get("protect") is True
+
+
+def recorded_archive_directory(record: AgentRecord) -> str | None:
+    """The ``archiveHistory`` directory the agent had when it was last applied, if any."""
+    directory = _recorded(record).get(ARCHIVE_KEY)
+    return directory if isinstance(directory, str) and directory else None
+
+
+def flag_changes(record: AgentRecord, agent: DesiredAgent) -> tuple[str, ...]:
+    """The recorded flags the manifest entry now sets otherwise, as the plan's reason words them.
+
+    No view holds these flags, so a diff of properties cannot see them; yet a delete reads them
+    from the record once the entry is gone, so a record left behind would refuse a delete no
+    longer protected, let through one that now is, or archive to the wrong place.
+    """
+    found = []
+    if recorded_protect(record) != agent.protect:
+        found.append(f"protect: {str(agent.protect).lower()}")
+    if recorded_archive_directory(record) != agent.archive_history:
+        found.append(f"{ARCHIVE_KEY}: {agent.archive_history or 'none'}")
+    return tuple(found)
 
 
 def spec_hash(view: View) -> str:
@@ -158,6 +191,11 @@ def in_place_update(agent: DesiredAgent, diffs: tuple[FieldDiff, ...]) -> dict[s
             value = [] if field.endswith("system_messages") else {}
         update[field] = value
     return update
+
+
+def _recorded(record: AgentRecord) -> Mapping[str, Any]:
+    metadata = record.applied_properties.get(METADATA_KEY)
+    return metadata if isinstance(metadata, Mapping) else {}
 
 
 def _fingerprinted(

@@ -32,15 +32,6 @@ class ParsedName:
     generation: int
 
 
-def prefix_problem(prefix: str) -> str | None:
-    """Why a name prefix cannot be used, or None when it is fine."""
-    if not _NAME_CHARS.fullmatch(prefix):
-        return "must be letters, digits, '_' or '-'"
-    if len(prefix) > NAME_MAX_BYTES // 2:
-        return f"must be at most {NAME_MAX_BYTES // 2} characters"
-    return None
-
-
 def slug(key: str, *, prefix: str) -> str:
     """The part of a remote name that stands for the key ``project/name``."""
     readable = key.replace("/", "--")

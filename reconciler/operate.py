@@ -1,7 +1,8 @@
 """The operator commands: fleet ``status``, and speak, interrupt, think, history on one agent.
 
-An edge shell like ``reconcile``: it loads the manifests, reads the state (under its lock, only as
-long as it takes to copy a snapshot), and talks to Agora through the project's client. An agent is
+An edge shell like ``reconcile``: it loads the manifests, reads a snapshot of the state without
+taking its lock (as ``plan`` does, so it works while a daemon or an apply holds it), and talks to
+Agora through the project's client. An agent is
 addressed by its manifest key ``project/name``, or by ``name`` alone when only one project has it,
 and only an agent the state owns is ever spoken to. Every refusal is a ``ReconcilerError`` with
 the fields a person needs, raised before any call when it can be known without one.
@@ -12,6 +13,7 @@ what the fleet should be: status's drift comes from the planner, through ``statu
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -25,7 +27,7 @@ import httpx
 from reconciler import connect, observe, reconcile, status
 from reconciler.agora import wire
 from reconciler.agora.client import AgoraClient
-from reconciler.errors import ManifestError, NotFoundError, ReconcilerError
+from reconciler.errors import NotFoundError, ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.state import StateSnapshot, read_state
@@ -152,11 +154,7 @@ async def fleet_status(
         api_url=workspace.api_url,
         transport=workspace.transport,
     ) as readers:
-        targets = [
-            observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
-            for name, reader in readers.items()
-        ]
-        observed = await observe.observe_fleet(targets, state=state, now=now)
+        observed = await reconcile.observe_all(fleet, readers=readers, state=state, now=now)
     return status.build_status(fleet, observed, state, now=now, fingerprints=fingerprints)
 
 
@@ -267,15 +265,13 @@ async def _act(agent: _Running, call: Awaitable[T]) -> T:
 def _load(path: Path) -> DesiredFleet:
     """The desired fleet, or the first problem of the manifests as one error."""
     loaded = load.load_fleet(path)
-    if loaded.fleet is not None and not loaded.errors:
+    if loaded.fleet is not None:
         return loaded.fleet
-    problems = loaded.errors or loaded.diagnostics
-    first = problems[0]
-    more = len(problems) - 1
-    suffix = f" (and {more} more; see `reconciler validate {path}`)" if more else ""
-    raise ManifestError(
-        path=first.path, line=first.line, field=first.field, message=first.message + suffix
-    )
+    first, *rest = loaded.errors
+    if rest:
+        more = f" (and {len(rest)} more; see `reconciler validate {path}`)"
+        first = dataclasses.replace(first, message=first.message + more)
+    raise first.to_error()
 
 
 def _close(name: str, keys: Iterable[str]) -> tuple[str, ...]:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from reconciler import render
+from reconciler import files, render
 from reconciler.diff import ABSENT, FieldDiff
 from reconciler.errors import StateError
 from reconciler.observe import ObservedFleet
@@ -78,18 +76,15 @@ def dumps(planfile: PlanFile) -> str:
 
 
 def write_planfile(path: Path, planfile: PlanFile) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write atomically (a reader sees the old file or the new one, never half of one);
+    ``StateError`` naming the path when it cannot be written, e.g. under a plain file."""
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dumps(planfile))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        files.write_private(path, dumps(planfile))
+    except OSError as exc:
+        where = exc.filename or path
+        raise StateError(
+            f"plan file {path} cannot be written: {exc.strerror or exc} ({where})"
+        ) from exc
 
 
 def load_planfile(path: Path) -> PlanFile:
@@ -148,13 +143,25 @@ def _change(item: Any) -> Change:
 def _field(item: Any) -> FieldDiff:
     sensitive = bool(item["sensitive"])
     suffix = "_fingerprint" if sensitive else ""
+    # Plan files written before ``kind`` existed say which sides exist only by the keys present.
+    kind = item.get("kind")
+    if kind not in (None, "add", "remove", "change"):
+        raise ValueError(f"field kind {kind!r} is not add, remove or change")
     return FieldDiff(
         path=str(item["path"]),
-        before=item.get("before" + suffix, ABSENT),
-        after=item.get("after" + suffix, ABSENT),
+        before=_side(item, "before" + suffix, exists=kind in ("remove", "change")),
+        after=_side(item, "after" + suffix, exists=kind in ("add", "change")),
         sensitive=sensitive,
         in_place=bool(item["in_place"]),
     )
+
+
+def _side(item: Any, name: str, *, exists: bool) -> Any:
+    """One side of a field: its stored value or fingerprint; None for a side that exists but was
+    stored without either (a secret with no fingerprint to show, which no view ever prints)."""
+    if name in item:
+        return item[name]
+    return None if exists else ABSENT
 
 
 def _report(item: Any) -> Report:

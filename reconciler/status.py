@@ -96,7 +96,6 @@ def build_status(
     *,
     now: float,
     fingerprints: Mapping[str, str],
-    policy: plan.PlanPolicy | None = None,
 ) -> FleetStatus:
     """The status of every desired and owned agent, drift taken from ``plan.make_plan``."""
     made = plan.make_plan(
@@ -104,7 +103,7 @@ def build_status(
         observed,
         state,
         now=now,
-        policy=policy or plan.PlanPolicy(),
+        policy=plan.PlanPolicy(),
         fingerprints=fingerprints,
     )
     changes: dict[str, list[plan.Change]] = {}

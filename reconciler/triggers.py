@@ -22,6 +22,7 @@ import watchfiles
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from reconciler import plan
 from reconciler.clock import Clock
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
@@ -32,6 +33,7 @@ DEFAULT_BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # A manifest save is often several events (write, rename, chmod); group them into one wake-up.
 DEFAULT_DEBOUNCE_MS: Final = 200
 RESYNC_JITTER_FRACTION: Final = 0.1
+# The planner renews only once the due instant has passed, so the alarm rings just after it.
 RENEWAL_MARGIN_SECONDS: Final = 1.0
 
 _log = structlog.get_logger(__name__)
@@ -178,30 +180,27 @@ def renewal_deadline(
     records: Mapping[str, AgentRecord],
     *,
     live: Collection[str],
-    fraction: float,
+    policy: plan.PlanPolicy,
     now: float,
 ) -> float | None:
-    """When the next minted token of a live agent (by id) wants renewing, as the planner judges it.
+    """When the next minted token of a live agent (by id) wants renewing, by the planner's rule.
 
-    That is just after its expiry less ``fraction`` of its project's token lifetime. Deadlines past
-    are left out: a token that a successful pass did not renew is one the planner does not want
-    renewed (or cannot renew), and waking for it again would only spin.
+    That is just after ``plan.renewal_due_at``, since the planner renews only once that instant
+    has passed. Deadlines past are left out: a token that a successful pass did not renew is one
+    the planner does not want renewed (or cannot renew), and waking for it again would only spin.
     """
     deadlines = []
     for key, record in records.items():
         agent = fleet.agents.get(key)
         project = fleet.projects.get(record.project)
-        if agent is None or project is None or record.token_expires_at is None:
+        if agent is None or project is None or record.agent_id not in live:
             continue
-        if (
-            agent.token is not None
-            or project.app_certificate is None
-            or record.agent_id not in live
-        ):
+        due = plan.renewal_due_at(
+            agent, project=project, expires_at=record.token_expires_at, policy=policy
+        )
+        if due is None:
             continue
-        deadline = record.token_expires_at - project.token_lifetime_seconds * fraction
-        # The planner renews only once strictly less than the fraction is left.
-        deadline += RENEWAL_MARGIN_SECONDS
+        deadline = due + RENEWAL_MARGIN_SECONDS
         if deadline > now:
             deadlines.append(deadline)
     return min(deadlines, default=None)

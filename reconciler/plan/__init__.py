@@ -1,8 +1,9 @@
 """The plan: a frozen value saying what one pass would change, and the rules that refuse it.
 
-``model`` holds the values, ``planner`` the pure ``make_plan``, ``safety`` the rules of design
-§5. Callers import from here (``plan.make_plan(...)``). Rendering lives in ``render``; nothing
-in this package prints, reads the clock or does I/O.
+``model`` holds the values, ``planner`` the pure ``make_plan``, ``renewal`` the token renewal
+rule it shares with the daemon, ``safety`` the rules of design §5. Callers import from here
+(``plan.make_plan(...)``). Rendering lives in ``render``; nothing in this package prints, reads
+the clock or does I/O.
 """
 
 from reconciler.plan.model import (
@@ -16,6 +17,7 @@ from reconciler.plan.model import (
     SafetyLimits,
 )
 from reconciler.plan.planner import make_plan
+from reconciler.plan.renewal import renewal_due_at
 from reconciler.plan.safety import check_safety, safety_problems
 
 __all__ = [
@@ -29,5 +31,6 @@ __all__ = [
     "SafetyLimits",
     "check_safety",
     "make_plan",
+    "renewal_due_at",
     "safety_problems",
 ]

@@ -28,6 +28,7 @@ from reconciler.plan.model import (
     Report,
     ReportKind,
 )
+from reconciler.plan.renewal import renewal_due_at
 from reconciler.state import AgentRecord, IntentAction, StateSnapshot
 
 _ORDER: Final = {action: index for index, action in enumerate(Action)}
@@ -248,20 +249,26 @@ class _Planner:
                     **common,
                 )
             )
-        if diffs:
-            update = diff.in_place_update(agent, diffs)
-            return self._add(
-                Change(
-                    action=Action.UPDATE,
-                    reason="changes in place: " + ", ".join(update),
-                    remote_name=record.remote_name,
-                    generation=record.generation,
-                    update=MappingProxyType(update),
-                    protect=agent.protect,
-                    **common,
-                )
+        # A join writes a whole new record; an agent kept must have its record's flags refreshed,
+        # by an update that sends Agora nothing when they are all that moved.
+        flags = diff.flag_changes(record, agent)
+        if not diffs and not flags:
+            return None
+        update = diff.in_place_update(agent, diffs)
+        said = ["changes in place: " + ", ".join(update)] if update else []
+        if flags:
+            said.append("records " + ", ".join(flags))
+        return self._add(
+            Change(
+                action=Action.UPDATE,
+                reason="; ".join(said),
+                remote_name=record.remote_name,
+                generation=record.generation,
+                update=MappingProxyType(update),
+                protect=agent.protect,
+                **common,
             )
-        return None
+        )
 
     def _plan_token(
         self,
@@ -272,16 +279,15 @@ class _Planner:
         now: float,
         policy: PlanPolicy,
     ) -> None:
-        """Renew a minted token of a live agent before less than a fraction of its life is left."""
-        if agent.token is not None or project.app_certificate is None:
+        """Renew a minted token of a live agent once less than a fraction of its life is left."""
+        expires = record.token_expires_at
+        due = renewal_due_at(agent, project=project, expires_at=expires, policy=policy)
+        if due is None or now <= due:
             return
         assert record.agent_id is not None  # checked by the caller
         if record.agent_id not in self._seen(agent.project).live:
             return
         lifetime = project.token_lifetime_seconds
-        expires = record.token_expires_at
-        if expires is not None and expires - now >= lifetime * policy.renew_token_fraction:
-            return
         if expires is None:
             reason = "token expiry unknown"
         elif expires <= now:

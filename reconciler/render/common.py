@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reconciler.diff import ABSENT, FieldDiff
+from reconciler.manifest import secrets
 from reconciler.plan import Action, Change, Plan, Report
 
 SYMBOLS: Final[Mapping[Action, str]] = {
@@ -54,7 +55,7 @@ _SUMMARY_WORDS: Final[Mapping[Action, str]] = {
 # Always named, as Terraform does; the others only when the plan has some.
 _ALWAYS_SUMMARISED: Final = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 NO_CHANGES: Final = "No changes. The fleet matches the manifests."
-_FINGERPRINT: Final = re.compile(r"[0-9a-f]{16}")
+_FINGERPRINT: Final = re.compile(f"[0-9a-f]{{{secrets.FINGERPRINT_HEX_CHARS}}}")
 SHORT_FINGERPRINT: Final = 8
 
 FieldKind = Literal["add", "remove", "change"]
@@ -95,14 +96,18 @@ def identity(change: Change) -> list[tuple[str, str]]:
     return pairs
 
 
+def field_kind(field: FieldDiff) -> FieldKind:
+    """Whether the field is added, removed or changed: which of its sides exist."""
+    if field.before is ABSENT:
+        return "add"
+    if field.after is ABSENT:
+        return "remove"
+    return "change"
+
+
 def field_line(field: FieldDiff, *, action: Action) -> FieldLine:
     """How one field diff reads; a sensitive one never shows its value."""
-    if field.before is ABSENT:
-        kind: FieldKind = "add"
-    elif field.after is ABSENT:
-        kind = "remove"
-    else:
-        kind = "change"
+    kind = field_kind(field)
     if field.sensitive:
         text = _sensitive(field, kind=kind)
     elif kind == "add":

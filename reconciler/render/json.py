@@ -20,11 +20,11 @@ equal plans.
      "protect": false,
      "leaves_live": true,                    # a running agent leaves because of it
      "fields": [
-       {"path": "tts.vendor", "in_place": false, "sensitive": false,
+       {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
-       {"path": "tts.params.key", "in_place": false, "sensitive": true,
-        "before_fingerprint": "1a2b3c4d5e6f7a8b", "after_fingerprint": "..."}
-     ],
+       {"path": "tts.params.key", "kind": "add|remove|change", "in_place": false,
+        "sensitive": true, "before_fingerprint": "1a2b3c4d5e6f7a8b", "after_fingerprint": "..."}
+     ],                                      # kind: which sides exist ("add": only after)
      "update": {"llm.params": {...}}}          # update only: whole new value per in-place field
   ],
   "reports": [{"kind": "unmanaged|ours-without-record|kept-stopped|unreachable",
@@ -37,9 +37,10 @@ equal plans.
 }
 ```
 
-A sensitive field never carries a value: only the keyed fingerprints (HMAC under the state's own
-key) of a changed one, as the text view shows them. ``update`` values keep secret references such as
-``${env:NAME}`` unresolved.
+A sensitive field never carries a value: only the keyed fingerprint (HMAC under the state's own
+key) of each side that exists, when that side holds one. Since a side may exist without a
+fingerprint to show, ``kind`` (added within version 1) is what says which sides exist. ``update``
+values keep secret references such as ``${env:NAME}`` unresolved.
 """
 
 from __future__ import annotations
@@ -94,16 +95,16 @@ def _change(change: Change) -> dict[str, Any]:
 def _field(field: FieldDiff) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": field.path,
+        "kind": common.field_kind(field),
         "in_place": field.in_place,
         "sensitive": field.sensitive,
     }
-    changed = field.before is not ABSENT and field.after is not ABSENT
     for side, data in (("before", field.before), ("after", field.after)):
         if data is ABSENT:
             continue
         if not field.sensitive:
             out[side] = data
-        elif changed and common.short_fingerprint(data) is not None:
+        elif common.short_fingerprint(data) is not None:
             out[f"{side}_fingerprint"] = data
     return out
 

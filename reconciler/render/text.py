@@ -34,7 +34,8 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
     if plan.is_empty:
         lines.append(paint(common.NO_CHANGES, _BOLD))
     else:
-        present = [action for action in Action if plan.counts()[action]]
+        counts = plan.counts()
+        present = [action for action in Action if counts[action]]
         lines.append("Actions are shown with these symbols:")
         for action in present:
             symbol = paint(f"{common.SYMBOLS[action]:>3}", _ACTION_COLOURS[action])

@@ -155,6 +155,18 @@ def test_errors_exit_1_with_one_clear_line(api_url: str, tmp_path: Path) -> None
     assert unreachable.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
+def test_unwritable_out_path_is_one_error_line(api_url: str, tmp_path: Path) -> None:
+    """``--out`` under a plain file: one ``error:`` line naming the path, exit 1, nothing saved."""
+    blocker = tmp_path / "some-file"
+    blocker.write_text("not a directory\n")
+    out = blocker / "plan.json"
+    done = _plan(str(FLEET), "--out", str(out), api_url=api_url, state=tmp_path / "state.db")
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: plan file {out} cannot be written: File exists ({blocker})"]
+    assert blocker.read_text() == "not a directory\n"
+
+
 def _sync(*, api_url: str, state: Path) -> None:
     """Make the emulator run the sample fleet and the state record it, as an apply would."""
     fleet = load.load_fleet(FLEET).fleet

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from reconciler import planfile
+from reconciler import diff, planfile, render
 from reconciler.errors import StateError
 
 CASES_DIR = Path(__file__).parents[1] / "cases"
@@ -35,6 +37,9 @@ def _saved(name: str) -> planfile.PlanFile:
         "adopt-unconfirmed-join",
         "refuse-over-quota",
         "kept-stopped-onfailure",
+        "create-new-agent",
+        "replace-forced-by-removed-secret",
+        "update-records-protect-and-archive",
     ],
 )
 def test_plan_file_round_trips(tmp_path: Path, name: str) -> None:
@@ -44,6 +49,30 @@ def test_plan_file_round_trips(tmp_path: Path, name: str) -> None:
     planfile.write_planfile(path, saved)
     assert planfile.load_planfile(path) == saved
     assert list(path.parent.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "line"),
+    [
+        ("plain-old", diff.ABSENT, "- llm.api_key: (sensitive)"),
+        (diff.ABSENT, "plain-new", "+ llm.api_key: (sensitive)"),
+        ("plain-old", "plain-new", "~ llm.api_key: (sensitive, changed)"),
+    ],
+)
+def test_a_secret_without_a_fingerprint_keeps_its_kind(
+    before: object, after: object, line: str
+) -> None:
+    """A sensitive side stored with no fingerprint to show still reloads as existing."""
+    field = diff.FieldDiff(
+        path="llm.api_key", before=before, after=after, sensitive=True, in_place=False
+    )
+    saved = _saved("replace-forced-by-removed-secret")
+    (change,) = saved.plan.changes
+    changed = dataclasses.replace(change, fields=(field,))
+    plan = dataclasses.replace(saved.plan, changes=(changed,))
+    loaded = planfile.loads(json.loads(planfile.dumps(dataclasses.replace(saved, plan=plan))))
+    assert f"      {line}  # forces replacement\n" in render.render_text(loaded.plan)
+    assert render.render_json(loaded.plan) == render.render_json(plan)
 
 
 def test_staleness_names_what_moved() -> None:

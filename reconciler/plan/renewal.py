@@ -1,0 +1,29 @@
+"""When a minted RTC token wants renewing: one rule, for the planner and the daemon's alarm.
+
+The planner renews a token once strictly less than ``PlanPolicy.renew_token_fraction`` of its
+lifetime is left; the daemon sets its alarm for that same instant, so neither can drift from the
+other. Pure arithmetic on values passed in: no clock, no state, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+
+from reconciler.manifest.desired import DesiredAgent, ProjectSpec
+from reconciler.plan.model import PlanPolicy
+
+
+def renewal_due_at(
+    agent: DesiredAgent, *, project: ProjectSpec, expires_at: float | None, policy: PlanPolicy
+) -> float | None:
+    """The instant after which the planner renews the token it mints for ``agent``.
+
+    None when it mints none (the agent has a static token, or the project no App Certificate);
+    minus infinity when the expiry is unknown, since such a token is renewed at once. Renewal is
+    due at any ``now`` strictly greater than the returned instant.
+    """
+    if agent.token is not None or project.app_certificate is None:
+        return None
+    if expires_at is None:
+        return -math.inf
+    return expires_at - project.token_lifetime_seconds * policy.renew_token_fraction
