@@ -14,57 +14,31 @@ import argparse
 import asyncio
 import math
 import resource
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import MappingProxyType
 
 import httpx
+from apply_creates import emulator_process
 
 from reconciler import diff, logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth
 from reconciler.connect import ReadOnlyAgents
+from reconciler.emulator import DEMO_APP_ID, DEMO_CUSTOMER_ID, DEMO_CUSTOMER_SECRET
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import RestartPolicy
 from reconciler.state import AgentRecord, StateSnapshot
 
-APP_ID = "0de70a9e1c0de000000000000000a9e1"
-CUSTOMER = ("demo-customer-id", "demo-customer-secret")
 SOURCE = SourceLocation(file="fleet/bench.yaml", line=1)
 SEED_BATCH = 1_000
 FINGERPRINTS = {"${env:OPENAI_API_KEY}": "0123456789abcdef", "${env:TTS_KEY}": "fedcba9876543210"}
 
 
-@contextmanager
-def emulator(quota: int) -> Iterator[str]:
-    """The emulator as a child process on a free port; yields its URL."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--quota", str(quota)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            if line.startswith("emulator listening on "):
-                yield line.split()[-1]
-                break
-        else:
-            raise RuntimeError("the emulator did not start")
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
-
-
 def desired_fleet(count: int) -> DesiredFleet:
     project = ProjectSpec(
         name="bench",
-        app_id=APP_ID,
-        customer_id=CUSTOMER[0],
+        app_id=DEMO_APP_ID,
+        customer_id=DEMO_CUSTOMER_ID,
         customer_secret="${env:AGORA_CUSTOMER_SECRET}",
         app_certificate=None,
         region=None,
@@ -157,7 +131,8 @@ def seed_and_record(url: str, fleet: DesiredFleet) -> StateSnapshot:
 
 
 async def observe_all(url: str, state: StateSnapshot, now: float) -> observe.ObservedFleet:
-    client = AgoraClient(app_id=APP_ID, auth=BasicAuth(*CUSTOMER), base_url=url, timeout=60)
+    auth = BasicAuth(customer_id=DEMO_CUSTOMER_ID, customer_secret=DEMO_CUSTOMER_SECRET)
+    client = AgoraClient(app_id=DEMO_APP_ID, auth=auth, base_url=url, timeout=60)
     async with client:
         target = observe.Target(project="bench", reader=ReadOnlyAgents(client), prefix="rc")
         return await observe.observe_fleet([target], state=state, now=now)
@@ -169,7 +144,7 @@ def main() -> None:
     count = parser.parse_args().agents
     logs.configure_logging(level="warning")
     fleet = desired_fleet(count)
-    with emulator(quota=count) as url:
+    with emulator_process(quota=count) as url:
         state = seed_and_record(url, fleet)
         before = httpx.get(f"{url}/_emulator/counters").json()
         now = time.time()

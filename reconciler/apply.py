@@ -1,24 +1,24 @@
 """Execute a plan against Agora and the state, safely, and report what happened.
 
-``apply_plan`` first resolves the intents a killed pass left behind, then runs the changes in the
-plan's order, one action at a time, each action's changes concurrently under a bound: deletes
-(to free quota), replaces (leave, wait until gone, join the next generation), recreates,
-creates, adopts, updates, token renewals. Every call to a project passes its token bucket. Before
-a delete or replace makes an agent leave, its history is archived where its manifest asks
-(``archive``), since Agora forgets it at stop. The crash-safety rules of joins and leaves live
-in ``joins``, ``leaves`` and ``intents``; this module decides which steps a change takes, keeps
-going when one fails, stops joining in a project that answered 422, and turns each outcome into
-the report.
+``apply_plan`` runs the changes in the plan's order (the pass has already resolved the intents a
+killed pass left behind, through the same ``Ledger``), one action at a time, each action's
+changes concurrently under a bound: deletes (to free quota), replaces (leave, wait until gone,
+join the next generation), recreates, creates, adopts, updates, token renewals. Every call to a
+project passes its token bucket. Before a delete or replace makes an agent leave, its history is
+archived where its manifest asks (``archive``), since Agora forgets it at stop. The crash-safety
+rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module decides
+which steps a change takes, keeps going when one fails, stops joining in a project that answered
+422, and turns each outcome into the report.
 
 It trusts the plan's safety check to have run, never looks at an agent the plan does not name,
-and never decides what the fleet should be. Secrets are resolved here, at apply time only.
+and never decides what the fleet should be. Secrets reach the requests here, at apply time only,
+from the pass's ``SecretValues``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,11 +28,11 @@ from reconciler.agora import wire
 from reconciler.apply_report import ApplyReport, Outcome, StepResult
 from reconciler.clock import Clock, SystemClock
 from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
-from reconciler.intents import JoinTicket, LeaveTicket, Ledger, resolve_leftovers
+from reconciler.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.plan import Action, Change, Plan
 from reconciler.ratelimit import AgentApi, GatedApi, TokenBucket
-from reconciler.state import AgentRecord, StateStore
+from reconciler.state import AgentRecord
 from reconciler.steps import ApplySettings, StepContext
 
 __all__ = ["ApplySettings", "apply_plan"]
@@ -43,29 +43,30 @@ async def apply_plan(
     *,
     desired: DesiredFleet,
     apis: Mapping[str, AgentApi],
-    store: StateStore,
+    ledger: Ledger,
     fingerprints: Mapping[str, str],
+    values: payloads.SecretValues,
     settings: ApplySettings | None = None,
     clock: Clock | None = None,
-    environ: Mapping[str, str] | None = None,
     stopping: Callable[[], bool] | None = None,
 ) -> ApplyReport:
-    """Resolve leftover intents, then execute ``plan``; failures are in the report, not raised.
+    """Execute ``plan``; failures are in the report, not raised.
 
-    ``apis`` maps each project name to its client; ``fingerprints`` is what the plan was made
-    with (secret reference to keyed fingerprint), so records store the same view the next plan
-    compares. Once ``stopping`` turns true (the daemon got SIGTERM), changes in flight finish and
-    the rest are skipped. Raises only ``StateError``: when the state cannot be written, nothing
-    may go on.
+    ``apis`` maps each project name to its client; ``ledger`` is the pass's view of the state,
+    its leftover intents resolved; ``fingerprints`` is what the plan was made with (secret
+    reference to keyed fingerprint), so records store the same view the next plan compares, and
+    ``values`` the secrets those fingerprints were made from. Once ``stopping`` turns true (the
+    daemon got SIGTERM), changes in flight finish and the rest are skipped. Raises only
+    ``StateError``: when the state cannot be written, nothing may go on.
     """
     run = _Run(
         desired=desired,
         apis=apis,
-        store=store,
+        ledger=ledger,
         fingerprints=fingerprints,
         settings=settings or ApplySettings(),
         clock=clock or SystemClock(),
-        values=payloads.SecretValues(environ=os.environ if environ is None else environ),
+        values=values,
         stopping=stopping or (lambda: False),
     )
     return await run.execute(plan)
@@ -79,7 +80,7 @@ class _Run:
         *,
         desired: DesiredFleet,
         apis: Mapping[str, AgentApi],
-        store: StateStore,
+        ledger: Ledger,
         fingerprints: Mapping[str, str],
         settings: ApplySettings,
         clock: Clock,
@@ -92,7 +93,7 @@ class _Run:
         self._settings = settings
         self._clock = clock
         self._values = values
-        self._ledger = Ledger(store)
+        self._ledger = ledger
         self._apis = {
             name: GatedApi(api, bucket=TokenBucket(settings.rate_limit, clock=clock))
             for name, api in apis.items()
@@ -101,9 +102,6 @@ class _Run:
         self._quota_stopped: set[str] = set()
 
     async def execute(self, plan: Plan) -> ApplyReport:
-        leftovers = await resolve_leftovers(
-            self._ledger, self._apis, clock=self._clock, polling=self._settings.leave_polling
-        )
         results: dict[int, StepResult] = {}
         for action in Action:
             batch = [(i, c) for i, c in enumerate(plan.changes) if c.action is action]
@@ -116,7 +114,6 @@ class _Run:
                 raise failures.exceptions[0] from None
             results.update({i: task.result() for i, task in tasks.items()})
         return ApplyReport(
-            leftovers=leftovers,
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
         )
@@ -312,26 +309,31 @@ class _Run:
             if renew or "token" in change.update
             else None
         )
-        fields = {} if renew else change.update
-        request = payloads.update_request(
-            agent, fields=fields, token=token.value if token else None, values=self._values
-        )
         agent_id = change.agent_id
-        try:
-            answer = await ctx.attempt("update", 1, lambda: ctx.api.update(agent_id, request))
-        except NotFoundError:
-            return _result(
-                change,
-                Outcome.FAILED,
-                "the agent is no longer running (404); the next plan recreates it",
-                agent_id,
-                reason="TaskNotFound",
+        status_hint = record.status_hint
+        # An update with nothing to send only refreshes the flags the record keeps (protect,
+        # archiveHistory): Agora has nothing to change, so it is not called.
+        if renew or change.update:
+            fields = {} if renew else change.update
+            request = payloads.update_request(
+                agent, fields=fields, token=token.value if token else None, values=self._values
             )
+            try:
+                answer = await ctx.attempt("update", 1, lambda: ctx.api.update(agent_id, request))
+            except NotFoundError:
+                return _result(
+                    change,
+                    Outcome.FAILED,
+                    "the agent is no longer running (404); the next plan recreates it",
+                    agent_id,
+                    reason="TaskNotFound",
+                )
+            status_hint = answer.status
         updated = dataclasses.replace(
             record,
             token_expires_at=token.expires_at if token else record.token_expires_at,
             updated_at=self._clock.now(),
-            status_hint=answer.status,
+            status_hint=status_hint,
         )
         if not renew:
             view = diff.desired_view(agent, fingerprints=self._fingerprints)
@@ -342,7 +344,12 @@ class _Run:
                 git_revision=self._settings.git_revision,
             )
         self._ledger.put(updated)
-        detail = "token renewed" if renew else "updated " + ", ".join(sorted(change.update))
+        if renew:
+            detail = "token renewed"
+        elif change.update:
+            detail = "updated " + ", ".join(sorted(change.update))
+        else:
+            detail = change.reason
         return _result(change, Outcome.DONE, detail, agent_id)
 
     def _join_body(
@@ -375,7 +382,9 @@ class _Run:
 
 def _applied(view: diff.View, agent: DesiredAgent) -> dict[str, Any]:
     """What a record keeps: the view, ``protect``, and where to archive the agent's history."""
-    return archive.remember(diff.applied_properties(view, protect=agent.protect), agent)
+    return diff.applied_properties(
+        view, protect=agent.protect, archive_history=agent.archive_history
+    )
 
 
 def _result(

@@ -3,7 +3,8 @@
 The edge shell around ``apply.apply_plan``. It holds the state's lock from before the first read
 to after the last write, so that no other reconciler acts in between; resolves the intents a
 killed pass left before it observes, so that the plan sees their outcome; and, given a saved plan,
-refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``).
+refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``),
+resolving those intents only once the plan has been found current.
 It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked without one.
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
@@ -16,22 +17,21 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
 import httpx
 
-from reconciler import apply, connect, observe, plan, planfile, reconcile, render
-from reconciler.agora.client import AgoraClient, RequestHook, RetryPolicy
+from reconciler import apply, connect, observe, payloads, plan, planfile, reconcile, render
+from reconciler.agora.client import AgoraClient
 from reconciler.apply_report import ApplyReport, StepResult, render_report
 from reconciler.clock import Clock, SystemClock
 from reconciler.intents import Ledger, resolve_leftovers
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.state import DEFAULT_STATE_PATH, StateStore, open_state
+from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
 
 EXIT_FAILED: Final = 1
 EXIT_REFUSED: Final = 3
@@ -105,8 +105,8 @@ async def apply_command(
         return None if refused else chosen
 
     with open_state(state_path or DEFAULT_STATE_PATH) as store:
-        async with open_clients(
-            fleet, environ=environ, api_url=api_url, transport=transport, clock=clock
+        async with connect.open_clients(
+            fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
         ) as apis:
             done = await run_pass(
                 fleet,
@@ -116,8 +116,9 @@ async def apply_command(
                 clock=clock,
                 settings=settings,
                 choose=choose,
-                # A saved plan was made before any resolution; resolving now would make it stale.
-                resolve=saved is None,
+                # A saved plan was made before any resolution: resolving before its staleness
+                # check would make it stale.
+                resolve_first=saved is None,
             )
     return refused[0] if refused else _finish(done.report, streams=streams)
 
@@ -133,15 +134,17 @@ class Made:
 
 @dataclass(frozen=True)
 class Done:
-    """One pass: the plan as made, what it observed, and the report of what was applied.
+    """One pass: the plan as made, what it observed, the report of what was applied, and the
+    state's records as the pass left them (so the daemon need not read the state again).
 
-    ``report`` holds the leftover intents resolved first; its results are empty when ``choose``
+    ``report`` holds the leftover intents resolved; its results are empty when ``choose``
     applied nothing.
     """
 
     plan: plan.Plan
     observed: observe.ObservedFleet
     report: ApplyReport
+    records: Mapping[str, AgentRecord]
 
 
 async def run_pass(
@@ -153,40 +156,51 @@ async def run_pass(
     clock: Clock,
     settings: apply.ApplySettings,
     choose: Callable[[Made], plan.Plan | None],
-    resolve: bool = True,
+    resolve_first: bool = True,
     stopping: Callable[[], bool] | None = None,
 ) -> Done:
     """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
 
     ``choose`` sees the plan as made and returns the plan to apply (it shows, checks, asks or
     filters), or None to apply nothing; once ``stopping`` turns true, apply starts no further
-    change. The caller holds ``store`` (and its lock) and the clients.
+    change. Leftover intents are resolved once: before observing, or (``resolve_first`` False,
+    for a saved plan) only once ``choose`` has let a plan through. One ``Ledger`` (the state as
+    this pass changes it) and one ``SecretValues`` serve the whole pass: resolving and applying
+    share the ledger, and each secret is resolved once, for fingerprints and requests alike.
+    The caller holds ``store`` (and its lock) and the clients.
     """
-    leftovers: tuple[StepResult, ...] = ()
-    if resolve:
-        leftovers = await resolve_leftovers(
-            Ledger(store), apis, clock=clock, polling=settings.leave_polling
-        )
-    fingerprints = reconcile.fingerprint_secrets(fleet, environ=environ, key=store.secret_key())
+    ledger = Ledger(store)
+    values = payloads.SecretValues(environ)
+
+    async def resolve() -> tuple[StepResult, ...]:
+        return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
+
+    leftovers = await resolve() if resolve_first else ()
+    fingerprints = reconcile.fingerprint_secrets(
+        fleet, environ=environ, key=store.secret_key(), values=values
+    )
     made = await _plan(fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now())
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
+        if not resolve_first:
+            leftovers = await resolve()
         report = await apply.apply_plan(
             chosen,
             desired=fleet,
             apis=apis,
-            store=store,
+            ledger=ledger,
             fingerprints=fingerprints,
+            values=values,
             settings=settings,
             clock=clock,
-            environ=environ,
             stopping=stopping,
         )
     return Done(
         plan=made.plan,
         observed=made.observed,
-        report=dataclasses.replace(report, leftovers=(*leftovers, *report.leftovers)),
+        report=dataclasses.replace(report, leftovers=leftovers),
+        records=ledger.records(),
     )
 
 
@@ -200,7 +214,7 @@ def _finish(report: ApplyReport, *, streams: Streams) -> int:
 def _load(source: Path, *, streams: Streams) -> load.LoadResult | None:
     """The manifests, or None after printing why they cannot be used."""
     loaded = load.load_fleet(source)
-    if loaded.fleet is None or loaded.errors:
+    if loaded.fleet is None:
         for diagnostic in loaded.diagnostics:
             print(diagnostic, file=streams.stderr)
         print(
@@ -269,34 +283,6 @@ async def _plan(
     return Made(
         plan=made, observed=observed, observed_fingerprint=planfile.observed_fingerprint(observed)
     )
-
-
-@asynccontextmanager
-async def open_clients(
-    fleet: DesiredFleet,
-    *,
-    environ: Mapping[str, str],
-    api_url: str | None,
-    transport: httpx.AsyncBaseTransport | None,
-    clock: Clock,
-    on_request: RequestHook | None = None,
-) -> AsyncIterator[dict[str, AgoraClient]]:
-    """A full client per project of ``fleet``, retrying on ``clock``; closed on the way out."""
-    async with AsyncExitStack() as stack:
-        apis: dict[str, AgoraClient] = {}
-        for name, project in sorted(fleet.projects.items()):
-            client = connect.open_client(
-                project,
-                environ=environ,
-                api_url=api_url,
-                transport=transport,
-                on_request=on_request,
-                # The client's own backoff waits on apply's clock, so tests run on fake time.
-                retry=RetryPolicy(sleep=clock.sleep),
-            )
-            stack.push_async_callback(client.aclose)
-            apis[name] = client
-        yield apis
 
 
 def _approved(options: ApplyOptions, streams: Streams) -> bool:

@@ -2,7 +2,8 @@
 
 This is where a project's credentials are resolved (and registered for log masking), where its
 base URL is chosen (``--api-url`` or ``AGORA_API_URL`` over ``baseUrl`` over ``region``), and where
-the planning path gets its read-only view of a client. It must not call the API itself.
+a pass opens one client per project (``open_clients``), of which the planning path gets only
+read-only views (``open_readers``). It must not call the API itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 from reconciler import logs
 from reconciler.agora import wire
 from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, RetryPolicy, base_url_for
+from reconciler.clock import Clock
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.models import Region
@@ -124,6 +126,37 @@ class ReadOnlyAgents:
 
 
 @asynccontextmanager
+async def open_clients(
+    projects: Mapping[str, ProjectSpec],
+    *,
+    environ: Mapping[str, str],
+    api_url: str | None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_request: RequestHook | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[dict[str, AgoraClient]]:
+    """A full client per project, every one closed on the way out.
+
+    With a ``clock``, the clients' own backoff waits on it, so tests of apply run on fake time.
+    """
+    retry = None if clock is None else RetryPolicy(sleep=clock.sleep)
+    async with AsyncExitStack() as stack:
+        clients: dict[str, AgoraClient] = {}
+        for name, project in sorted(projects.items()):
+            client = open_client(
+                project,
+                environ=environ,
+                api_url=api_url,
+                transport=transport,
+                on_request=on_request,
+                retry=retry,
+            )
+            stack.push_async_callback(client.aclose)
+            clients[name] = client
+        yield clients
+
+
+@asynccontextmanager
 async def open_readers(
     projects: Mapping[str, ProjectSpec],
     *,
@@ -132,10 +165,7 @@ async def open_readers(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[dict[str, AgentReader]]:
     """A read-only view per project, every client closed on the way out."""
-    async with AsyncExitStack() as stack:
-        readers: dict[str, AgentReader] = {}
-        for name, project in sorted(projects.items()):
-            client = open_client(project, environ=environ, api_url=api_url, transport=transport)
-            stack.push_async_callback(client.aclose)
-            readers[name] = ReadOnlyAgents(client)
-        yield readers
+    async with open_clients(
+        projects, environ=environ, api_url=api_url, transport=transport
+    ) as clients:
+        yield {name: ReadOnlyAgents(client) for name, client in clients.items()}

@@ -35,7 +35,7 @@ from typing import Final, Protocol
 import httpx
 import structlog
 
-from reconciler import apply_pass, flap, health, plan, triggers
+from reconciler import apply_pass, connect, flap, health, plan, triggers
 from reconciler.agora.client import RequestHook
 from reconciler.apply_pass import Done
 from reconciler.apply_report import Outcome
@@ -97,14 +97,12 @@ class Daemon:
         self,
         settings: DaemonSettings,
         *,
-        store: StateStore,
         runner: Runner,
         clock: Clock,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
-        self._store = store
         self._runner = runner
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -204,7 +202,7 @@ class Daemon:
         loaded = load.load_fleet(self.settings.manifests)
         fresh = loaded.digest != self._digest
         self._digest = loaded.digest
-        if loaded.fleet is None or loaded.errors:
+        if loaded.fleet is None:
             self.metrics.manifests_valid.set(0)
             if fresh:
                 _log.error(
@@ -264,9 +262,9 @@ class Daemon:
         self._alarm.set_at(
             triggers.renewal_deadline(
                 fleet,
-                self._store.snapshot().records,
+                ran.records,
                 live={agent.agent_id for agent in live} | done,
-                fraction=plan.PlanPolicy().renew_token_fraction,
+                policy=plan.PlanPolicy(),
                 now=now,
             )
         )
@@ -324,9 +322,11 @@ def pass_runner(
     """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
 
     async def run(fleet: DesiredFleet, *, choose: Choose, stopping: Callable[[], bool]) -> Done:
-        revision = dataclasses.replace(settings, git_revision=apply_pass.git_revision(manifests))
-        async with apply_pass.open_clients(
-            fleet,
+        # git runs in a thread: a pass must not hold the event loop (and the health server) up.
+        git_revision = await asyncio.to_thread(apply_pass.git_revision, manifests)
+        revision = dataclasses.replace(settings, git_revision=git_revision)
+        async with connect.open_clients(
+            fleet.projects,
             environ=environ,
             api_url=api_url,
             transport=transport,
@@ -375,7 +375,7 @@ async def run_daemon(
                 settings=apply_settings or ApplySettings(),
                 on_request=metrics.on_request,
             )
-            the_daemon = Daemon(settings, store=store, runner=runner, clock=clock, metrics=metrics)
+            the_daemon = Daemon(settings, runner=runner, clock=clock, metrics=metrics)
             stop = asyncio.Event()
             with stop_on_signals(stop, wake=the_daemon.wake):
                 await the_daemon.run(stop=stop, sock=sock)

@@ -5,7 +5,8 @@ bookkeeping is committed; the answer replaces it in one transaction (``resolve_i
 kill at any moment leaves either the intent or its outcome, never neither. A pass starts by
 resolving the intents a killed pass left behind (``resolve_leftovers``): a pending join is looked
 up by its name (found: recorded, not found: its name is kept for a retry), a pending leave by its
-agent id (gone: its outcome is recorded, still there: left again).
+agent id (gone: its outcome is recorded, still there: left again). ``settle_join`` is the rule for
+a join settled by name, shared with ``joins`` for a live join whose answer was lost.
 
 A record whose ``agent_id`` is None is a *slot*: the name the key's next join must use. The
 planner plans a join under that name (adopting the agent instead when one carries it), so a name
@@ -19,14 +20,17 @@ up, and the only agents it asks to leave are ones its own intents name.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import structlog
 
 from reconciler import naming, readiness
+from reconciler.agora import wire
 from reconciler.apply_report import Outcome, StepResult
 from reconciler.clock import Clock
 from reconciler.errors import ApiError, ConflictError, NotFoundError, StateError
@@ -58,6 +62,10 @@ class Ledger:
 
     def record(self, key: str) -> AgentRecord | None:
         return self._records.get(key)
+
+    def records(self) -> Mapping[str, AgentRecord]:
+        """Every record as the state holds it now, without reading the state again."""
+        return MappingProxyType(dict(self._records))
 
     def intents(self) -> tuple[Intent, ...]:
         return tuple(self._intents.values())
@@ -281,6 +289,42 @@ def may_write(record: AgentRecord | None, *, generation: int) -> bool:
     return record is None or record.generation <= generation
 
 
+class Settled(enum.Enum):
+    """How a join whose outcome was looked up by name got settled."""
+
+    FOUND = "found"  # an agent carries the name: recorded for the key
+    SUPERSEDED = "superseded"  # one does, but the key moved on: that duplicate was asked to leave
+    KEPT = "kept"  # none does: the name is kept in a slot, so the next join retries it
+
+
+async def settle_join(
+    ledger: Ledger,
+    api: AgentApi,
+    intent_id: str,
+    ticket: JoinTicket,
+    found: wire.QueryResponse | None,
+    *,
+    now: float,
+) -> Settled:
+    """Settle a join's intent by what carries its name (``found``, None when nothing does).
+
+    The one rule for every join whose answer is unknown, whether a killed pass left it or a live
+    join lost it: a record is written only over no newer generation.
+    """
+    writable = may_write(ledger.record(ticket.key), generation=ticket.generation)
+    if found is None:
+        ledger.settle(intent_id, put=ticket.unconfirmed(now=now) if writable else None)
+        return Settled.KEPT
+    if not writable:
+        await leave_quietly(api, found.agent_id)
+        ledger.settle(intent_id)
+        return Settled.SUPERSEDED
+    ledger.settle(
+        intent_id, put=ticket.joined(agent_id=found.agent_id, status=found.status, now=now)
+    )
+    return Settled.FOUND
+
+
 async def resolve_leftovers(
     ledger: Ledger,
     apis: Mapping[str, AgentApi],
@@ -319,17 +363,12 @@ async def _resolve_join(
     found = await readiness.find_by_name(
         api, channel=ticket.channel, name=ticket.remote_name, now=now
     )
-    writable = may_write(ledger.record(ticket.key), generation=ticket.generation)
-    if found is None:
-        ledger.settle(intent.id, put=ticket.unconfirmed(now=now) if writable else None)
+    settled = await settle_join(ledger, api, intent.id, ticket, found, now=now)
+    if settled is Settled.KEPT:
         return _result(intent, Outcome.DONE, "no agent carries its name; the name is kept")
-    if not writable:
-        await leave_quietly(api, found.agent_id)
-        ledger.settle(intent.id)
+    assert found is not None  # only KEPT settles without an agent
+    if settled is Settled.SUPERSEDED:
         return _result(intent, Outcome.DONE, SUPERSEDED, found.agent_id)
-    ledger.settle(
-        intent.id, put=ticket.joined(agent_id=found.agent_id, status=found.status, now=now)
-    )
     return _result(intent, Outcome.DONE, f"found {found.status} and recorded", found.agent_id)
 
 

@@ -9,9 +9,10 @@ This module must not call the API, mint tokens or touch the state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
@@ -23,39 +24,50 @@ from reconciler.manifest.desired import DesiredAgent
 from reconciler.manifest.diagnostics import SourceLocation
 
 _Body = TypeVar("_Body", wire.JoinRequest, wire.UpdateRequest)
+_REFERENCE: Final = re.compile(secrets.REFERENCE_PATTERN)
 
 
 class SecretValues:
-    """Resolves references against an environment, once per distinct text, for one pass.
+    """Resolves each reference once per pass against an environment, and masks every value.
 
-    The loader made every ``${file:...}`` path absolute, so no base directory is needed. Values
-    stay in memory only as long as this object, and its repr shows none.
+    Each distinct reference is read once (a file once, however many agents use it) and its value
+    registered with the log masking on its own, so ``Bearer ${env:T}`` masks the token wherever
+    it appears, not only inside that one string. The loader made every ``${file:...}`` path
+    absolute, so no base directory is needed. Values stay in memory only as long as this object,
+    and its repr shows none.
     """
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
-        self._resolved: dict[str, str] = {}
+        self._values: dict[secrets.SecretRef, str] = {}
 
     def __repr__(self) -> str:
         return "SecretValues()"
 
-    def text(self, value: str, *, where: SourceLocation | None, at: str) -> str:
+    def text(self, value: str, *, where: SourceLocation | None, at: str | None) -> str:
         """``value`` with its references replaced by their values (a literal comes back as is).
 
         ``where`` and ``at`` (a dotted field path) only make an error point at the manifest.
         """
         if not secrets.is_reference(value):
             return value
-        resolved = self._resolved.get(value)
+
+        def substitute(match: re.Match[str]) -> str:
+            [ref] = secrets.find_references(match.group(0))
+            return self._value(ref, where=where, at=at)
+
+        return _REFERENCE.sub(substitute, value)
+
+    def _value(
+        self, ref: secrets.SecretRef, *, where: SourceLocation | None, at: str | None
+    ) -> str:
+        resolved = self._values.get(ref)
         if resolved is None:
-            for ref in secrets.find_references(value):
-                logs.register_secret(
-                    secrets.resolve(
-                        ref, environ=self._environ, base_dir=Path.cwd(), where=where, field=at
-                    )
-                )
-            resolved = secrets.resolve_text(value, environ=self._environ, base_dir=Path.cwd())
-            self._resolved[value] = resolved
+            resolved = secrets.resolve(
+                ref, environ=self._environ, base_dir=Path.cwd(), where=where, field=at
+            )
+            logs.register_secret(resolved)
+            self._values[ref] = resolved
         return resolved
 
     def deep(self, value: Any, *, where: SourceLocation | None, at: str) -> Any:

@@ -10,13 +10,19 @@ only when a call may go; it must not decide what to call or what an answer means
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol, TypeVar
 
 from reconciler.agora import wire
 from reconciler.clock import Clock
+from reconciler.errors import RateLimitedError
 from reconciler.observe import AgentReader
+
+# The longest a 429 pauses a bucket, as the client waits on a ``Retry-After`` at most this long.
+MAX_PAUSE_SECONDS: Final = 30.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,11 @@ class AgentApi(AgentReader, Protocol):
 
 
 class GatedApi:
-    """An ``AgentApi`` whose every call first takes a slot from the project's bucket."""
+    """An ``AgentApi`` whose every call first takes a slot from the project's bucket.
+
+    A call that still ends in 429 (the client gave up resending it) pauses the bucket for the
+    server's ``Retry-After``, capped at ``MAX_PAUSE_SECONDS``, and is raised as it came.
+    """
 
     def __init__(self, api: AgentApi, *, bucket: TokenBucket) -> None:
         self._api = api
@@ -99,24 +109,19 @@ class GatedApi:
         return self._api.app_id
 
     async def join(self, request: wire.JoinRequest) -> wire.AgentStateResponse:
-        await self.bucket.take()
-        return await self._api.join(request)
+        return await self._gated(lambda: self._api.join(request))
 
     async def leave(self, agent_id: str) -> None:
-        await self.bucket.take()
-        await self._api.leave(agent_id)
+        await self._gated(lambda: self._api.leave(agent_id))
 
     async def update(self, agent_id: str, request: wire.UpdateRequest) -> wire.AgentStateResponse:
-        await self.bucket.take()
-        return await self._api.update(agent_id, request)
+        return await self._gated(lambda: self._api.update(agent_id, request))
 
     async def query(self, agent_id: str) -> wire.QueryResponse:
-        await self.bucket.take()
-        return await self._api.query(agent_id)
+        return await self._gated(lambda: self._api.query(agent_id))
 
     async def history(self, agent_id: str) -> wire.HistoryResponse:
-        await self.bucket.take()
-        return await self._api.history(agent_id)
+        return await self._gated(lambda: self._api.history(agent_id))
 
     async def list_all(
         self,
@@ -126,7 +131,17 @@ class GatedApi:
         channel: str | None = None,
         page_size: int = 100,
     ) -> list[wire.ListItem]:
-        await self.bucket.take()
-        return await self._api.list_all(
-            states=states, from_time=from_time, channel=channel, page_size=page_size
+        return await self._gated(
+            lambda: self._api.list_all(
+                states=states, from_time=from_time, channel=channel, page_size=page_size
+            )
         )
+
+    async def _gated(self, send: Callable[[], Awaitable[T]]) -> T:
+        await self.bucket.take()
+        try:
+            return await send()
+        except RateLimitedError as exc:
+            if exc.retry_after is not None:
+                self.bucket.pause(min(exc.retry_after, MAX_PAUSE_SECONDS))
+            raise

@@ -9,7 +9,8 @@ it never joins, updates or leaves, and never touches the state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from reconciler.agora import wire
@@ -57,27 +58,35 @@ async def wait_until_running(
     api: AgentApi, agent_id: str, *, clock: Clock, polling: Polling
 ) -> Seen:
     """Poll until RUNNING; an agent that stops or fails first is reported with its message."""
-    deadline = clock.now() + polling.timeout
-    for delay in polling.delays():
-        seen = await look(api, agent_id)
-        if seen.status == wire.AgentStatus.RUNNING:
-            return Seen(status=seen.status, message=seen.message, reached=True)
-        if seen.ended:
-            return seen
-        if clock.now() + delay > deadline:
-            return seen
-        await clock.sleep(delay)
-    raise AssertionError("unreachable: delays() never ends")
+    return await _poll(
+        api,
+        agent_id,
+        clock=clock,
+        polling=polling,
+        reached=lambda seen: seen.status == wire.AgentStatus.RUNNING,
+    )
 
 
 async def wait_until_gone(api: AgentApi, agent_id: str, *, clock: Clock, polling: Polling) -> Seen:
     """Poll until the agent is STOPPED, FAILED or unknown (404): then its uid is free again."""
+    return await _poll(api, agent_id, clock=clock, polling=polling, reached=lambda seen: seen.ended)
+
+
+async def _poll(
+    api: AgentApi,
+    agent_id: str,
+    *,
+    clock: Clock,
+    polling: Polling,
+    reached: Callable[[Seen], bool],
+) -> Seen:
+    """Poll until ``reached``, until the agent has ended (it changes no more), or until timeout."""
     deadline = clock.now() + polling.timeout
     for delay in polling.delays():
         seen = await look(api, agent_id)
-        if seen.ended:
-            return Seen(status=seen.status, message=seen.message, reached=True)
-        if clock.now() + delay > deadline:
+        if reached(seen):
+            return dataclasses.replace(seen, reached=True)
+        if seen.ended or clock.now() + delay > deadline:
             return seen
         await clock.sleep(delay)
     raise AssertionError("unreachable: delays() never ends")

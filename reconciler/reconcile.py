@@ -21,7 +21,7 @@ from typing import Final, TextIO
 import httpx
 import structlog
 
-from reconciler import connect, logs, observe, plan, render
+from reconciler import connect, observe, payloads, plan, render
 from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
@@ -55,6 +55,21 @@ class Planned:
         return self.planfile.plan
 
 
+async def observe_all(
+    fleet: DesiredFleet,
+    *,
+    readers: Mapping[str, observe.AgentReader],
+    state: StateSnapshot,
+    now: float,
+) -> observe.ObservedFleet:
+    """Observe every project through its read-only reader, under the project's name prefix."""
+    targets = [
+        observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
+        for name, reader in sorted(readers.items())
+    ]
+    return await observe.observe_fleet(targets, state=state, now=now)
+
+
 async def observe_and_plan(
     fleet: DesiredFleet,
     *,
@@ -62,20 +77,15 @@ async def observe_and_plan(
     readers: Mapping[str, observe.AgentReader],
     fingerprints: Mapping[str, str],
     now: float,
-    policy: plan.PlanPolicy | None = None,
 ) -> tuple[plan.Plan, observe.ObservedFleet]:
     """Observe every project through its read-only reader, then plan against ``state``."""
-    targets = [
-        observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
-        for name, reader in sorted(readers.items())
-    ]
-    observed = await observe.observe_fleet(targets, state=state, now=now)
+    observed = await observe_all(fleet, readers=readers, state=state, now=now)
     computed = plan.make_plan(
         fleet,
         observed,
         state,
         now=now,
-        policy=policy or plan.PlanPolicy(),
+        policy=plan.PlanPolicy(),
         fingerprints=fingerprints,
     )
     return computed, observed
@@ -88,7 +98,6 @@ async def plan_pass(
     api_url: str | None,
     environ: Mapping[str, str],
     limits: plan.SafetyLimits,
-    policy: plan.PlanPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
 ) -> LoadFailed | Planned:
@@ -96,7 +105,7 @@ async def plan_pass(
     plan works while a daemon or an apply holds it (a saved plan pins the serial it saw)."""
     log = structlog.get_logger(__name__)
     loaded = load.load_fleet(path)
-    if loaded.fleet is None or loaded.errors:
+    if loaded.fleet is None:
         return LoadFailed(diagnostics=loaded.diagnostics)
     fleet = loaded.fleet
     state, secret_key = read_state(state_path)
@@ -111,7 +120,6 @@ async def plan_pass(
             readers=readers,
             fingerprints=fingerprints,
             now=now,
-            policy=policy,
         )
     refusals = plan.safety_problems(computed, limits=limits)
     log.info(
@@ -188,26 +196,27 @@ def color_wanted(stream: TextIO, *, environ: Mapping[str, str]) -> bool:
 
 
 def fingerprint_secrets(
-    fleet: DesiredFleet, *, environ: Mapping[str, str], key: bytes
+    fleet: DesiredFleet,
+    *,
+    environ: Mapping[str, str],
+    key: bytes,
+    values: payloads.SecretValues | None = None,
 ) -> dict[str, str]:
     """The keyed fingerprint of every string holding a secret reference in the desired agents.
 
-    Values are resolved only to be hashed, registered for log masking, and dropped.
+    Values are resolved (each reference once, and registered for log masking) only to be hashed.
+    A pass that goes on to apply hands in its own ``values``, resolved from ``environ``, so that
+    its requests reuse them rather than resolve every reference a second time.
     """
+    if values is None:
+        values = payloads.SecretValues(environ)
     fingerprints: dict[str, str] = {}
     for agent in fleet.agents.values():
         texts = list(secrets.strings_with_references(agent.properties))
         if agent.token is not None:
             texts.append(agent.token)
         for text in texts:
-            if text in fingerprints:
-                continue
-            value = secrets.resolve_text(
-                text,
-                environ=environ,
-                base_dir=Path(agent.source.file).parent,
-                where=agent.source,
-            )
-            logs.register_secret(value)
-            fingerprints[text] = secrets.fingerprint(value, key=key)
+            if text not in fingerprints:
+                value = values.text(text, where=agent.source, at=None)
+                fingerprints[text] = secrets.fingerprint(value, key=key)
     return fingerprints

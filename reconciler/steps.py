@@ -31,8 +31,9 @@ T = TypeVar("T")
 class ApplySettings:
     """How an apply runs: how wide, how fast, how patient, and whether it waits for RUNNING.
 
-    ``join_retry`` is apply's own retry of a join whose answer was lost or refused for now, always
-    under the same name; it comes on top of the client's retries of a single call.
+    ``join_retry`` paces apply's own resends of a join whose answer may have been lost (a dropped
+    connection, 502, 504), always under the same name: the client never resends those, and apply
+    never resends what the client already retried (429, 500, 503), so the two never multiply.
     """
 
     concurrency: int = 4

@@ -84,7 +84,12 @@ def test_health_readiness_and_metrics_answer_over_http(emulator: Emulator, daemo
     """``/healthz`` 200, ``/readyz`` 200 after a good pass, ``/metrics`` counts passes and calls."""
     wait_until(lambda: len(emulator.live()) == 1, what="agent a", daemon=daemon)
     assert httpx.get(f"{daemon.url}/healthz").status_code == 200
-    assert httpx.get(f"{daemon.url}/readyz").json() == {"ready": True}
+    # The agent is live as soon as its join answers; the pass (and readiness) ends a moment later.
+    wait_until(
+        lambda: httpx.get(f"{daemon.url}/readyz").json() == {"ready": True},
+        what="readiness after the first pass",
+        daemon=daemon,
+    )
     text = httpx.get(f"{daemon.url}/metrics").text
     assert 'reconcile_total{result="success"}' in text
     assert 'api_requests_total{code="200",endpoint="join"} 1.0' in text

@@ -122,7 +122,9 @@ class ScriptedRunner:
             self.failures -= 1
             raise ServerError(status=503, reason="ServiceUnavailable", endpoint="list")
         self.chosen.append(choose(self.plan))
-        return Done(plan=self.plan, observed=ObservedFleet(projects={}), report=ApplyReport())
+        return Done(
+            plan=self.plan, observed=ObservedFleet(projects={}), report=ApplyReport(), records={}
+        )
 
     @property
     def calls(self) -> int:
@@ -178,5 +180,5 @@ def real_daemon(
         transport=world.transport,
     )
     return daemon.Daemon(
-        settings(world.fleet, **overrides), store=store, runner=runner, clock=clock, metrics=metrics
+        settings(world.fleet, **overrides), runner=runner, clock=clock, metrics=metrics
     )

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from apply_harness import World, agent, write_fleet
 
+from reconciler.agora.client import RetryPolicy
 from reconciler.emulator import EmulatorConfig
 from reconciler.intents import HINT_SPENT, HINT_UNCONFIRMED
+from reconciler.steps import ApplySettings
 
 PAIR = {"a": agent("room-a"), "b": agent("room-b")}
 
@@ -118,4 +120,61 @@ async def test_a_409_naming_the_holder_is_checked_by_name_and_adopted(tmp_path: 
     counters = await world.control("GET", "/counters")
     assert counters["join"] == {"dropped": 1, "409": 1}
     assert counters["list"] == {"200": 1}
+    await world.assert_converged()
+
+
+async def test_a_join_failing_for_good_is_sent_only_as_often_as_the_client_tries(
+    tmp_path: Path,
+) -> None:
+    """Every join answers 503: four sends (the client's retries), not four per apply retry."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", status=503)
+    ran = await world.apply()
+    assert ran.code == 1
+    assert (await world.control("GET", "/counters"))["join"] == {"503": RetryPolicy().attempts}
+    slot = world.records()["demo/a"]
+    assert (slot.agent_id, slot.generation, slot.status_hint) == (None, 1, HINT_UNCONFIRMED)
+
+
+async def test_a_join_refused_with_429_waits_its_retry_after_only_in_the_client(
+    tmp_path: Path,
+) -> None:
+    """Every join answers 429 with Retry-After: 9: the client's three waits, and no more."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", status=429, retry_after=9)
+    ran = await world.apply()
+    assert ran.code == 1
+    assert (await world.control("GET", "/counters"))["join"] == {"429": RetryPolicy().attempts}
+    assert world.clock.slept.count(9) == RetryPolicy().attempts - 1
+
+
+async def test_a_join_whose_answer_is_lost_every_time_is_resent_under_its_name(
+    tmp_path: Path,
+) -> None:
+    """Every join answers 502 (the client never resends it): apply resends it, then looks it up."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", status=502)
+    ran = await world.apply()
+    assert ran.code == 1
+    attempts = ApplySettings().join_retry.attempts
+    assert (await world.control("GET", "/counters"))["join"] == {"502": attempts}
+    slot = world.records()["demo/a"]
+    assert (slot.agent_id, slot.generation, slot.status_hint) == (None, 1, HINT_UNCONFIRMED)
+
+
+async def test_a_lost_answer_then_a_refusal_is_looked_up_not_spent(tmp_path: Path) -> None:
+    """The agent started but its answer was lost, then the resend got 429s: found by its name."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    await world.fault(endpoint="join", drop_connection=True, when="after", count=1)
+    # Every rule a call matches counts it: the dropped call uses up one of these 429s too.
+    await world.fault(endpoint="join", status=429, count=RetryPolicy().attempts + 1)
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    counters = await world.control("GET", "/counters")
+    assert counters["join"] == {"dropped": 1, "429": RetryPolicy().attempts}
+    assert len(await world.agents()) == 1
     await world.assert_converged()

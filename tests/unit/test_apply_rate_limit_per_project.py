@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apply_harness import FakeClock, World, agent, write_fleet
 
-from reconciler.ratelimit import RateLimit, TokenBucket
+from reconciler.agora import wire
+from reconciler.errors import RateLimitedError
+from reconciler.ratelimit import MAX_PAUSE_SECONDS, GatedApi, RateLimit, TokenBucket
 from reconciler.steps import ApplySettings
 
 
@@ -62,3 +66,55 @@ async def test_apply_spends_one_token_per_call(tmp_path: Path) -> None:
     assert ran.code == 0, ran.stdout + ran.stderr
     assert sum(world.clock.slept) == pytest.approx(2.5)
     await world.assert_converged()
+
+
+class _TooManyRequests:
+    """A project's API that answers every call with 429 and ``Retry-After``."""
+
+    app_id = "app"
+
+    def __init__(self, retry_after: float | None) -> None:
+        self._retry_after = retry_after
+
+    async def _refuse(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise RateLimitedError(status=429, retry_after=self._retry_after)
+
+    join = leave = update = query = history = list_all = _refuse
+
+
+_CALLS: dict[str, Callable[[GatedApi], Awaitable[object]]] = {
+    "join": lambda api: api.join(wire.JoinRequest.model_construct()),
+    "leave": lambda api: api.leave("a-1"),
+    "update": lambda api: api.update("a-1", wire.UpdateRequest.model_construct()),
+    "query": lambda api: api.query("a-1"),
+    "history": lambda api: api.history("a-1"),
+    "list": lambda api: api.list_all(states=tuple(wire.StatusCode), from_time=0.0),
+}
+
+
+@pytest.mark.parametrize("call", sorted(_CALLS))
+async def test_a_429_on_any_call_pauses_the_project_for_every_caller(call: str) -> None:
+    """Whatever call ends in 429 with Retry-After: 5, the project's next call waits 5 s."""
+    clock = FakeClock(start=0.0)
+    api = GatedApi(_TooManyRequests(5.0), bucket=TokenBucket(RateLimit(), clock=clock))
+    with pytest.raises(RateLimitedError):
+        await _CALLS[call](api)
+    assert await api.bucket.take() == 5.0
+
+
+async def test_a_429_pauses_at_most_as_long_as_the_client_waits() -> None:
+    """A Retry-After of an hour pauses the project no longer than the client itself would wait."""
+    clock = FakeClock(start=0.0)
+    api = GatedApi(_TooManyRequests(3600.0), bucket=TokenBucket(RateLimit(), clock=clock))
+    with pytest.raises(RateLimitedError):
+        await api.update("a-1", wire.UpdateRequest.model_construct())
+    assert await api.bucket.take() == MAX_PAUSE_SECONDS
+
+
+async def test_a_429_without_retry_after_does_not_pause() -> None:
+    """With no Retry-After there is nothing to wait out: the next call goes at once."""
+    clock = FakeClock(start=0.0)
+    api = GatedApi(_TooManyRequests(None), bucket=TokenBucket(RateLimit(), clock=clock))
+    with pytest.raises(RateLimitedError):
+        await api.leave("a-1")
+    assert await api.bucket.take() == 0.0

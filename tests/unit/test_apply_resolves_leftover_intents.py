@@ -10,7 +10,9 @@ import pytest
 from apply_harness import World, agent, write_fleet
 
 from reconciler.emulator import EmulatorConfig
+from reconciler.intents import LeaveTicket
 from reconciler.readiness import Polling
+from reconciler.state import open_state
 from reconciler.steps import ApplySettings
 
 
@@ -140,3 +142,20 @@ async def test_a_leave_still_stopping_when_the_wait_ends_is_finished_next_pass(
     assert "Resolved 1 of 1 intents" in ran.stdout
     assert sorted(world.records()) == ["demo/a"]
     await world.assert_converged()
+
+
+async def test_a_leftover_intent_is_resolved_once_per_pass(tmp_path: Path) -> None:
+    """An intent of a project gone from the manifests, plus a create: reported once, not twice."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    gone = LeaveTicket(
+        key="gone/x", project="gone", agent_id="a-gone", remote_name="rc-gone-x-g1", channel="x"
+    )
+    with open_state(world.state_path) as store:
+        store.record_intent(gone.intent(now=world.clock.now()))
+    ran = await world.apply()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "Resolved 0 of 1 intents" in ran.stdout
+    assert ran.stdout.count("its project is not in the manifests") == 1
+    assert [i.key for i in world.snapshot().intents] == ["gone/x"]
+    assert [a["name"] for a in await world.live()] == [world.records()["demo/a"].remote_name]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from apply_harness import SECRETS, World, agent, write_fleet
+from apply_harness import ENV, SECRETS, World, agent, write_fleet
 
+from reconciler import logs, reconcile
+from reconciler.manifest import load
 from reconciler.manifest.secrets import SecretUnavailableError
 
 
@@ -50,3 +54,47 @@ async def test_a_replace_whose_new_body_cannot_be_built_keeps_the_old_agent(
     assert old["agent_id"] in {a["agent_id"] for a in await world.live()}
     assert world.records()["demo/a"].agent_id == old["agent_id"]
     assert "leave" not in await world.control("GET", "/counters")
+
+
+class _CountingEnviron(Mapping[str, str]):
+    """An environment that counts how often each variable is read."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+        self.reads: Counter[str] = Counter()
+
+    def __getitem__(self, name: str) -> str:
+        self.reads[name] += 1
+        return self._values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+async def test_each_reference_is_resolved_once_per_pass(tmp_path: Path) -> None:
+    """Two agents sharing two keys: fingerprints and join bodies read each variable once."""
+    world = World(tmp_path)
+    environ = _CountingEnviron(ENV)
+    world.environ = environ  # type: ignore[assignment]  # any Mapping will do
+    write_fleet(world.fleet, {"a": agent("room-a"), "b": agent("room-b")})
+    assert (await world.apply()).code == 0
+    assert len(await world.live()) == 2
+    assert {name: environ.reads[name] for name in SECRETS} == dict.fromkeys(SECRETS, 1)
+
+
+def test_a_reference_inside_a_longer_string_is_masked_on_its_own(tmp_path: Path) -> None:
+    """Planning ``Token ${env:HEADER_SECRET}`` masks the value itself, wherever it shows later."""
+    fleet_dir = tmp_path / "fleet"
+    header = {"headers": {"X-Auth": "Token ${env:HEADER_SECRET}"}}
+    write_fleet(fleet_dir, {"a": agent("room-a", properties={"llm": header})})
+    fleet = load.load_fleet(fleet_dir).fleet
+    assert fleet is not None
+    environ = {**ENV, "HEADER_SECRET": "hdr-5e3c7a9b1d"}
+    reconcile.fingerprint_secrets(fleet, environ=environ, key=b"k" * 32)
+    assert logs.redact("the server echoed hdr-5e3c7a9b1d") == f"the server echoed {logs.MASK}"

@@ -9,7 +9,6 @@ from daemon_harness import ManualClock, ScriptedRunner, running, settings, until
 from structlog.testing import capture_logs
 
 from reconciler import daemon
-from reconciler.state import MemoryStateStore
 
 
 def _gauge(the_daemon: daemon.Daemon, name: str) -> float | None:
@@ -26,9 +25,7 @@ async def test_a_broken_edit_keeps_passing_with_the_last_good_fleet(tmp_path: Pa
     fleet = tmp_path / "fleet"
     write_fleet(fleet, {"a": agent("ch-a", restartPolicy="Always")})
     runner = ScriptedRunner()
-    the_daemon = daemon.Daemon(
-        settings(fleet), store=MemoryStateStore(), runner=runner, clock=ManualClock()
-    )
+    the_daemon = daemon.Daemon(settings(fleet), runner=runner, clock=ManualClock())
     with capture_logs() as logs:
         async with running(the_daemon):
             await until(lambda: runner.calls == 1)
@@ -55,9 +52,7 @@ async def test_invalid_manifests_at_start_run_nothing_until_fixed(tmp_path: Path
     _break(fleet)
     runner = ScriptedRunner()
     clock = ManualClock()
-    the_daemon = daemon.Daemon(
-        settings(fleet), store=MemoryStateStore(), runner=runner, clock=clock
-    )
+    the_daemon = daemon.Daemon(settings(fleet), runner=runner, clock=clock)
     async with running(the_daemon):
         invalid = {"result": "invalid"}
         await until(

@@ -11,14 +11,12 @@ from structlog.testing import capture_logs
 
 from reconciler import daemon
 from reconciler.metrics import Metrics
-from reconciler.state import MemoryStateStore
 
 
 def _daemon(tmp_path: Path, runner: ScriptedRunner, clock: ManualClock) -> daemon.Daemon:
     write_fleet(tmp_path / "fleet", {"a": agent("ch-a")})
     return daemon.Daemon(
         settings(tmp_path / "fleet", backoff=(1.0, 2.0, 5.0)),
-        store=MemoryStateStore(),
         runner=runner,
         clock=clock,
         metrics=Metrics(),
@@ -120,7 +118,6 @@ async def test_readiness_lapses_three_intervals_after_the_last_success(tmp_path:
     write_fleet(tmp_path / "fleet", {"a": agent("ch-a")})
     the_daemon = daemon.Daemon(
         settings(tmp_path / "fleet", interval=10.0),
-        store=MemoryStateStore(),
         runner=runner,
         clock=clock,
     )
