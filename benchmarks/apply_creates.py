@@ -29,10 +29,11 @@ from typing import Any
 import httpx
 import yaml
 
-from reconciler import apply_pass, logs
+from reconciler import logs
+from reconciler.apply.ratelimit import RateLimit
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import DEMO_APP_ID, DEMO_CUSTOMER_ID, DEMO_CUSTOMER_SECRET
-from reconciler.ratelimit import RateLimit
-from reconciler.steps import ApplySettings
+from reconciler.reconcile import apply_pass
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the SDK's pydantic-v1-style models warn under pydantic 2

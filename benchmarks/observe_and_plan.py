@@ -20,13 +20,14 @@ from types import MappingProxyType
 import httpx
 from apply_creates import emulator_process
 
-from reconciler import diff, logs, naming, observe, plan
+from reconciler import logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth
-from reconciler.connect import ReadOnlyAgents
 from reconciler.emulator import DEMO_APP_ID, DEMO_CUSTOMER_ID, DEMO_CUSTOMER_SECRET
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import RestartPolicy
+from reconciler.plan import diff
+from reconciler.reconcile.connect import ReadOnlyAgents
 from reconciler.state import AgentRecord, StateSnapshot
 
 SOURCE = SourceLocation(file="fleet/bench.yaml", line=1)

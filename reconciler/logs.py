@@ -18,7 +18,7 @@ from typing import Any, Final
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from reconciler.manifest import secrets
+from reconciler import secret_fields
 
 MASK: Final = "***"
 
@@ -47,7 +47,7 @@ def secret_values(data: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(data, Mapping):
         for key, value in data.items():
-            if isinstance(key, str) and secrets.is_secret_name(key):
+            if isinstance(key, str) and secret_fields.is_secret_name(key):
                 found.update(_strings(value))
             else:
                 found.update(secret_values(value))
@@ -136,7 +136,7 @@ def _mask_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
 
 
 def _mask_field(key: Any, value: Any) -> Any:
-    if isinstance(key, str) and secrets.is_secret_name(key) and value not in (None, ""):
+    if isinstance(key, str) and secret_fields.is_secret_name(key) and value not in (None, ""):
         return MASK
     return _mask(value)
 

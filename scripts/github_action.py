@@ -26,8 +26,8 @@ import github_comment
 import httpx
 
 from reconciler.plan import Action
-from reconciler.planfile import load_planfile
-from reconciler.reconcile import COMMENT_BREAK, EXIT_CHANGES, EXIT_REFUSED
+from reconciler.reconcile.planfile import load_planfile
+from reconciler.reconcile.planning import COMMENT_BREAK, EXIT_CHANGES, EXIT_REFUSED
 
 _TOKEN_ENV: Final = "GITHUB_TOKEN"
 

@@ -95,6 +95,12 @@ def base_url_for(
     return _REGIONS[region] + root
 
 
+Transport = httpx.AsyncBaseTransport
+"""What a client sends through: the network by default, an in-process app (the emulator) in tests.
+
+Named here so that the shells which pass one along never import an HTTP library themselves."""
+
+
 class RequestHook(Protocol):
     """Called once per attempt, e.g. to count calls; ``status`` is None for a transport error."""
 
@@ -134,7 +140,7 @@ class AgoraClient:
         base_url: str,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         on_request: RequestHook | None = None,
     ) -> None:
         self.app_id = app_id

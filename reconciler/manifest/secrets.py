@@ -13,42 +13,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.diagnostics import Loc, SourceLocation, field_path
+from reconciler.secret_fields import is_secret_name as is_secret_name
+from reconciler.secret_fields import is_secret_path as is_secret_path
 
 REFERENCE_PATTERN: Final = r"\$\{(env|file):([^}]*)\}"
 _REFERENCE: Final = re.compile(REFERENCE_PATTERN)
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FINGERPRINT_HEX_CHARS: Final = 16
-
-# One list for the loader's literal-secret check, fingerprints, plan masking and log masking.
-# Names are compared folded (lowercased, "_" and "-" dropped), so api_key, apiKey, API-Key and
-# x-api-key all match whichever spelling the manifest, the API or a vendor uses.
-_SECRET_NAMES: Final = frozenset(
-    {
-        "accesskey",
-        "accesskeyid",
-        "adccredentialsstring",
-        "apisubscriptionkey",
-        "appcertificate",
-        "authorization",
-        "awsaccesskeyid",
-        "awssecretaccesskey",
-        "certificate",
-        "credentials",
-        "encryptionkey",
-        "encryptionsalt",
-        "key",
-        "secretaccesskey",
-    }
-)
-# Names such as api_key, customerSecret, agora_token, db_password or private_key.
-_SECRET_SUFFIXES: Final = ("apikey", "password", "privatekey", "secret", "secretkey", "token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +67,6 @@ def strings_with_references(value: Any) -> Iterator[str]:
     """Every string inside a JSON-like value that holds a reference: the ones to fingerprint."""
     for _, text in scan(value).references:
         yield text
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a field of this name carries a secret, whatever object it sits in or its spelling."""
-    folded = name.lower().replace("_", "").replace("-", "")
-    return folded in _SECRET_NAMES or folded.endswith(_SECRET_SUFFIXES)
-
-
-def is_secret_path(path: str | Sequence[str | int]) -> bool:
-    """Whether the field at a dotted path (``llm.api_key``) or a path tuple carries a secret.
-
-    A field inside a secret one (``credentials.user``) is secret too: ``scan`` reports the whole
-    of a secret field as one secret, so its parts are never shown either.
-    """
-    parts: Sequence[str | int] = path.split(".") if isinstance(path, str) else path
-    return any(is_secret_name(part.split("[", 1)[0]) for part in parts if isinstance(part, str))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from reconciler import diff
+from reconciler.plan import diff
 
 
 class Action(StrEnum):

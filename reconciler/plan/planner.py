@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from reconciler import diff, naming
+from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
-from reconciler.observe import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
+from reconciler.observe.fleet import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
+from reconciler.plan import diff
 from reconciler.plan.model import (
     Action,
     Change,

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from reconciler.diff import ABSENT, FieldDiff
 from reconciler.manifest import secrets
 from reconciler.plan import Action, Change, Plan, Report
+from reconciler.plan.diff import ABSENT, FieldDiff
 
 SYMBOLS: Final[Mapping[Action, str]] = {
     Action.CREATE: "+",

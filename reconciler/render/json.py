@@ -49,8 +49,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from reconciler.diff import ABSENT, FieldDiff
 from reconciler.plan import Change, Plan, QuotaCheck, Report
+from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render import common
 
 FORMAT_VERSION: Final = "1"

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reconciler.status import AgentRow, Drift, FleetStatus, OtherAgent
+from reconciler.plan.status import AgentRow, Drift, FleetStatus, OtherAgent
 
 FORMAT_VERSION: Final = "1"
 NO_AGENTS: Final = "No agents in the manifests or the state."

@@ -17,11 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from reconciler import diff, observe
+from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import RestartPolicy
-from reconciler.plan import Plan, PlanPolicy, SafetyLimits, make_plan, safety_problems
+from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, make_plan, safety_problems
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 
 SOURCE = SourceLocation(file="fleet/agents.yaml", line=1)

@@ -17,9 +17,9 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler import apply_pass
-from reconciler.ratelimit import RateLimit
-from reconciler.steps import ApplySettings
+from reconciler.apply.ratelimit import RateLimit
+from reconciler.apply.steps import ApplySettings
+from reconciler.reconcile import apply_pass
 
 
 def _apply(fleet: Path, state: Path, url: str) -> int:

@@ -12,7 +12,8 @@ from apply_e2e_harness import harness
 from operator_harness import agent_id, client, converged, workspace
 from structlog.testing import capture_logs
 
-from reconciler import archive, operate
+from reconciler import operate
+from reconciler.apply import archive
 
 
 @pytest.fixture

@@ -91,12 +91,12 @@ def test_health_readiness_and_metrics_answer_over_http(emulator: Emulator, daemo
         daemon=daemon,
     )
     text = httpx.get(f"{daemon.url}/metrics").text
-    assert 'reconcile_total{result="success"}' in text
-    assert 'api_requests_total{code="200",endpoint="join"} 1.0' in text
-    assert 'actions_total{action="create",outcome="done"} 1.0' in text
-    assert "agents_desired 1.0" in text
-    assert 'agents_live{status="RUNNING"}' in text
-    assert "last_success_timestamp_seconds" in text
+    assert 'reconciler_reconcile_total{result="success"}' in text
+    assert 'reconciler_api_requests_total{code="200",endpoint="join"} 1.0' in text
+    assert 'reconciler_actions_total{action="create",outcome="done"} 1.0' in text
+    assert "reconciler_agents_desired 1.0" in text
+    assert 'reconciler_agents{status="RUNNING"}' in text
+    assert "reconciler_last_success_timestamp_seconds" in text
 
 
 def test_sighup_wakes_a_pass(daemon: Daemon) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler import diff, planfile, reconcile
+from reconciler import reconcile
 from reconciler.emulator import (
     DEMO_APP_CERTIFICATE,
     DEMO_APP_ID,
@@ -27,6 +27,8 @@ from reconciler.emulator import (
     running_server,
 )
 from reconciler.manifest import load
+from reconciler.plan import diff
+from reconciler.reconcile import planfile
 from reconciler.state import AgentRecord, open_state
 
 FLEET = Path(__file__).parents[2] / "fleet"

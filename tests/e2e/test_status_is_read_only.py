@@ -9,7 +9,7 @@ from apply_e2e_harness import harness
 from operator_harness import Recorder, converged, workspace
 
 from reconciler import operate
-from reconciler.status import Drift
+from reconciler.plan.status import Drift
 
 
 async def test_status_of_a_converged_fleet_is_all_in_sync(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import diff, naming, observe, render
-from reconciler.plan import Action, Change, Plan, make_plan
+from reconciler import naming, observe, render
+from reconciler.plan import Action, Change, Plan, diff, make_plan
 from reconciler.state import AgentRecord, StateSnapshot
 
 casekit = SimpleNamespace(

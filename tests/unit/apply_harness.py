@@ -19,7 +19,8 @@ from typing import Any, TextIO
 import httpx
 import yaml
 
-from reconciler import apply_pass, plan, reconcile
+from reconciler import plan, reconcile
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import (
     DEMO_APP_CERTIFICATE,
     DEMO_APP_ID,
@@ -28,8 +29,8 @@ from reconciler.emulator import (
     EmulatorConfig,
     create_app,
 )
+from reconciler.reconcile import apply_pass
 from reconciler.state import AgentRecord, StateSnapshot, open_state
-from reconciler.steps import ApplySettings
 
 SECRETS = {"OPENAI_API_KEY": "sk-test-openai-0123456789", "AZURE_TTS_KEY": "azure-test-key-98765"}
 ENV = {

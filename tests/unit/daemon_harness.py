@@ -21,15 +21,15 @@ from pathlib import Path
 from apply_harness import World
 
 from reconciler import daemon
-from reconciler.apply_pass import Done
-from reconciler.apply_report import ApplyReport
+from reconciler.apply.report import ApplyReport
+from reconciler.apply.steps import ApplySettings
+from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ServerError
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.metrics import Metrics, PassResult
-from reconciler.observe import ObservedFleet
+from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Plan
+from reconciler.reconcile.apply_pass import Done, Made
 from reconciler.state import StateStore
-from reconciler.steps import ApplySettings
 
 START = 1_700_000_000.0
 UNTIL_BOUND_SECONDS = 10.0
@@ -122,8 +122,13 @@ class ScriptedRunner:
             self.failures -= 1
             raise ServerError(status=503, reason="ServiceUnavailable", endpoint="list")
         self.chosen.append(choose(self.plan))
+        observed = ObservedFleet(projects={})
         return Done(
-            plan=self.plan, observed=ObservedFleet(projects={}), report=ApplyReport(), records={}
+            plan=self.plan,
+            observed=observed,
+            report=ApplyReport(),
+            records={},
+            settled=Made(plan=self.plan, observed=observed, observed_fingerprint=""),
         )
 
     @property
@@ -152,7 +157,9 @@ def settings(manifests: Path, **overrides: object) -> daemon.DaemonSettings:
 def finished(the_daemon: daemon.Daemon) -> int:
     """How many passes ended so far, whatever their result."""
     registry = the_daemon.metrics.registry
-    counts = (registry.get_sample_value("reconcile_total", {"result": r}) for r in PassResult)
+    counts = (
+        registry.get_sample_value("reconciler_reconcile_total", {"result": r}) for r in PassResult
+    )
     return int(sum(count or 0.0 for count in counts))
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from apply_harness import World, agent, write_fleet
 
 from reconciler.agora.client import RetryPolicy
+from reconciler.apply.intents import HINT_SPENT, HINT_UNCONFIRMED
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import EmulatorConfig
-from reconciler.intents import HINT_SPENT, HINT_UNCONFIRMED
-from reconciler.steps import ApplySettings
 
 PAIR = {"a": agent("room-a"), "b": agent("room-b")}
 

@@ -12,7 +12,7 @@ from apply_harness import ENV, World, agent, write_fleet
 from structlog.testing import capture_logs
 
 from reconciler import logs
-from reconciler.steps import ApplySettings
+from reconciler.apply.steps import ApplySettings
 
 CONTEXT = ("project", "channel", "key", "remote_name", "agent_id", "action")
 SECRET_VALUES = [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from apply_harness import World, agent, write_fleet
 
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import EmulatorConfig
-from reconciler.steps import ApplySettings
 
 FOUR = {name: agent(f"room-{name}") for name in ("a", "b", "c", "d")}
 

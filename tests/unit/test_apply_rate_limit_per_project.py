@@ -11,9 +11,9 @@ import pytest
 from apply_harness import FakeClock, World, agent, write_fleet
 
 from reconciler.agora import wire
+from reconciler.apply.ratelimit import MAX_PAUSE_SECONDS, GatedApi, RateLimit, TokenBucket
+from reconciler.apply.steps import ApplySettings
 from reconciler.errors import RateLimitedError
-from reconciler.ratelimit import MAX_PAUSE_SECONDS, GatedApi, RateLimit, TokenBucket
-from reconciler.steps import ApplySettings
 
 
 async def test_a_burst_goes_at_once_and_the_rest_are_spaced() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from apply_harness import World, agent, write_fleet
 
-from reconciler import diff
+from reconciler.plan import diff
 
 
 async def _updates(world: World) -> int:

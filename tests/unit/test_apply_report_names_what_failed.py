@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.apply_report import ApplyReport, Outcome, StepResult, render_report
+from reconciler.apply.report import ApplyReport, Outcome, StepResult, render_report
 
 
 def _step(action: str, outcome: Outcome, key: str = "demo/a", detail: str = "ok") -> StepResult:

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from apply_harness import World, agent, write_fleet
 
+from reconciler.apply.intents import LeaveTicket
+from reconciler.apply.readiness import Polling
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import EmulatorConfig
-from reconciler.intents import LeaveTicket
-from reconciler.readiness import Polling
 from reconciler.state import open_state
-from reconciler.steps import ApplySettings
 
 
 class Killed(BaseException):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from apply_harness import World, agent, write_fleet
 
+from reconciler.apply.readiness import Polling
+from reconciler.apply.steps import ApplySettings
 from reconciler.emulator import EmulatorConfig
-from reconciler.readiness import Polling
-from reconciler.steps import ApplySettings
 
 WAIT = ApplySettings(wait=True, ready_polling=Polling(timeout=30.0))
 

@@ -16,7 +16,8 @@ from daemon_harness import (
     until,
 )
 
-from reconciler import daemon, triggers
+from reconciler import daemon
+from reconciler.daemon import triggers
 from reconciler.state import MemoryStateStore
 
 LIFETIME = 3600
@@ -45,10 +46,10 @@ async def test_a_manifest_edit_converges_without_being_asked(tmp_path: Path) -> 
 
         await eventually(both_live)
         await one_pass(the_daemon)
-    assert _gauge(the_daemon, "agents_desired") == 2
-    assert _gauge(the_daemon, "drift_agents") == 0
-    assert _gauge(the_daemon, "agents_live", status="RUNNING") == 2
-    assert _gauge(the_daemon, "api_requests_total", endpoint="join", code="200") == 2
+    assert _gauge(the_daemon, "reconciler_agents_desired") == 2
+    assert _gauge(the_daemon, "reconciler_drift_agents") == 0
+    assert _gauge(the_daemon, "reconciler_agents", status="RUNNING") == 2
+    assert _gauge(the_daemon, "reconciler_api_requests_total", endpoint="join", code="200") == 2
 
 
 async def test_a_failed_agent_is_recreated_per_its_restart_policy(tmp_path: Path) -> None:
@@ -67,7 +68,23 @@ async def test_a_failed_agent_is_recreated_per_its_restart_policy(tmp_path: Path
         channels = sorted(a["channel"] for a in await world.live())
     assert channels == ["ch-always", "ch-on-failure"]
     recreated = {"action": "recreate", "outcome": "done"}
-    assert _gauge(the_daemon, "actions_total", **recreated) == 2
+    assert _gauge(the_daemon, "reconciler_actions_total", **recreated) == 2
+
+
+async def test_gauges_right_after_a_healing_pass_show_the_fleet_it_left(tmp_path: Path) -> None:
+    """The pass that recreated a failed agent leaves the gauges at RUNNING and no drift."""
+    world = _world(tmp_path, {"a": agent("ch-a"), "b": agent("ch-b")})
+    the_daemon = real_daemon(world, store=MemoryStateStore(), clock=ManualClock(time.time()))
+    recreated = {"action": "recreate", "outcome": "done"}
+    async with running(the_daemon):
+        await until(the_daemon.ready)
+        victim = (await world.live())[0]
+        await world.control("POST", f"/agents/{victim['agent_id']}/fail", {"message": "boom"})
+        the_daemon.wake()
+        await until(lambda: _gauge(the_daemon, "reconciler_actions_total", **recreated) == 1)
+        # The counter moves in the same step as the gauges: no later pass is needed.
+        assert _gauge(the_daemon, "reconciler_agents", status="RUNNING") == 2
+        assert _gauge(the_daemon, "reconciler_drift_agents") == 0
 
 
 async def test_a_broken_edit_deletes_nothing_and_a_fix_resumes(tmp_path: Path) -> None:
@@ -78,14 +95,14 @@ async def test_a_broken_edit_deletes_nothing_and_a_fix_resumes(tmp_path: Path) -
         await until(the_daemon.ready)
         write_fleet(world.fleet, {"a": agent("ch-a", restartPolicy="Sometimes")})
         await one_pass(the_daemon)
-        assert _gauge(the_daemon, "manifests_valid") == 0
+        assert _gauge(the_daemon, "reconciler_manifests_valid") == 0
         assert len(await world.live()) == 2
         assert the_daemon.ready()
         write_fleet(world.fleet, {"a": agent("ch-a")}, token_lifetime=LIFETIME)
         await one_pass(the_daemon)
         assert [a["channel"] for a in await world.live()] == ["ch-a"]
-    assert _gauge(the_daemon, "manifests_valid") == 1
-    assert _gauge(the_daemon, "actions_total", action="delete", outcome="done") == 1
+    assert _gauge(the_daemon, "reconciler_manifests_valid") == 1
+    assert _gauge(the_daemon, "reconciler_actions_total", action="delete", outcome="done") == 1
 
 
 async def test_the_renewal_deadline_wakes_a_pass_that_renews_the_token(tmp_path: Path) -> None:
@@ -106,4 +123,4 @@ async def test_the_renewal_deadline_wakes_a_pass_that_renews_the_token(tmp_path:
         await clock.advance(1)
         await until(lambda: finished(the_daemon) > passes and the_daemon.idle)
     renewed = {"action": "renew-token", "outcome": "done"}
-    assert _gauge(the_daemon, "actions_total", **renewed) == 1
+    assert _gauge(the_daemon, "reconciler_actions_total", **renewed) == 1

@@ -10,8 +10,8 @@ from apply_harness import World, agent, write_fleet
 from daemon_harness import ManualClock, one_pass, real_daemon, running, until
 from structlog.testing import capture_logs
 
-from reconciler import flap
-from reconciler.apply_report import Outcome, StepResult
+from reconciler.apply.report import Outcome, StepResult
+from reconciler.daemon import flap
 from reconciler.plan import Action, Change, Plan
 from reconciler.state import MemoryStateStore
 
@@ -124,7 +124,7 @@ async def test_a_failing_agent_is_recreated_then_held_and_reported(tmp_path: Pat
             await fail_the_live_agent()
             await one_pass(the_daemon)
             assert await world.live() == []
-            flapping = the_daemon.metrics.registry.get_sample_value("flapping_agents")
+            flapping = the_daemon.metrics.registry.get_sample_value("reconciler_flapping_agents")
             assert flapping == 1
             await clock.advance(60.0)
             await one_pass(the_daemon)

@@ -6,21 +6,21 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from reconciler import health
 from reconciler.agora import wire
-from reconciler.apply_report import Outcome, StepResult
+from reconciler.apply.report import Outcome, StepResult
+from reconciler.daemon import health
+from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
-from reconciler.metrics import Metrics, PassResult
 
 NAMES = (
-    "reconcile_total",
-    "reconcile_time_seconds",
-    "agents_desired",
-    "agents_live",
-    "actions_total",
-    "api_requests_total",
-    "drift_agents",
-    "last_success_timestamp_seconds",
+    "reconciler_reconcile_total",
+    "reconciler_reconcile_time_seconds",
+    "reconciler_agents_desired",
+    "reconciler_agents",
+    "reconciler_actions_total",
+    "reconciler_api_requests_total",
+    "reconciler_drift_agents",
+    "reconciler_last_success_timestamp_seconds",
 )
 
 
@@ -69,35 +69,37 @@ async def test_metrics_exposes_every_series_with_its_labels() -> None:
     for name in NAMES:
         assert f"# TYPE {name}" in text or f"# TYPE {name.removesuffix('_total')}" in text
     for line in (
-        'reconcile_total{result="success"} 1.0',
-        "reconcile_time_seconds_count 1.0",
-        "agents_desired 3.0",
-        'agents_live{status="RUNNING"} 2.0',
-        'agents_live{status="STARTING"} 1.0',
-        'actions_total{action="create",outcome="done"} 1.0',
-        'api_requests_total{code="200",endpoint="join"} 1.0',
-        'api_requests_total{code="error",endpoint="list"} 1.0',
-        "drift_agents 1.0",
-        "last_success_timestamp_seconds 1.7e+09",
+        'reconciler_reconcile_total{result="success"} 1.0',
+        "reconciler_reconcile_time_seconds_count 1.0",
+        "reconciler_agents_desired 3.0",
+        'reconciler_agents{status="RUNNING"} 2.0',
+        'reconciler_agents{status="STARTING"} 1.0',
+        'reconciler_actions_total{action="create",outcome="done"} 1.0',
+        'reconciler_api_requests_total{code="200",endpoint="join"} 1.0',
+        'reconciler_api_requests_total{code="error",endpoint="list"} 1.0',
+        "reconciler_drift_agents 1.0",
+        "reconciler_last_success_timestamp_seconds 1.7e+09",
     ):
         assert line in text, line
 
 
 def test_a_status_no_agent_holds_any_more_reads_zero() -> None:
-    """``agents_live`` drops a status nobody holds instead of keeping its last count."""
+    """``reconciler_agents`` drops a status nobody holds instead of keeping its last count."""
     metrics = Metrics()
     metrics.observed(desired=1, live_statuses=["STARTING"], drift=0)
     metrics.observed(desired=1, live_statuses=["RUNNING"], drift=0)
     registry = metrics.registry
-    assert registry.get_sample_value("agents_live", {"status": "STARTING"}) is None
-    assert registry.get_sample_value("agents_live", {"status": "RUNNING"}) == 1
+    assert registry.get_sample_value("reconciler_agents", {"status": "STARTING"}) is None
+    assert registry.get_sample_value("reconciler_agents", {"status": "RUNNING"}) == 1
 
 
 def test_each_daemon_has_a_registry_of_its_own() -> None:
     """Two ``Metrics`` never share a series (tests and benchmarks run several daemons)."""
     first, second = Metrics(), Metrics()
     first.pass_finished(result=PassResult.ERROR, seconds=1.0, finished_at=0.0)
-    assert second.registry.get_sample_value("reconcile_total", {"result": "error"}) is None
+    assert (
+        second.registry.get_sample_value("reconciler_reconcile_total", {"result": "error"}) is None
+    )
 
 
 @pytest.mark.parametrize(

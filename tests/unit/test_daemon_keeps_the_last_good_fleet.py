@@ -33,7 +33,7 @@ async def test_a_broken_edit_keeps_passing_with_the_last_good_fleet(tmp_path: Pa
             _break(fleet)
             the_daemon.wake()
             await until(lambda: runner.calls >= 2)
-            await until(lambda: _gauge(the_daemon, "manifests_valid") == 0)
+            await until(lambda: _gauge(the_daemon, "reconciler_manifests_valid") == 0)
             assert all(seen is good for seen in runner.fleets)
             write_fleet(fleet, {"a": agent("ch-a"), "b": agent("ch-b")})
             the_daemon.wake()
@@ -42,7 +42,7 @@ async def test_a_broken_edit_keeps_passing_with_the_last_good_fleet(tmp_path: Pa
     assert len(invalid) == 1, "one broken content is reported once, not on every pass"
     assert invalid[0]["using"] == "last good fleet"
     assert any("restartPolicyy" in d for d in invalid[0]["diagnostics"])
-    assert _gauge(the_daemon, "manifests_valid") == 1
+    assert _gauge(the_daemon, "reconciler_manifests_valid") == 1
 
 
 async def test_invalid_manifests_at_start_run_nothing_until_fixed(tmp_path: Path) -> None:
@@ -56,7 +56,10 @@ async def test_invalid_manifests_at_start_run_nothing_until_fixed(tmp_path: Path
     async with running(the_daemon):
         invalid = {"result": "invalid"}
         await until(
-            lambda: the_daemon.metrics.registry.get_sample_value("reconcile_total", invalid) == 1
+            lambda: (
+                the_daemon.metrics.registry.get_sample_value("reconciler_reconcile_total", invalid)
+                == 1
+            )
         )
         assert runner.calls == 0
         assert clock.deadlines() == []

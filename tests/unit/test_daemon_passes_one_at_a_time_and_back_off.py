@@ -10,7 +10,7 @@ from daemon_harness import ManualClock, ScriptedRunner, running, settings, until
 from structlog.testing import capture_logs
 
 from reconciler import daemon
-from reconciler.metrics import Metrics
+from reconciler.daemon.metrics import Metrics
 
 
 def _daemon(tmp_path: Path, runner: ScriptedRunner, clock: ManualClock) -> daemon.Daemon:
@@ -24,7 +24,9 @@ def _daemon(tmp_path: Path, runner: ScriptedRunner, clock: ManualClock) -> daemo
 
 
 def _count(the_daemon: daemon.Daemon, result: str) -> float:
-    value = the_daemon.metrics.registry.get_sample_value("reconcile_total", {"result": result})
+    value = the_daemon.metrics.registry.get_sample_value(
+        "reconciler_reconcile_total", {"result": result}
+    )
     return value or 0.0
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from daemon_harness import ManualClock, settle, until
 
-from reconciler import daemon, triggers
+from reconciler import daemon
+from reconciler.daemon import triggers
 
 
 async def test_the_resync_timer_wakes_every_interval() -> None:

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from reconciler import connect
 from reconciler.manifest.models import Region
 from reconciler.manifest.secrets import SecretUnavailableError
+from reconciler.reconcile import connect
 
 casekit = SimpleNamespace(
     **runpy.run_path(str(Path(__file__).parents[1] / "cases" / "casekit.py"), run_name="casekit")

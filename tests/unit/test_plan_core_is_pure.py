@@ -7,7 +7,7 @@ import sys
 
 CORE = (
     "reconciler.naming",
-    "reconciler.diff",
+    "reconciler.plan.diff",
     "reconciler.plan",
     "reconciler.render",
     "reconciler.observe",

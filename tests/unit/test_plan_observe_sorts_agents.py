@@ -13,7 +13,6 @@ import pytest
 
 from reconciler import observe
 from reconciler.agora.client import AgoraClient, BasicAuth
-from reconciler.connect import ReadOnlyAgents
 from reconciler.emulator import (
     DEMO_APP_ID,
     DEMO_CUSTOMER_ID,
@@ -22,6 +21,7 @@ from reconciler.emulator import (
     create_app,
 )
 from reconciler.errors import AuthError
+from reconciler.reconcile.connect import ReadOnlyAgents
 from reconciler.state import StateSnapshot
 
 casekit = SimpleNamespace(

@@ -11,8 +11,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from reconciler import diff, planfile, render
+from reconciler import render
 from reconciler.errors import StateError
+from reconciler.plan import diff
+from reconciler.reconcile import planfile
 
 CASES_DIR = Path(__file__).parents[1] / "cases"
 casekit = SimpleNamespace(**runpy.run_path(str(CASES_DIR / "casekit.py"), run_name="casekit"))

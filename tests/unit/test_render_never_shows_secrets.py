@@ -6,8 +6,9 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
-from reconciler import planfile, reconcile, render
+from reconciler import reconcile, render
 from reconciler.manifest import secrets
+from reconciler.reconcile import planfile
 
 casekit = SimpleNamespace(
     **runpy.run_path(str(Path(__file__).parents[1] / "cases" / "casekit.py"), run_name="casekit")

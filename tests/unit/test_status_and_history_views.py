@@ -8,13 +8,13 @@ from typing import Any
 
 from reconciler import plan
 from reconciler.agora import wire
+from reconciler.plan.status import AgentRow, Drift, FleetStatus, OtherAgent
 from reconciler.render.history import (
     render_history_json,
     render_history_lines,
     render_history_text,
 )
 from reconciler.render.status import duration, render_status_json, render_status_text
-from reconciler.status import AgentRow, Drift, FleetStatus, OtherAgent
 
 NOW = 1_700_000_000.0
 

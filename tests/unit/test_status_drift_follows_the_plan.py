@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import plan, status
-from reconciler.status import Drift
+from reconciler import plan
+from reconciler.plan import status
+from reconciler.plan.status import Drift
 
 CASES_DIR = Path(__file__).parents[1] / "cases"
 casekit = SimpleNamespace(**runpy.run_path(str(CASES_DIR / "casekit.py"), run_name="casekit"))

@@ -14,7 +14,7 @@ from typing import Final
 
 from reconciler import plan
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.observe import ObservedFleet, ObservedProject
+from reconciler.observe.fleet import ObservedFleet, ObservedProject
 from reconciler.state import AgentRecord, StateSnapshot
 
 

@@ -14,16 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import httpx
-
 from reconciler import logs
 from reconciler.agora import wire
-from reconciler.agora.client import AgoraClient, BasicAuth, RequestHook, RetryPolicy, base_url_for
+from reconciler.agora.client import (
+    AgoraClient,
+    BasicAuth,
+    RequestHook,
+    RetryPolicy,
+    Transport,
+    base_url_for,
+)
 from reconciler.clock import Clock
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.models import Region
-from reconciler.observe import AgentReader
+from reconciler.observe.fleet import AgentReader
 
 API_URL_ENV: Final = "AGORA_API_URL"
 
@@ -78,7 +83,7 @@ def open_client(
     *,
     environ: Mapping[str, str],
     api_url: str | None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     on_request: RequestHook | None = None,
     retry: RetryPolicy | None = None,
 ) -> AgoraClient:
@@ -131,7 +136,7 @@ async def open_clients(
     *,
     environ: Mapping[str, str],
     api_url: str | None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     on_request: RequestHook | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[dict[str, AgoraClient]]:
@@ -162,7 +167,7 @@ async def open_readers(
     *,
     environ: Mapping[str, str],
     api_url: str | None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
 ) -> AsyncIterator[dict[str, AgentReader]]:
     """A read-only view per project, every client closed on the way out."""
     async with open_clients(

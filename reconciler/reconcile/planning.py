@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
-import httpx
 import structlog
 
-from reconciler import connect, observe, payloads, plan, render
+from reconciler import observe, plan, render
+from reconciler.agora.client import Transport
+from reconciler.apply import payloads
 from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
-from reconciler.planfile import PlanFile, observed_fingerprint, write_planfile
+from reconciler.reconcile import connect
+from reconciler.reconcile.planfile import PlanFile, observed_fingerprint, write_planfile
 from reconciler.state import StateSnapshot, read_state
 
 PLAN_FORMATS: Final = ("text", "json", "markdown")
@@ -98,7 +100,7 @@ async def plan_pass(
     api_url: str | None,
     environ: Mapping[str, str],
     limits: plan.SafetyLimits,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     clock: Callable[[], float] = time.time,
 ) -> LoadFailed | Planned:
     """Load, observe and plan once; the state is read without its lock and never written, so a

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from reconciler.agora import wire
+from reconciler.apply.ratelimit import AgentApi
 from reconciler.clock import Clock
 from reconciler.errors import NotFoundError
-from reconciler.observe import GONE, LIST_WINDOW_SECONDS
-from reconciler.ratelimit import AgentApi
+from reconciler.observe.fleet import GONE, LIST_WINDOW_SECONDS
 
 _ALL_STATES = tuple(wire.StatusCode)
 

@@ -1,6 +1,6 @@
 """``reconciler apply``: one pass that acts — load, lock, resolve, observe, plan, confirm, apply.
 
-The edge shell around ``apply.apply_plan``. It holds the state's lock from before the first read
+The edge shell around ``engine.apply_plan``. It holds the state's lock from before the first read
 to after the last write, so that no other reconciler acts in between; resolves the intents a
 killed pass left before it observes, so that the plan sees their outcome; and, given a saved plan,
 refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``),
@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
-import httpx
-
-from reconciler import apply, connect, observe, payloads, plan, planfile, reconcile, render
-from reconciler.agora.client import AgoraClient
-from reconciler.apply_report import ApplyReport, StepResult, render_report
+from reconciler import observe, plan, reconcile, render
+from reconciler.agora.client import AgoraClient, Transport
+from reconciler.apply import engine, payloads
+from reconciler.apply.intents import Ledger, resolve_leftovers
+from reconciler.apply.report import ApplyReport, Outcome, StepResult, render_report
+from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
-from reconciler.intents import Ledger, resolve_leftovers
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.reconcile import connect, planfile
 from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
 
 EXIT_FAILED: Final = 1
@@ -49,7 +50,7 @@ class ApplyOptions:
 
     auto_approve: bool = False
     allow_mass_delete: bool = False
-    settings: apply.ApplySettings = dataclasses.field(default_factory=apply.ApplySettings)
+    settings: ApplySettings = dataclasses.field(default_factory=ApplySettings)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ async def apply_command(
     api_url: str | None,
     environ: Mapping[str, str],
     streams: Streams,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     clock: Clock | None = None,
 ) -> int:
     """Run ``reconciler apply`` on manifests, or on a saved plan (made from ``manifests``)."""
@@ -134,17 +135,21 @@ class Made:
 
 @dataclass(frozen=True)
 class Done:
-    """One pass: the plan as made, what it observed, the report of what was applied, and the
-    state's records as the pass left them (so the daemon need not read the state again).
+    """One pass: the plan as made, what it observed, the report of what was applied, the
+    state's records as the pass left them (so the daemon need not read the state again), and
+    the fleet as the pass left it.
 
     ``report`` holds the leftover intents resolved; its results are empty when ``choose``
-    applied nothing.
+    applied nothing. ``settled`` is the plan as made when nothing was applied; after an apply
+    that changed anything, and when the caller asked for it, a fresh observation and the plan
+    made from it, so that what the pass reports (the daemon's gauges) is the fleet after it.
     """
 
     plan: plan.Plan
     observed: observe.ObservedFleet
     report: ApplyReport
     records: Mapping[str, AgentRecord]
+    settled: Made
 
 
 async def run_pass(
@@ -154,10 +159,11 @@ async def run_pass(
     apis: Mapping[str, AgoraClient],
     environ: Mapping[str, str],
     clock: Clock,
-    settings: apply.ApplySettings,
+    settings: ApplySettings,
     choose: Callable[[Made], plan.Plan | None],
     resolve_first: bool = True,
     stopping: Callable[[], bool] | None = None,
+    settle: bool = False,
 ) -> Done:
     """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
 
@@ -167,6 +173,8 @@ async def run_pass(
     for a saved plan) only once ``choose`` has let a plan through. One ``Ledger`` (the state as
     this pass changes it) and one ``SecretValues`` serve the whole pass: resolving and applying
     share the ledger, and each secret is resolved once, for fingerprints and requests alike.
+    With ``settle``, a pass that changed anything observes once more (list calls only, for a
+    fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
     The caller holds ``store`` (and its lock) and the clients.
     """
     ledger = Ledger(store)
@@ -185,7 +193,7 @@ async def run_pass(
     if chosen is not None and not chosen.is_empty:
         if not resolve_first:
             leftovers = await resolve()
-        report = await apply.apply_plan(
+        report = await engine.apply_plan(
             chosen,
             desired=fleet,
             apis=apis,
@@ -196,11 +204,18 @@ async def run_pass(
             clock=clock,
             stopping=stopping,
         )
+    changed = any(r.outcome is Outcome.DONE for r in (*leftovers, *report.results))
+    settled = made
+    if settle and changed:
+        settled = await _plan(
+            fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now()
+        )
     return Done(
         plan=made.plan,
         observed=made.observed,
         report=dataclasses.replace(report, leftovers=leftovers),
         records=ledger.records(),
+        settled=settled,
     )
 
 

@@ -23,10 +23,11 @@ from typing import Final, Protocol
 
 import structlog
 
-from reconciler import diff, files
+from reconciler import files
 from reconciler.agora import wire
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredAgent
+from reconciler.plan import diff
 from reconciler.render.history import render_history_lines
 from reconciler.state import AgentRecord
 

@@ -1,7 +1,6 @@
-"""Typer wiring only: parse flags, call one stage function, turn its outcome into an exit code.
+"""Fleet commands: ``emulator``, ``validate``, ``schema``, ``plan``, ``apply`` and ``run``.
 
-No logic lives here. A ``ReconcilerError`` becomes one clear line on stderr and exit 1; anything
-else is a bug and keeps its traceback.
+Typer wiring only: parse flags, call one stage function, turn its outcome into an exit code.
 """
 
 from __future__ import annotations
@@ -11,41 +10,17 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from reconciler.errors import ReconcilerError
-
-if TYPE_CHECKING:
-    from reconciler import operate
-
-PathArgument = Annotated[Path, typer.Argument(help="Manifest directory or file.")]
-FleetOption = Annotated[
-    Path, typer.Option("--fleet", help="Manifest directory or file that names the agent.")
-]
-ApiUrlOption = Annotated[
-    str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
-]
-StateOption = Annotated[
-    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
-]
-AgentName = Annotated[
-    str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")
-]
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
-AllowMassDeleteOption = Annotated[
-    bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
-]
-LogLevelOption = Annotated[str, typer.Option("--log-level", help="Log level on stderr.")]
-
-
-app = typer.Typer(
-    name="reconciler",
-    help="Declarative, GitOps-style controller for fleets of Agora ConvoAI voice agents.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from reconciler.cli.app import app
+from reconciler.cli.options import (
+    AllowMassDeleteOption,
+    ApiUrlOption,
+    LogLevelOption,
+    PathArgument,
+    StateOption,
 )
 
 
@@ -189,9 +164,10 @@ def apply_(
     safety rule, or a saved plan gone stale.
     """
 
-    from reconciler import apply_pass, connect, logs
-    from reconciler.ratelimit import RateLimit
-    from reconciler.steps import ApplySettings
+    from reconciler import logs
+    from reconciler.apply.ratelimit import RateLimit
+    from reconciler.apply.steps import ApplySettings
+    from reconciler.reconcile import apply_pass, connect
 
     try:
         logs.configure_logging(level=log_level)
@@ -244,8 +220,10 @@ def run(
     action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
     """
 
-    from reconciler import connect, daemon, health, logs
+    from reconciler import daemon, logs
+    from reconciler.daemon import health
     from reconciler.plan import SafetyLimits
+    from reconciler.reconcile import connect
 
     try:
         seconds = daemon.parse_duration(interval)
@@ -274,139 +252,3 @@ def run(
         )
     )
     raise typer.Exit(code)
-
-
-@app.command()
-def status(
-    path: PathArgument = Path("fleet"),
-    output: OutputOption = "text",
-    api_url: ApiUrlOption = None,
-    state: StateOption = None,
-) -> None:
-    """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
-
-    from reconciler import operate, reconcile
-    from reconciler.render.status import render_status_json, render_status_text
-
-    fmt = _text_or_json(output)
-    workspace = _workspace(path, api_url=api_url, state=state)
-    found = asyncio.run(operate.fleet_status(workspace))
-    if fmt == "json":
-        sys.stdout.write(render_status_json(found))
-    else:
-        color = reconcile.color_wanted(sys.stdout, environ=os.environ)
-        sys.stdout.write(render_status_text(found, color=color))
-
-
-@app.command()
-def speak(
-    name: AgentName,
-    text: Annotated[str, typer.Argument(help="What to say, at most 512 bytes of UTF-8.")],
-    priority: Annotated[
-        str | None,
-        typer.Option(help="INTERRUPT what it says now (default), APPEND after it, IGNORE if busy."),
-    ] = None,
-    no_interruptable: Annotated[
-        bool, typer.Option("--no-interruptable", help="The user cannot talk over it.")
-    ] = False,
-    fleet: FleetOption = Path("fleet"),
-    api_url: ApiUrlOption = None,
-    state: StateOption = None,
-) -> None:
-    """Have a running agent say TEXT in its channel (not for mllm agents)."""
-
-    from reconciler import operate
-    from reconciler.agora.wire import SpeakPriority
-
-    try:
-        chosen = None if priority is None else SpeakPriority(priority.upper())
-    except ValueError:
-        raise typer.BadParameter(
-            "must be INTERRUPT, APPEND or IGNORE", param_hint="--priority"
-        ) from None
-    workspace = _workspace(fleet, api_url=api_url, state=state)
-    done = asyncio.run(
-        operate.speak(
-            workspace,
-            name,
-            text,
-            priority=chosen,
-            interruptable=False if no_interruptable else None,
-        )
-    )
-    print(done.describe())
-
-
-@app.command()
-def interrupt(
-    name: AgentName,
-    fleet: FleetOption = Path("fleet"),
-    api_url: ApiUrlOption = None,
-    state: StateOption = None,
-) -> None:
-    """Make a running agent stop speaking or thinking now."""
-
-    from reconciler import operate
-
-    workspace = _workspace(fleet, api_url=api_url, state=state)
-    print(asyncio.run(operate.interrupt(workspace, name)).describe())
-
-
-@app.command()
-def think(
-    name: AgentName,
-    text: Annotated[str, typer.Argument(help="Taken by the agent as if the user had said it.")],
-    fleet: FleetOption = Path("fleet"),
-    api_url: ApiUrlOption = None,
-    state: StateOption = None,
-) -> None:
-    """Hand a running agent TEXT to think about and answer."""
-
-    from reconciler import operate
-
-    workspace = _workspace(fleet, api_url=api_url, state=state)
-    print(asyncio.run(operate.think(workspace, name, text)).describe())
-
-
-@app.command()
-def history(
-    name: AgentName,
-    output: OutputOption = "text",
-    fleet: FleetOption = Path("fleet"),
-    api_url: ApiUrlOption = None,
-    state: StateOption = None,
-) -> None:
-    """Print a running agent's short-term history (Agora keeps it only while the agent runs)."""
-
-    from reconciler import operate
-    from reconciler.render.history import render_history_json, render_history_text
-
-    fmt = _text_or_json(output)
-    workspace = _workspace(fleet, api_url=api_url, state=state)
-    found = asyncio.run(operate.history(workspace, name))
-    render = render_history_json if fmt == "json" else render_history_text
-    sys.stdout.write(render(found.key, found.response))
-
-
-def _workspace(fleet: Path, *, api_url: str | None, state: Path | None) -> operate.Workspace:
-    """What every read or operator command starts from; their logs only say what went wrong."""
-
-    from reconciler import logs, operate
-
-    logs.configure_logging(level="warning")
-    return operate.Workspace.from_flags(fleet, api_url=api_url, state=state, environ=os.environ)
-
-
-def _text_or_json(output: str) -> str:
-    if output not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--output")
-    return output
-
-
-def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except ReconcilerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)

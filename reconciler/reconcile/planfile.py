@@ -18,10 +18,10 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from reconciler import files, render
-from reconciler.diff import ABSENT, FieldDiff
 from reconciler.errors import StateError
-from reconciler.observe import ObservedFleet
+from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Action, Change, Plan, QuotaCheck, Report, ReportKind
+from reconciler.plan.diff import ABSENT, FieldDiff
 
 PLANFILE_VERSION: Final = "1"
 

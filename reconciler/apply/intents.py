@@ -29,12 +29,13 @@ from typing import Any
 
 import structlog
 
-from reconciler import naming, readiness
+from reconciler import naming
 from reconciler.agora import wire
-from reconciler.apply_report import Outcome, StepResult
+from reconciler.apply import readiness
+from reconciler.apply.ratelimit import AgentApi
+from reconciler.apply.report import Outcome, StepResult
 from reconciler.clock import Clock
 from reconciler.errors import ApiError, ConflictError, NotFoundError, StateError
-from reconciler.ratelimit import AgentApi
 from reconciler.state import AgentRecord, Intent, IntentAction, StateStore
 
 RESOLVE_JOIN = "resolve-join"

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler import readiness
+from reconciler.apply import readiness
+from reconciler.apply.intents import LeaveTicket
+from reconciler.apply.steps import StepContext
 from reconciler.errors import ApiError, ConflictError, NotFoundError
-from reconciler.intents import LeaveTicket
-from reconciler.steps import StepContext
 
 
 @dataclass(frozen=True)

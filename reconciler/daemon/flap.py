@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from reconciler.apply_report import Outcome, StepResult
+from reconciler.apply.report import Outcome, StepResult
 from reconciler.plan import Action, Change, Plan
 
 _RECREATE: Final = Action.RECREATE.value

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.agora import tokens, wire
+from reconciler.apply.payloads import SecretValues
 from reconciler.errors import ManifestError
 from reconciler.manifest.desired import DesiredAgent, ProjectSpec
-from reconciler.payloads import SecretValues
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.agora.client import RetryPolicy
-from reconciler.apply_report import Outcome, StepResult
+from reconciler.apply.intents import Ledger
+from reconciler.apply.ratelimit import GatedApi, RateLimit
+from reconciler.apply.readiness import Polling
+from reconciler.apply.report import Outcome, StepResult
 from reconciler.clock import Clock
 from reconciler.errors import ApiError
-from reconciler.intents import Ledger
-from reconciler.ratelimit import GatedApi, RateLimit
-from reconciler.readiness import Polling
 
 T = TypeVar("T")
 

@@ -20,8 +20,8 @@ import uvicorn
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
+from reconciler.daemon.metrics import CONTENT_TYPE, Metrics
 from reconciler.errors import ReconcilerError
-from reconciler.metrics import CONTENT_TYPE, Metrics
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Final, Protocol, TypeVar
 from reconciler.agora import wire
 from reconciler.clock import Clock
 from reconciler.errors import RateLimitedError
-from reconciler.observe import AgentReader
+from reconciler.observe.fleet import AgentReader
 
 # The longest a 429 pauses a bucket, as the client waits on a ``Retry-After`` at most this long.
 MAX_PAUSE_SECONDS: Final = 30.0

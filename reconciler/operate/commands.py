@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-import httpx
-
-from reconciler import connect, observe, reconcile, status
+from reconciler import observe, reconcile
 from reconciler.agora import wire
-from reconciler.agora.client import AgoraClient
+from reconciler.agora.client import AgoraClient, Transport
 from reconciler.errors import NotFoundError, ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.plan import status
+from reconciler.reconcile import connect
 from reconciler.state import StateSnapshot, read_state
 
 T = TypeVar("T")
@@ -97,7 +97,7 @@ class Workspace:
     state: Path | None
     api_url: str | None
     environ: Mapping[str, str] = field(repr=False)
-    transport: httpx.AsyncBaseTransport | None = None
+    transport: Transport | None = None
 
     @classmethod
     def from_flags(

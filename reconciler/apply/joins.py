@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler import readiness
 from reconciler.agora import wire
+from reconciler.apply import readiness
+from reconciler.apply.intents import SUPERSEDED, JoinTicket, Settled, may_write, settle_join
+from reconciler.apply.steps import StepContext
 from reconciler.errors import ApiError, ConflictError, QuotaExceededError, TransportError
-from reconciler.intents import SUPERSEDED, JoinTicket, Settled, may_write, settle_join
 from reconciler.state import Intent
-from reconciler.steps import StepContext
 
 
 @dataclass(frozen=True)

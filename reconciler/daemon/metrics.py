@@ -1,9 +1,12 @@
 """The daemon's Prometheus metrics: their names, their labels, and how a pass's outcome feeds them.
 
 Each ``Metrics`` owns a dedicated ``CollectorRegistry``, so several daemons (as tests start) never
-share or collide on a series. Names follow controller-runtime's (``reconcile_total``,
-``reconcile_time_seconds``). It records what it is told and renders the exposition text; it must
-not decide anything, hold a secret, or serve HTTP (``health`` does).
+share or collide on a series; it also carries the standard ``process_*`` and ``python_*``
+collectors. Every series of ours is prefixed ``reconciler_``, with controller-runtime's names and
+labels after it (``reconciler_reconcile_total{result}``). The fleet gauges describe the fleet as
+a pass *left* it (re-observed after an apply that changed anything), so right after a pass that
+healed an agent they show it live and no drift. It records what it is told and renders the
+exposition text; it must not decide anything, hold a secret, or serve HTTP (``health`` does).
 """
 
 from __future__ import annotations
@@ -13,19 +16,29 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from reconciler.agora import wire
-from reconciler.apply_report import StepResult
+from reconciler.apply.report import StepResult
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+NAMESPACE: Final = "reconciler"
 # Pass durations run from milliseconds (in sync) to minutes (a big apply at the rate limit).
 _PASS_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
 class PassResult(StrEnum):
-    """How a pass ended, as ``reconcile_total{result}`` counts it."""
+    """How a pass ended, as ``reconciler_reconcile_total{result}`` counts it."""
 
     SUCCESS = "success"
     ERROR = "error"
@@ -39,55 +52,74 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
         self.reconcile_total = Counter(
             "reconcile_total",
             "Passes by result: success, error, or invalid (no valid manifests yet).",
             ["result"],
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.reconcile_time = Histogram(
             "reconcile_time_seconds",
             "Duration of a pass, from load to the end of apply.",
             buckets=_PASS_BUCKETS,
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.agents_desired = Gauge(
-            "agents_desired", "Agents the fleet in force asks for.", registry=registry
+            "agents_desired",
+            "Agents the fleet in force asks for, at the end of the last pass.",
+            namespace=NAMESPACE,
+            registry=registry,
         )
         self.agents_live = Gauge(
-            "agents_live",
-            "Live agents seen by the last observation, by status (owned or not).",
+            "agents",
+            "Live agents by status (owned or not) as the last pass left them: observed after its "
+            "apply when it changed anything, else as observed before planning.",
             ["status"],
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.actions_total = Counter(
             "actions_total",
             "Plan changes and leftover intents applied, by action and outcome.",
             ["action", "outcome"],
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.api_requests_total = Counter(
             "api_requests_total",
             "Attempts at Agora API calls, by endpoint and HTTP status (error: no answer).",
             ["endpoint", "code"],
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.drift_agents = Gauge(
-            "drift_agents", "Agents the last plan had a change for.", registry=registry
+            "drift_agents",
+            "Agents that still differ from the manifests at the end of the last pass (a plan "
+            "made from the fleet as the pass left it has a change for them).",
+            namespace=NAMESPACE,
+            registry=registry,
         )
         self.last_success = Gauge(
             "last_success_timestamp_seconds",
             "Unix time the last successful pass finished.",
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.manifests_valid = Gauge(
             "manifests_valid",
             "1 when the manifests last loaded cleanly; 0 while the last good fleet stands in.",
+            namespace=NAMESPACE,
             registry=registry,
         )
         self.flapping_agents = Gauge(
             "flapping_agents",
             "Agents whose recreation flap protection is holding back.",
+            namespace=NAMESPACE,
             registry=registry,
         )
 

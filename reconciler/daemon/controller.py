@@ -32,20 +32,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
 
-import httpx
 import structlog
 
-from reconciler import apply_pass, connect, flap, health, plan, triggers
-from reconciler.agora.client import RequestHook
-from reconciler.apply_pass import Done
-from reconciler.apply_report import Outcome
+from reconciler import plan
+from reconciler.agora.client import RequestHook, Transport
+from reconciler.apply.report import Outcome
+from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
+from reconciler.daemon import flap, health, triggers
+from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.metrics import Metrics, PassResult
+from reconciler.reconcile import apply_pass, connect
+from reconciler.reconcile.apply_pass import Done
 from reconciler.state import StateStore, open_state
-from reconciler.steps import ApplySettings
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -249,15 +250,18 @@ class Daemon:
         self._flap.record(report.results, now=now)
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
         self.metrics.applied((*report.leftovers, *report.results))
+        settled = ran.settled
         live = [
-            agent for project in ran.observed.projects.values() for agent in project.live.values()
+            agent
+            for project in settled.observed.projects.values()
+            for agent in project.live.values()
         ]
         self.metrics.observed(
             desired=len(fleet.agents),
             live_statuses=[agent.status for agent in live],
-            drift=len({change.key for change in ran.plan.changes}),
+            drift=len({change.key for change in settled.plan.changes}),
         )
-        # Agents this pass joined or updated are live too, though observed before they were.
+        # An unsettled pass observed before it applied: agents it joined or updated are live too.
         done = {r.agent_id for r in report.results if r.outcome is Outcome.DONE and r.agent_id}
         self._alarm.set_at(
             triggers.renewal_deadline(
@@ -317,7 +321,7 @@ def pass_runner(
     clock: Clock,
     settings: ApplySettings,
     on_request: RequestHook | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
 ) -> Runner:
     """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
 
@@ -342,6 +346,7 @@ def pass_runner(
                 settings=revision,
                 choose=lambda made: choose(made.plan),
                 stopping=stopping,
+                settle=True,
             )
 
     return run

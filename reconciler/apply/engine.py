@@ -23,17 +23,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler import archive, diff, joins, leaves, payloads, readiness, rtc_tokens, steps
 from reconciler.agora import wire
-from reconciler.apply_report import ApplyReport, Outcome, StepResult
+from reconciler.apply import archive, joins, leaves, payloads, readiness, rtc_tokens, steps
+from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
+from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.apply.report import ApplyReport, Outcome, StepResult
+from reconciler.apply.steps import ApplySettings, StepContext
 from reconciler.clock import Clock, SystemClock
 from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
-from reconciler.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
-from reconciler.plan import Action, Change, Plan
-from reconciler.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.plan import Action, Change, Plan, diff
 from reconciler.state import AgentRecord
-from reconciler.steps import ApplySettings, StepContext
 
 __all__ = ["ApplySettings", "apply_plan"]
 

@@ -1,0 +1,27 @@
+"""The flags and arguments several commands share, declared once so their help never drifts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PathArgument = Annotated[Path, typer.Argument(help="Manifest directory or file.")]
+FleetOption = Annotated[
+    Path, typer.Option("--fleet", help="Manifest directory or file that names the agent.")
+]
+ApiUrlOption = Annotated[
+    str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
+]
+StateOption = Annotated[
+    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+]
+AgentName = Annotated[
+    str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")
+]
+OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+AllowMassDeleteOption = Annotated[
+    bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="Log level on stderr.")]
