@@ -40,7 +40,16 @@ async def test_the_watcher_wakes_on_manifest_files_only(
     task = asyncio.create_task(
         triggers.watch_manifests(Path("fleet"), lambda: wakes.append(1), stop=stop, debounce_ms=20)
     )
-    await asyncio.sleep(0.1)  # the watcher thread starts
+    # The watcher's thread starts when it starts: touch a manifest until it is seen to listen,
+    # then let the probe's own events drain until the watcher has been quiet for a while.
+    probe = fleet / "probe.yaml"
+    async with asyncio.timeout(10):
+        while not wakes:
+            probe.write_text(f"kind: Agent # {len(wakes)}\n")
+            await asyncio.sleep(0.05)
+        while wakes:
+            wakes.clear()
+            await asyncio.sleep(0.3)
     (fleet / "notes.txt").write_text("not a manifest")
     await asyncio.sleep(0.2)
     assert wakes == []
