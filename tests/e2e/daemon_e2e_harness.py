@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 from apply_e2e_harness import RECONCILER, harness
 
-BOUND_SECONDS = 20.0
+# Only ends a test that has already failed: far above what a 2-core machine under load needs.
+BOUND_SECONDS = 90.0
 
 
 class Emulator:

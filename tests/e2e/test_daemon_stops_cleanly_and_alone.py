@@ -71,7 +71,7 @@ def test_a_second_daemon_on_the_same_state_exits_naming_the_holder(
         first.wait_for("pass_finished")
         second = Daemon(tmp_path, api_url=emulator.url)
         try:
-            code = second.process.wait(timeout=20)
+            code = second.process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             second.close()
             raise

@@ -32,7 +32,8 @@ from reconciler.reconcile.apply_pass import Done, Made
 from reconciler.state import StateStore
 
 START = 1_700_000_000.0
-UNTIL_BOUND_SECONDS = 10.0
+# Only ends a test that has already failed: far above what a 2-core machine under load needs.
+UNTIL_BOUND_SECONDS = 60.0
 
 
 class ManualClock:
@@ -145,7 +146,7 @@ async def running(the_daemon: daemon.Daemon) -> AsyncIterator[asyncio.Event]:
         yield stop
     finally:
         stop.set()
-        await asyncio.wait_for(task, timeout=10)
+        await asyncio.wait_for(task, timeout=60)
 
 
 def settings(manifests: Path, **overrides: object) -> daemon.DaemonSettings:
