@@ -26,7 +26,11 @@ PROPERTIES_AT: Final[dict[str, Loc]] = {
     "AgentSet": ("spec", "template", "properties"),
     "Profile": ("spec", "properties"),
 }
-_RESERVED: Final = {"channel": "it is set from spec.channel (spec.channels for an AgentSet)"}
+_RESERVED: Final = {
+    "channel": "it is set from spec.channel (spec.channels for an AgentSet)",
+    "preset": "preset is a top-level join field: set preset beside properties",
+    "pipeline_id": "pipeline_id is a top-level join field: set pipelineId beside properties",
+}
 
 
 @dataclass(frozen=True, slots=True)
