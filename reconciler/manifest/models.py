@@ -206,6 +206,15 @@ class ProjectSettings(_Own):
         )
     )
 
+    strict_properties: bool = Field(
+        default=False,
+        description=(
+            "Make a field name that Agora does not document, in the properties of this "
+            "project's agents (and in every profile), an error instead of a warning, as "
+            "validate --strict does for all projects; for CI."
+        ),
+    )
+
     @model_validator(mode="after")
     def _one_address(self) -> ProjectSettings:
         if self.region is not None and self.base_url is not None:
