@@ -289,7 +289,9 @@ class UpdateProperties(_Request):
 
 
 class UpdateRequest(_Request):
-    properties: UpdateProperties
+    """Every field is optional, ``properties`` included (docs ``update``, §18)."""
+
+    properties: UpdateProperties | None = None
 
 
 class QueryResponse(_Response):
@@ -363,12 +365,15 @@ class SpeakRequest(_Request):
         return value
 
 
-ThinkAction = Literal["inject", "interrupt", "ignore", "append"]
+# The values Agora's think reference lists (§18); the SDK's types also allow "append", which the
+# docs do not document, so neither the client nor the emulator takes it.
+ListeningAction = Literal["inject", "interrupt", "ignore"]
+ThinkAction = Literal["interrupt", "ignore"]
 
 
 class ThinkRequest(_Request):
     text: StrictStr
-    on_listening_action: ThinkAction | None = None
+    on_listening_action: ListeningAction | None = None
     on_thinking_action: ThinkAction | None = None
     on_speaking_action: ThinkAction | None = None
     interruptable: StrictBool | None = None
