@@ -6,21 +6,13 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from manifest_texts import PROJECT, agent
+
 from reconciler import logs
 from reconciler.apply import payloads
 from reconciler.manifest import load
 from reconciler.manifest.load import LoadResult
 from reconciler.plan import diff
-
-PROJECT = """\
-apiVersion: reconciler/v1
-kind: Project
-metadata: {name: shop}
-spec:
-  appId: ${env:AGORA_APP_ID}
-  customerId: ${env:AGORA_CUSTOMER_ID}
-  customerSecret: ${env:AGORA_CUSTOMER_SECRET}
-"""
 
 
 def _load(root: Path, *documents: str) -> LoadResult:
@@ -36,45 +28,32 @@ def _messages(result: LoadResult) -> list[str]:
 
 def test_everyone_with_string_uids_validates(tmp_path: Path) -> None:
     """``remote_rtc_uids: ["*"]`` with ``enable_string_uid: true`` (public samples) is accepted."""
-    result = _load(
-        tmp_path,
+    text = agent(
         """\
-        apiVersion: reconciler/v1
-        kind: Agent
-        metadata: {name: lobby, project: shop}
-        spec:
-          channel: lobby
-          properties:
-            agent_rtc_uid: agent-bot
-            remote_rtc_uids: ["*"]
-            enable_string_uid: true
-            llm: {url: "https://llm.example/v1", api_key: "${env:LLM_KEY}"}
-            tts: {vendor: microsoft, params: {key: "${env:TTS_KEY}"}}
-        """,
+        enable_string_uid: true
+        llm: {url: "https://llm.example/v1", api_key: "${env:LLM_KEY}"}
+        tts: {vendor: microsoft, params: {key: "${env:TTS_KEY}"}}
+        """
     )
+    text = text.replace('"1001"', "agent-bot").replace('["2001"]', '["*"]')
+    result = _load(tmp_path, text)
     assert _messages(result) == []
 
 
 def test_a_number_under_a_secret_looking_name_is_a_setting(tmp_path: Path) -> None:
     """``llm.params.max_token: 1024`` (Agora's update example) is no literal secret, and stays
     visible in logs and plans; a string under that name still must be a reference."""
-    agent = """\
-        apiVersion: reconciler/v1
-        kind: Agent
-        metadata: {name: lobby, project: shop}
-        spec:
-          channel: lobby
-          properties:
-            agent_rtc_uid: "1001"
-            remote_rtc_uids: ["2001"]
-            llm:
-              url: https://llm.example/v1
-              api_key: ${env:LLM_KEY}
-              params: {model: gpt-4o-mini, max_token: MAX}
-            tts: {vendor: microsoft, params: {key: "${env:TTS_KEY}"}}
+    text = agent(
+        """\
+        llm:
+          url: https://llm.example/v1
+          api_key: ${env:LLM_KEY}
+          params: {model: gpt-4o-mini, max_token: MAX}
+        tts: {vendor: microsoft, params: {key: "${env:TTS_KEY}"}}
         """
-    assert _messages(_load(tmp_path, agent.replace("MAX", "1024"))) == []
-    [problem] = _messages(_load(tmp_path, agent.replace("MAX", "lots")))
+    )
+    assert _messages(_load(tmp_path, text.replace("MAX", "1024"))) == []
+    [problem] = _messages(_load(tmp_path, text.replace("MAX", "lots")))
     assert "llm.params.max_token" in problem
     assert "is a secret" in problem
     assert logs.mask_secrets(None, "info", {"params": {"max_token": 1024}}) == {
@@ -137,20 +116,7 @@ def test_preset_and_pipeline_id_are_top_level_join_fields(tmp_path: Path) -> Non
 
 def test_preset_inside_properties_is_refused_with_where_it_goes(tmp_path: Path) -> None:
     """Inside properties Agora would not read it: the loader says to move it beside properties."""
-    result = _load(
-        tmp_path,
-        """\
-        apiVersion: reconciler/v1
-        kind: Agent
-        metadata: {name: lobby, project: shop}
-        spec:
-          channel: lobby
-          properties:
-            agent_rtc_uid: "1001"
-            remote_rtc_uids: ["2001"]
-            preset: deepgram_nova_3
-        """,
-    )
+    result = _load(tmp_path, agent("preset: deepgram_nova_3\n"))
     [problem] = [str(d) for d in result.diagnostics if d.is_error]
     assert "doc0.yaml:9" in problem
     assert "set preset beside properties" in problem

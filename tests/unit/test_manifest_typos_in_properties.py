@@ -8,37 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from manifest_texts import PROJECT, agent
 from typer.testing import CliRunner
 
 from reconciler.agora import fields, wire
 from reconciler.cli import app
 from reconciler.manifest import load
 
-PROJECT = """\
-apiVersion: reconciler/v1
-kind: Project
-metadata: {name: shop}
-spec:
-  appId: ${env:AGORA_APP_ID}
-  customerId: ${env:AGORA_CUSTOMER_ID}
-  customerSecret: ${env:AGORA_CUSTOMER_SECRET}
-"""
-AGENT = """\
-apiVersion: reconciler/v1
-kind: Agent
-metadata: {name: lobby, project: shop}
-spec:
-  channel: lobby
-  properties:
-    agent_rtc_uid: "1001"
-    remote_rtc_uids: ["2001"]
+AGENT = agent(
+    """\
     llm: {url: "https://llm.example/v1", api_key: "${env:LLM_KEY}"}
     tts:
       vendr: microsoft
       params: {key: "${env:TTS_KEY}"}
     ttss: {vendor: microsoft}
     my_own_extension: {a: 1}
-"""
+    """
+)
 
 
 def _write(root: Path, project: str = PROJECT) -> Path:
