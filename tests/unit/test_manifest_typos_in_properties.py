@@ -64,12 +64,38 @@ def test_strict_makes_them_errors(tmp_path: Path) -> None:
     assert lines[-1] == f"{root}: 3 errors, 0 warnings"
 
 
+PROFILE_SET = """\
+apiVersion: reconciler/v1
+kind: Profile
+metadata: {name: voice}
+spec:
+  properties: {asr: {langauge: en-US}}
+---
+apiVersion: reconciler/v1
+kind: AgentSet
+metadata: {name: desk, project: shop}
+spec:
+  channels: [one]
+  template:
+    profile: voice
+    properties: {agent_rtc_uid: "1002", remote_rtc_uids: ["2002"], idle_timout: 0}
+"""
+
+
 def test_a_project_can_ask_for_strictness(tmp_path: Path) -> None:
-    """``strictProperties: true`` on the Project makes its agents' typos errors everywhere."""
+    """``strictProperties: true`` makes its agents' typos errors, and every profile's."""
     root = _write(tmp_path, PROJECT + "  strictProperties: true\n")
+    (root / "more.yaml").write_text(PROFILE_SET)
     result = load.load_fleet(root)
     assert result.fleet is None
-    assert len(result.errors) == 3
+    assert [(d.path, d.line, d.field) for d in result.errors] == [
+        (str(root / "agent.yaml"), 11, "spec.properties.tts.vendr"),
+        (str(root / "agent.yaml"), 13, "spec.properties.ttss"),
+        (str(root / "agent.yaml"), 14, "spec.properties.my_own_extension"),
+        (str(root / "more.yaml"), 5, "spec.properties.asr.langauge"),
+        (str(root / "more.yaml"), 14, "spec.template.properties.idle_timout"),
+    ]
+    assert "did you mean idle_timeout?" in result.errors[-1].message
 
 
 def test_the_table_knows_every_field_the_wire_models_type() -> None:
