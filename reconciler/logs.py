@@ -136,7 +136,7 @@ def _mask_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
 
 
 def _mask_field(key: Any, value: Any) -> Any:
-    if isinstance(key, str) and secret_fields.is_secret_name(key) and value not in (None, ""):
+    if isinstance(key, str) and secret_fields.holds_secret(key, value) and value not in (None, ""):
         return MASK
     return _mask(value)
 

@@ -40,6 +40,15 @@ def is_secret_name(name: str) -> bool:
     return folded in _SECRET_NAMES or folded.endswith(_SECRET_SUFFIXES)
 
 
+def holds_secret(name: str, value: object) -> bool:
+    """Whether a field holds a secret: its name is a secret one and its value could be one.
+
+    Detection by name applies to text (and to the mappings and lists that hold text): a number
+    or a boolean is never a secret, so ``llm.params.max_token: 1024`` is a setting like any other.
+    """
+    return is_secret_name(name) and not isinstance(value, int | float | bool)
+
+
 def is_secret_path(path: str | Sequence[str | int]) -> bool:
     """Whether the field at a dotted path (``llm.api_key``) or a path tuple carries a secret.
 

@@ -54,8 +54,9 @@ _NOT_SENT: Final = (
     httpx.LocalProtocolError,
 )
 _DETAIL_MAX: Final = 300
-# The REST token scope of calls that name no channel; the server checks only app id, signature
-# and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
+# The REST token scope of calls that name no channel; for them the server checks only app id,
+# signature and expiry, as the SDK's own stop_agent (channel "stop", uid 0) shows. A join's token
+# must be scoped to its channel and agent uid (docs/api-notes.md), which ``join`` does.
 _REST_SCOPE: Final = ("reconciler", "0")
 
 M = TypeVar("M", bound=BaseModel)

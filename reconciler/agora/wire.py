@@ -159,16 +159,15 @@ def channel_name_problem(channel: str) -> str | None:
 def uid_problem(uid: str, *, string_uid: bool, wildcard: bool = False) -> str | None:
     """Why a uid breaks the API's rule (§11), or None when it is fine.
 
-    ``wildcard`` lets ``"*"`` (everyone) through, as only ``remote_rtc_uids`` may hold it; with
-    ``string_uid`` it is still refused, since ``*`` is not in the user-account character set.
+    ``wildcard`` lets ``"*"`` (everyone) through, as only ``remote_rtc_uids`` may hold it; it
+    means everyone with string accounts too (§18: nothing in Agora's docs forbids it, and public
+    samples send ``["*"]`` with ``enable_string_uid: true``).
     """
-    if uid == "*" and not wildcard:
-        return "must be one uid; only remote_rtc_uids may use * (everyone)"
+    if uid == "*":
+        return None if wildcard else "must be one uid; only remote_rtc_uids may use * (everyone)"
     if string_uid:
         if not uid or len(uid.encode()) > STRING_UID_MAX_BYTES or not _CHANNEL_CHARS.fullmatch(uid):
             return "must be a user account of 1 to 255 bytes in the channel-name character set"
-        return None
-    if uid == "*":
         return None
     if not uid.isdigit() or not uid.isascii():
         return "must be a string of digits (set enable_string_uid for string accounts)"
@@ -290,7 +289,9 @@ class UpdateProperties(_Request):
 
 
 class UpdateRequest(_Request):
-    properties: UpdateProperties
+    """Every field is optional, ``properties`` included (docs ``update``, §18)."""
+
+    properties: UpdateProperties | None = None
 
 
 class QueryResponse(_Response):
@@ -364,12 +365,15 @@ class SpeakRequest(_Request):
         return value
 
 
-ThinkAction = Literal["inject", "interrupt", "ignore", "append"]
+# The values Agora's think reference lists (§18); the SDK's types also allow "append", which the
+# docs do not document, so neither the client nor the emulator takes it.
+ListeningAction = Literal["inject", "interrupt", "ignore"]
+ThinkAction = Literal["interrupt", "ignore"]
 
 
 class ThinkRequest(_Request):
     text: StrictStr
-    on_listening_action: ThinkAction | None = None
+    on_listening_action: ListeningAction | None = None
     on_thinking_action: ThinkAction | None = None
     on_speaking_action: ThinkAction | None = None
     interruptable: StrictBool | None = None

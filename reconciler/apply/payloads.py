@@ -86,10 +86,12 @@ class SecretValues:
 def join_request(
     agent: DesiredAgent, *, remote_name: str, token: str, values: SecretValues
 ) -> wire.JoinRequest:
-    """The join body: the agent's merged properties plus the channel and token apply fills in."""
+    """The join body: the agent's merged properties plus the channel and token apply fills in,
+    and the top-level join fields (``preset``, ``pipeline_id``) the agent sets."""
     properties = values.deep(agent.properties, where=agent.source, at="spec.properties")
     properties.update(channel=agent.channel, agent_rtc_uid=agent.agent_rtc_uid, token=token)
-    return _validated(wire.JoinRequest, {"name": remote_name, "properties": properties}, agent)
+    body = {"name": remote_name, **agent.join_fields, "properties": properties}
+    return _validated(wire.JoinRequest, body, agent)
 
 
 def update_request(

@@ -65,6 +65,12 @@ def validate(
     resolve_secrets: Annotated[
         bool, typer.Option(help="Also check that every ${env:} and ${file:} reference resolves.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Fail on property names Agora does not document (typos), for CI."
+        ),
+    ] = False,
 ) -> None:
     """Check manifests offline; exit 0 when valid, 1 with diagnostics."""
 
@@ -75,7 +81,12 @@ def validate(
     except ValueError:
         raise typer.BadParameter("must be text, json or github", param_hint="--output") from None
     code = run(
-        path, output=fmt, resolve_secrets=resolve_secrets, environ=os.environ, stdout=sys.stdout
+        path,
+        output=fmt,
+        resolve_secrets=resolve_secrets,
+        strict=strict,
+        environ=os.environ,
+        stdout=sys.stdout,
     )
     raise typer.Exit(code)
 

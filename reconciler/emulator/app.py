@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from reconciler.agora import wire
 from reconciler.agora.wire import Endpoint, Reason
 from reconciler.emulator import control
-from reconciler.emulator.auth import authenticate
+from reconciler.emulator.auth import authenticate, check_join_scope
 from reconciler.emulator.backend import Emulator, Region
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure, reason_for
@@ -38,7 +38,11 @@ ROOTS: dict[Region, str] = {"global": wire.API_ROOT, "cn": wire.CN_API_ROOT}
 
 def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     """An ASGI app serving the API under both roots, plus the ``/_emulator`` control routes."""
-    app = FastAPI(title="Agora ConvoAI API emulator", docs_url=None, redoc_url=None)
+    # No redirect to or from a trailing slash: Agora's paths have none and are case-sensitive,
+    # so ``/join/`` is a 404 here rather than a 307 a client might silently follow.
+    app = FastAPI(
+        title="Agora ConvoAI API emulator", docs_url=None, redoc_url=None, redirect_slashes=False
+    )
     app.state.emulator = Emulator(config or EmulatorConfig())
     for region, root in ROOTS.items():
         for endpoint, (method, template) in wire.ROUTES.items():
@@ -103,7 +107,7 @@ async def _answer(
 ) -> Response:
     app_id = request.path_params["app_id"]
     try:
-        authenticate(
+        request.state.token = authenticate(
             request.headers.get("authorization"),
             app_id=app_id,
             config=emulator.config,
@@ -200,7 +204,14 @@ def _describe(loc: tuple[int | str, ...], message: str) -> str:
 
 
 async def _join(store: AgentStore, app_id: str, _: str, request: Request) -> BaseModel:
-    return store.join(app_id, await _body(request, wire.JoinRequest))
+    raw = await _json_object(request)
+    body = _validated(wire.JoinRequest, raw)
+    props = body.properties
+    check_join_scope(request.state.token, channel=props.channel, uid=props.agent_rtc_uid)
+    answer = store.join(app_id, body)
+    emulator: Emulator = request.app.state.emulator
+    emulator.record_join(region=store.region, app_id=app_id, agent_id=answer.agent_id, body=raw)
+    return answer
 
 
 async def _leave(store: AgentStore, app_id: str, agent_id: str, _: Request) -> None:

@@ -1,9 +1,11 @@
 """Who may call the emulated API: Basic customer credentials or an ``agora token=`` AccessToken2.
 
 The token check is the server half of §12: unpack the 007 token, recompute its HMAC with the
-configured certificate and check its expiry against the emulator clock. Like the real service
-(§17 #16-17) it does not look at the token's channel, uid or services. Nothing here mints tokens
-(the official SDK does that) and no failure message ever repeats a credential.
+configured certificate and check its expiry against the emulator clock. A join's token must also
+be scoped to the join's channel and agent uid (Agora's authentication page, §18); other calls do
+not look at the token's channel or uid (the SDK stops agents with a token for channel "stop"), nor
+at its services (§17 #16). Nothing here mints tokens (the official SDK does that) and no failure
+message ever repeats a credential.
 """
 
 from __future__ import annotations
@@ -91,8 +93,11 @@ def parse_access_token(token: str) -> AccessToken:
     )
 
 
-def authenticate(header: str | None, *, app_id: str, config: EmulatorConfig, now: float) -> None:
-    """Raise the 401 or 403 the real API would give this Authorization header for ``app_id``."""
+def authenticate(
+    header: str | None, *, app_id: str, config: EmulatorConfig, now: float
+) -> AccessToken | None:
+    """Raise the 401 or 403 the real API would give this Authorization header for ``app_id``;
+    return the token it carried, if it was an ``agora token=`` one."""
     scheme, _, credentials = (header or "").strip().partition(" ")
     credentials = credentials.strip()
     token: AccessToken | None = None
@@ -119,6 +124,25 @@ def authenticate(header: str | None, *, app_id: str, config: EmulatorConfig, now
             raise _unauthorized("token signature does not match the app certificate")
         if token.expires_at <= now:
             raise _unauthorized("token has expired")
+    return token
+
+
+# A token for uid 0 (account "") is valid for any uid in its channel, as in RTC.
+_ANY_ACCOUNT = frozenset({"", "0"})
+
+
+def check_join_scope(token: AccessToken | None, *, channel: str, uid: str) -> None:
+    """A join authorised by a token needs one scoped to its channel and agent uid (§18)."""
+    if token is None:
+        return
+    rtc = [service for service in token.services if service.type == SERVICE_RTC]
+    if not rtc:
+        raise _unauthorized("token has no RTC service for the join's channel")
+    if not any(
+        service.channel == channel and (service.account in _ANY_ACCOUNT or service.account == uid)
+        for service in rtc
+    ):
+        raise _unauthorized("token was issued for another channel or uid than the join's")
 
 
 def _basic_matches(credentials: str, *, config: EmulatorConfig) -> bool:

@@ -32,11 +32,12 @@ class Emulator:
         self.faults = FaultPlan()
         self.counters = Counters()
         self.stores: dict[Region, AgentStore] = {}
+        self.joins: list[dict[str, Any]] = []
         self._bucket: TokenBucket | None = None
         self.reset()
 
     def reset(self) -> None:
-        """Forget agents, users, faults and counters and restore the start config; keep the clock.
+        """Forget agents, users, faults, counters and joins received; restore the start config.
 
         The clock stays because time must not run backwards for clients that outlive a reset.
         """
@@ -46,12 +47,17 @@ class Emulator:
         }
         self.faults.clear()
         self.counters = Counters()
+        self.joins = []
         self._apply(self.initial_config)
 
     def reconfigure(self, changes: dict[str, Any]) -> EmulatorConfig:
         """Change runtime knobs (quota, strictness, timings, ...) for every later call."""
         self._apply(dataclasses.replace(self.config, **changes))
         return self.config
+
+    def record_join(self, *, region: str, app_id: str, agent_id: str, body: Any) -> None:
+        """Keep a join body the API accepted exactly as it arrived, for ``GET /_emulator/joins``."""
+        self.joins.append({"region": region, "app_id": app_id, "agent_id": agent_id, "body": body})
 
     def take_rate_token(self) -> None:
         """Raise 429 with Retry-After when the request rate exceeds the configured limit."""

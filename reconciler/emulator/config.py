@@ -43,7 +43,9 @@ class EmulatorConfig:
     require_llm_and_tts: bool = False
     # §17 #13: the idle timer runs from join when the remote user never came.
     idle_timer_without_user: bool = True
-    max_list_limit: int = 100
+    # Agora documents no maximum for list's ``limit`` (§7.5), so none by default; a number caps
+    # each page, to pin a client against a server that pages smaller than asked.
+    max_list_limit: int | None = None
     # §17 #14: a token bucket over all API calls, answering 429 with Retry-After when empty.
     rate_limit_per_second: float | None = None
     # A frozen clock moves only through ``/_emulator/clock``; otherwise it follows real time.

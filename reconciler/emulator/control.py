@@ -3,13 +3,15 @@
 JSON in and out, no auth; a malformed control body gets FastAPI's own 422. ``region`` (``global``
 or ``cn``) picks the service where it matters; ``app_id`` defaults to the configured one.
 
-- ``POST /_emulator/reset`` forgets agents, users, faults and counters, restores the start config;
-  the clock keeps its time. Returns ``{}``.
+- ``POST /_emulator/reset`` forgets agents, users, faults, counters and joins received, and
+  restores the start config; the clock keeps its time. Returns ``{}``.
 - ``POST /_emulator/agents`` ``{"agents": [{name, channel, agent_rtc_uid?, remote_rtc_uids?,
   status?, start_ts?, stop_ts?, message?, properties?, app_id?, agent_id?}], "region"?}`` plants
   agents in any state, past the name, uid and quota checks. Returns ``{"agent_ids": [...]}``.
 - ``GET /_emulator/agents`` dumps every agent of both services: agent_id, region, app_id, name,
   channel, uids, status, properties, start_ts, stop_ts, message. Returns ``{"agents": [...]}``.
+- ``GET /_emulator/joins`` returns every join body the API accepted, exactly as it arrived, in
+  order: ``{"joins": [{region, app_id, agent_id, body}]}``.
 - ``GET /_emulator/clock`` and ``POST /_emulator/clock`` ``{"advance": seconds}`` or
   ``{"set": unix_ts}`` read or move the virtual clock. Return ``{"now": ts}``.
 - ``POST /_emulator/config`` ``{quota?, strict_names?, join_status?, starting_seconds?,
@@ -77,7 +79,7 @@ class ConfigChange(_Body):
     conflict_body_includes_agent_id: bool = False
     require_llm_and_tts: bool = False
     idle_timer_without_user: bool = False
-    max_list_limit: Annotated[int, Field(ge=1)] = 1
+    max_list_limit: Annotated[int, Field(ge=1)] | None = None
     rate_limit_per_second: Annotated[float, Field(gt=0)] | None = None
 
 
@@ -106,6 +108,11 @@ async def seed_agents(request: Request, body: SeedRequest) -> dict[str, Any]:
 async def dump_agents(request: Request) -> dict[str, Any]:
     stores = _emulator(request).stores.values()
     return {"agents": [record for store in stores for record in store.describe()]}
+
+
+@router.get("/joins")
+async def received_joins(request: Request) -> dict[str, Any]:
+    return {"joins": list(_emulator(request).joins)}
 
 
 @router.get("/clock")

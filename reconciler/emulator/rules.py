@@ -7,7 +7,7 @@ filter and update's replace-whole semantics. Pure functions of a request: no sta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from reconciler.agora import wire
 from reconciler.agora.wire import AgentStatus, Reason
@@ -24,6 +24,23 @@ def check_uids(props: wire.JoinProperties) -> None:
         problem = wire.uid_problem(uid, string_uid=string_uid, wildcard=True)
         if problem:
             raise invalid(f"properties.remote_rtc_uids.{index}", problem)
+
+
+# Objects Agora types as maps, where an explicit null is not a valid value (api-notes.md). Other
+# nulls pass: the SDK sends "preset": null and "pipeline_id": null and Agora takes them.
+_NOT_NULL: Final = (("labels",), ("mllm", "params"))
+
+
+def check_not_null(properties: Mapping[str, Any]) -> None:
+    """``labels: null`` and ``mllm.params: null`` are 400s: a map is expected there."""
+    for path in _NOT_NULL:
+        parent: Any = properties
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, Mapping) else None
+        if isinstance(parent, Mapping) and path[-1] in parent and parent[path[-1]] is None:
+            raise invalid(
+                "properties." + ".".join(path), "Input should be a valid dictionary, not null"
+            )
 
 
 def check_llm_and_tts(request: wire.JoinRequest, *, properties: Mapping[str, Any]) -> None:

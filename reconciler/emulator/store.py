@@ -84,6 +84,7 @@ class AgentStore:
         now = self.settle()
         props = request.properties
         properties = props.to_wire()
+        rules.check_not_null(properties)
         rules.check_uids(props)
         if self.config.require_llm_and_tts:
             rules.check_llm_and_tts(request, properties=properties)
@@ -141,7 +142,9 @@ class AgentStore:
             now - wire.LIST_DEFAULT_WINDOW_SECONDS if query.from_time is None else query.from_time
         )
         to_time = now if query.to_time is None else query.to_time
-        limit = min(query.limit or wire.LIST_DEFAULT_LIMIT, self.config.max_list_limit)
+        limit = query.limit or wire.LIST_DEFAULT_LIMIT
+        if self.config.max_list_limit is not None:
+            limit = min(limit, self.config.max_list_limit)
         project = self._project(app_id)
         keys: Sequence[tuple[int, str]] = project.order
         if query.channel is not None:
@@ -177,7 +180,8 @@ class AgentStore:
     ) -> wire.AgentStateResponse:
         now = self.settle()
         agent = self._running(app_id, agent_id)
-        change = request.properties
+        change = request.properties or wire.UpdateProperties()
+        rules.check_not_null(change.to_wire())
         if change.token is not None:
             agent.properties["token"] = change.token
         if change.llm is not None:

@@ -30,6 +30,8 @@ from reconciler.manifest.diagnostics import (
 from reconciler.manifest.documents import Entry, absolute_files
 
 _REQUIRED: Final = ("agent_rtc_uid", "remote_rtc_uids")
+# Our spec fields sent as Agora's top-level join fields of the same snake_case name.
+JOIN_FIELDS: Final = ("preset", "pipeline_id")
 _ANY_UID: Final = frozenset({"0", "*"})
 
 
@@ -55,6 +57,7 @@ class _Shape:
     profile: Entry | None
     template: models.AgentTemplate
     properties: dict[str, Any]
+    join_fields: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,7 @@ def _shape(
         return None
     base = bases[profile.model.metadata.name] if profile else {}
     merged = merge.merge(base, entry.properties)
-    shape = _Shape(entry, project, profile, template, merged)
+    shape = _Shape(entry, project, profile, template, merged, _join_fields(template, profile))
     problems = list(_merged_problems(shape))
     sink.extend(problems)
     return None if any(d.is_error for d in problems) else shape
@@ -228,7 +231,7 @@ def _merged_problems(shape: _Shape) -> Iterator[Diagnostic]:
             ("agent_rtc_uid",),
             f"uid {uid} is also in remote_rtc_uids: the agent would listen to itself",
         )
-    if not ({"llm", "tts"} <= props.keys() or "mllm" in props):
+    if not ({"llm", "tts"} <= props.keys() or "mllm" in props or shape.join_fields):
         yield _at(
             shape.entry,
             shape.entry.properties_loc,
@@ -279,7 +282,22 @@ def _desired(member: _Member) -> DesiredAgent:
         protect=shape.template.protect,
         archive_history=shape.template.archive_history or _profile_archive(shape.profile),
         source=SourceLocation(shape.entry.doc.path, line, column),
+        join_fields=shape.join_fields,
     )
+
+
+def _join_fields(template: models.AgentTemplate, profile: Entry | None) -> dict[str, str]:
+    """Agora's top-level join fields (``preset``, ``pipeline_id``): the agent's, else its
+    profile's; an agent that sets one to null drops the profile's, as in properties."""
+    base = profile.model.spec if profile and isinstance(profile.model, models.Profile) else None
+    found: dict[str, str] = {}
+    for name in JOIN_FIELDS:
+        value = getattr(template, name)
+        if value is None and name not in template.model_fields_set and base is not None:
+            value = getattr(base, name)
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def _profile_archive(profile: Entry | None) -> str | None:

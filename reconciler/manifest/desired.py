@@ -10,7 +10,7 @@ Nothing here reads files or talks to anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.manifest.diagnostics import SourceLocation
@@ -44,7 +44,8 @@ class DesiredAgent:
     ``properties`` is the merged join ``properties`` object (profile under agent, maps merged,
     lists replaced, keys set to null dropped) without ``channel`` and ``token``, which the
     reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
-    a fixed RTC token, for projects without an App Certificate, or None.
+    a fixed RTC token, for projects without an App Certificate, or None. ``join_fields`` are
+    Agora's top-level join fields beside ``properties`` (``preset``, ``pipeline_id``) that are set.
     """
 
     key: str
@@ -58,6 +59,7 @@ class DesiredAgent:
     protect: bool
     archive_history: str | None
     source: SourceLocation
+    join_fields: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

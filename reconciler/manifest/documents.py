@@ -16,6 +16,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from reconciler.manifest import explain, models, secrets
+from reconciler.manifest import unknown_fields as check_fields
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
 from reconciler.manifest.yaml_source import Scalar, YamlDocument
 
@@ -26,7 +27,11 @@ PROPERTIES_AT: Final[dict[str, Loc]] = {
     "AgentSet": ("spec", "template", "properties"),
     "Profile": ("spec", "properties"),
 }
-_RESERVED: Final = {"channel": "it is set from spec.channel (spec.channels for an AgentSet)"}
+_RESERVED: Final = {
+    "channel": "it is set from spec.channel (spec.channels for an AgentSet)",
+    "preset": "preset is a top-level join field: set preset beside properties",
+    "pipeline_id": "pipeline_id is a top-level join field: set pipelineId beside properties",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,16 @@ def read(
     if names_a_file:
         properties = absolute_files(properties, base_dir=Path(doc.path).parent)
     return Entry(doc, model, properties), diagnostics
+
+
+def unknown_fields(entry: Entry) -> Iterator[Diagnostic]:
+    """Warnings for the property names Agora does not document, where they are written; the
+    reserved names have their own error above. A Project holds no properties."""
+    if entry.model.kind not in PROPERTIES_AT:
+        return iter(())
+    return check_fields.unknown_fields(
+        entry.doc, at=entry.properties_loc, properties=entry.properties, skip=_RESERVED
+    )
 
 
 def _unknown_kind(doc: YamlDocument, kind: object) -> Diagnostic:

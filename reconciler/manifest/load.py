@@ -10,6 +10,7 @@ asked to (``environ``), and then only to check that they resolve; the values are
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import os
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import assemble, documents, yaml_source
+from reconciler.manifest import assemble, documents, models, yaml_source
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 
@@ -56,15 +57,19 @@ class _File:
     relative: str
 
 
-def load_fleet(path: Path, *, environ: Mapping[str, str] | None = None) -> LoadResult:
+def load_fleet(
+    path: Path, *, environ: Mapping[str, str] | None = None, strict: bool = False
+) -> LoadResult:
     """Every manifest under ``path`` (a directory, searched recursively, or one file).
 
     Hidden files and directories (``.schema/``, ``.git/``) are skipped. With ``environ``, every
     ``${env:...}`` and ``${file:...}`` reference must also resolve, as ``validate
-    --resolve-secrets`` asks; without it references are only checked for form.
+    --resolve-secrets`` asks; without it references are only checked for form. Field names in
+    properties that Agora does not document are warnings, or errors with ``strict`` (``validate
+    --strict``) and in the agents of a Project that sets ``strictProperties``.
     """
     with _collector_paused():
-        return _load(path, environ=environ)
+        return _load(path, environ=environ, strict=strict)
 
 
 @contextlib.contextmanager
@@ -83,8 +88,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(path: Path, *, environ: Mapping[str, str] | None) -> LoadResult:
+def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> LoadResult:
     diagnostics: list[Diagnostic] = []
+    unknown: list[tuple[documents.Entry, list[Diagnostic]]] = []
     digest = hashlib.sha256()
     entries: list[documents.Entry] = []
     projects: set[str] = set()
@@ -111,12 +117,37 @@ def _load(path: Path, *, environ: Mapping[str, str] | None) -> LoadResult:
             diagnostics.extend(found)
             if entry is not None:
                 entries.append(entry)
+                unknown.append((entry, list(documents.unknown_fields(entry))))
+    diagnostics.extend(_judge_unknown(unknown, strict=strict))
     declared = assemble.Declared(frozenset(projects), frozenset(profiles), complete)
     fleet, found = assemble.assemble(entries, declared=declared)
     diagnostics.extend(found)
     unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
     ok = not any(d.is_error for d in unique)
     return LoadResult(fleet if ok else None, tuple(unique), digest.hexdigest())
+
+
+def _judge_unknown(
+    found: list[tuple[documents.Entry, list[Diagnostic]]], *, strict: bool
+) -> Iterator[Diagnostic]:
+    """Undocumented property names: errors with ``strict``, in the agents of a Project that sets
+    ``strictProperties``, and in profiles once any Project sets it (a profile has no project of
+    its own); warnings elsewhere."""
+    strict_projects = {
+        entry.model.metadata.name
+        for entry in (e for e, _ in found)
+        if isinstance(entry.model, models.Project) and entry.model.spec.strict_properties
+    }
+    for entry, diagnostics in found:
+        model = entry.model
+        if isinstance(model, models.Profile):
+            promote = strict or bool(strict_projects)
+        elif isinstance(model, models.Agent | models.AgentSet):
+            promote = strict or model.metadata.project in strict_projects
+        else:
+            promote = strict
+        for diagnostic in diagnostics:
+            yield dataclasses.replace(diagnostic, severity="error") if promote else diagnostic
 
 
 def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:

@@ -206,6 +206,15 @@ class ProjectSettings(_Own):
         )
     )
 
+    strict_properties: bool = Field(
+        default=False,
+        description=(
+            "Make a field name that Agora does not document, in the properties of this "
+            "project's agents (and in every profile), an error instead of a warning, as "
+            "validate --strict does for all projects; for CI."
+        ),
+    )
+
     @model_validator(mode="after")
     def _one_address(self) -> ProjectSettings:
         if self.region is not None and self.base_url is not None:
@@ -218,6 +227,17 @@ _ARCHIVE_HISTORY: Final = (
     "the agent leave or replaces it; relative to the reconciler's working directory."
 )
 _MERGE_RULE: Final = "maps merge, lists and values replace, null removes."
+_PRESET: Final = (
+    "Agora's top-level join field preset: managed models named by Agora, comma-separated, one "
+    "per kind (e.g. deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo); then asr, llm "
+    "and tts may be left out. A change replaces the agent."
+)
+_PIPELINE_ID: Final = (
+    "Agora's top-level join field pipeline_id: a pipeline (agent) published in Agora's console, "
+    "used as the base configuration that properties override; then asr, llm and tts may be left "
+    "out. A change replaces the agent."
+)
+PresetField = Annotated[str, Field(min_length=1)]
 
 
 class ProfileSettings(_Own):
@@ -225,6 +245,12 @@ class ProfileSettings(_Own):
 
     archive_history: str | None = Field(
         default=None, description=_ARCHIVE_HISTORY + " For the agents that name this profile."
+    )
+    preset: PresetField | None = Field(
+        default=None, description=_PRESET + " For the agents that name this profile."
+    )
+    pipeline_id: PresetField | None = Field(
+        default=None, description=_PIPELINE_ID + " For the agents that name this profile."
     )
     properties: Properties = Field(
         default_factory=Properties,
@@ -256,6 +282,12 @@ class AgentTemplate(_Own):
     )
     archive_history: str | None = Field(
         default=None, description=_ARCHIVE_HISTORY + " Overrides the profile's."
+    )
+    preset: PresetField | None = Field(
+        default=None, description=_PRESET + " Overrides the profile's; null removes it."
+    )
+    pipeline_id: PresetField | None = Field(
+        default=None, description=_PIPELINE_ID + " Overrides the profile's; null removes it."
     )
     properties: Properties = Field(
         default_factory=Properties,

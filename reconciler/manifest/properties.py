@@ -113,7 +113,8 @@ class Properties(_Open):
         default=None,
         description=(
             "The chat-completions LLM, as Agora documents it: url, api_key (a reference), "
-            "system_messages, params, greeting_message, ... Needed with tts unless mllm is set."
+            "system_messages, params, greeting_message, ... Needed with tts unless mllm, preset or "
+            "pipelineId stands in."
         ),
     )
     asr: AsrProperties | None = Field(

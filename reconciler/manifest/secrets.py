@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.diagnostics import Loc, SourceLocation, field_path
+from reconciler.secret_fields import holds_secret as holds_secret
 from reconciler.secret_fields import is_secret_name as is_secret_name
 from reconciler.secret_fields import is_secret_path as is_secret_path
 
@@ -101,7 +102,7 @@ def _scan(
     elif isinstance(value, Mapping):
         for name, item in value.items():
             here = (*loc, name)
-            if fields is not None and isinstance(name, str) and is_secret_name(name):
+            if fields is not None and isinstance(name, str) and holds_secret(name, item):
                 fields.append((here, item))
                 _scan(item, here, None, references)
             else:

@@ -30,9 +30,13 @@ def run(
     resolve_secrets: bool,
     environ: Mapping[str, str],
     stdout: TextIO,
+    strict: bool = False,
 ) -> int:
-    """Validate ``path`` and report to ``stdout``; the exit code says whether it is valid."""
-    result = load.load_fleet(path, environ=environ if resolve_secrets else None)
+    """Validate ``path`` and report to ``stdout``; the exit code says whether it is valid.
+
+    ``strict`` makes property names Agora does not document errors rather than warnings.
+    """
+    result = load.load_fleet(path, environ=environ if resolve_secrets else None, strict=strict)
     source = str(path)
     if output is OutputFormat.JSON:
         stdout.write(report.render_json(result, source=source))

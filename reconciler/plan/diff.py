@@ -1,7 +1,8 @@
 """Field-level diffs between what an agent was last given and what the manifests now ask for.
 
 It builds the comparable *view* of a desired agent (its join properties with every secret reference
-replaced by the keyed fingerprint of its value, plus ``channel`` and ``agent_rtc_uid``), the same
+replaced by the keyed fingerprint of its value, plus ``channel``, ``agent_rtc_uid`` and the
+top-level join fields ``preset`` and ``pipeline_id``), the same
 view apply stores in ``AgentRecord.applied_properties``, and says for each differing field whether
 Agora's ``update`` can change it in place (design §1) or whether it forces a replacement. It also
 says which flags a record keeps beside the view (``protect``, ``archiveHistory``) the manifests
@@ -79,6 +80,10 @@ def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> Vie
         spec["token"] = agent.token
     spec["channel"] = agent.channel
     spec["agent_rtc_uid"] = agent.agent_rtc_uid
+    # preset and pipeline_id sit beside properties in the join body; the loader refuses them
+    # inside properties, so the names cannot clash. Neither is in IN_PLACE_FIELDS: a change
+    # to either replaces the agent.
+    spec.update(agent.join_fields)
     return View(
         properties=_fingerprinted(spec, fingerprints=fingerprints, path="", found=sensitive),
         sensitive=frozenset(sensitive),
@@ -156,7 +161,7 @@ def diff(
             path=path,
             before=old,
             after=new,
-            sensitive=path in sensitive or secrets.is_secret_path(path),
+            sensitive=path in sensitive or (secrets.is_secret_path(path) and _textual(old, new)),
             in_place=is_in_place(path),
         )
         for path, old, new in _leaf_changes(before, after, prefix="")
@@ -191,6 +196,11 @@ def in_place_update(agent: DesiredAgent, diffs: tuple[FieldDiff, ...]) -> dict[s
             value = [] if field.endswith("system_messages") else {}
         update[field] = value
     return update
+
+
+def _textual(*values: Any) -> bool:
+    """Whether either side could hold a secret: numbers and booleans never do (secret_fields)."""
+    return any(not isinstance(v, int | float | bool | Absent) and v is not None for v in values)
 
 
 def _recorded(record: AgentRecord) -> Mapping[str, Any]:

@@ -103,3 +103,22 @@ async def test_fail_of_an_unknown_or_stopped_agent_is_404(api):
     """Only a live agent can be failed."""
     response = await api.client.post("/_emulator/agents/NOSUCH/fail", json={"message": "x"})
     assert response.status_code == 404
+
+
+async def test_joins_are_recorded_as_received_until_reset(api, body):
+    """``GET /_emulator/joins`` holds each accepted join body byte for byte; a refused one is
+    not there, and reset forgets them."""
+    payload = body("a", labels={"team": "x"}, future_field=[1, {"b": None}])
+    payload["preset"] = None
+    response = await api.call(Endpoint.JOIN, json=payload)
+    assert response.status_code == 200
+    assert (await api.join("a")).status_code == 409
+    (record,) = (await api.control("GET", "joins"))["joins"]
+    assert record == {
+        "region": "global",
+        "app_id": DEMO_APP_ID,
+        "agent_id": response.json()["agent_id"],
+        "body": payload,
+    }
+    await api.control("POST", "reset")
+    assert (await api.control("GET", "joins"))["joins"] == []

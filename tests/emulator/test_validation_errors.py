@@ -77,6 +77,19 @@ async def test_string_uids_are_accepted_when_enabled(api):
     assert response.status_code == 200
 
 
+async def test_everyone_with_string_uids_is_accepted(api):
+    """``["*"]`` with enable_string_uid (public samples send it; no Agora source forbids it)."""
+    response = await api.join("a", uid="agent-one", remote=("*",), enable_string_uid=True)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_pipeline_stands_in_for_llm_and_tts_in_strict_mode(api, body):
+    """Agora's pipeline example: top-level pipeline_id, properties without llm or tts."""
+    await api.configure(require_llm_and_tts=True)
+    with_pipeline = {**body("a"), "pipeline_id": "9f2c4b1e-pipeline"}
+    assert (await _join_raw(api, json=with_pipeline)).status_code == 200
+
+
 async def test_explicit_nulls_and_unknown_fields_are_accepted(api, body):
     """The SDK's "preset": null, "pipeline_id": null and undocumented fields do not break join."""
     payload = body("a", turn_detection={"language": "en-US"}, parameters={"x": 1})
