@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from reconciler.manifest import secrets
 from reconciler.plan import Action, Change, Plan, Report
 from reconciler.plan.diff import ABSENT, FieldDiff
+from reconciler.render.line_diff import line_diff
 
 SYMBOLS: Final[Mapping[Action, str]] = {
     Action.CREATE: "+",
@@ -118,6 +119,13 @@ def field_line(field: FieldDiff, *, action: Action) -> FieldLine:
         text = f"{value(field.before)} -> {value(field.after)}"
     forces = action is Action.REPLACE and not field.in_place
     return FieldLine(kind=kind, path=field.path, text=text, forces_replacement=forces)
+
+
+def line_diff_of(field: FieldDiff) -> tuple[str, ...] | None:
+    """A changed, non-sensitive field holding multi-line text, as diff lines; else None."""
+    if field.sensitive or field_kind(field) != "change":
+        return None
+    return line_diff(field.before, field.after)
 
 
 def value(data: Any) -> str:
