@@ -28,8 +28,13 @@ _FIELD_COLOURS: Final = {"add": "32", "remove": "31", "change": "33"}
 _LINE_COLOURS: Final = {"+": _FIELD_COLOURS["add"], "-": _FIELD_COLOURS["remove"]}
 
 
-def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False) -> str:
-    """The whole plan: legend, one block per change, the summary, then reports and refusals."""
+def render_text(
+    plan: Plan, *, refusals: Sequence[str] = (), color: bool = False, show_unowned: bool = False
+) -> str:
+    """The whole plan: legend, one block per change, the summary, then reports and refusals.
+
+    Unmanaged agents beyond a few per project are counted, not listed, unless ``show_unowned``.
+    """
     paint = _Painter(enabled=color)
     lines: list[str] = []
     if plan.is_empty:
@@ -51,7 +56,7 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
     if plan.reports:
         lines.append("")
         lines.append("Left as they are (the plan never touches these):")
-        lines.extend(f"  {common.report_line(report)}" for report in plan.reports)
+        lines.extend(f"  {line}" for line in common.report_lines(plan.reports, every=show_unowned))
     if refusals:
         lines.append("")
         lines.append(paint("This plan is refused by a safety rule:", "31;1"))
