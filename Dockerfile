@@ -19,6 +19,8 @@ COPY reconciler ./reconciler
 RUN /opt/reconciler/bin/pip install --no-cache-dir .
 
 FROM ${PYTHON_IMAGE} AS runtime
+# `reconciler version` names the commit the image was built from: --build-arg REVISION=$(git rev-parse HEAD)
+ARG REVISION=unknown
 # Debian stable fixes tini's version for the release; pinning its exact revision would only break
 # the build at the next rebuild of the package without making the image any safer.
 # hadolint ignore=DL3008
@@ -34,7 +36,8 @@ COPY --from=build /opt/reconciler /opt/reconciler
 ENV PATH=/opt/reconciler/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    RECONCILER_LISTEN=0.0.0.0:9090
+    RECONCILER_LISTEN=0.0.0.0:9090 \
+    RECONCILER_BUILD_REVISION=$REVISION
 # A numeric user, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /var/lib/reconciler

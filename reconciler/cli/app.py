@@ -1,30 +1,68 @@
 """The typer application every command registers on, and the console-script entry point.
 
-A ``ReconcilerError`` becomes one clear line on stderr and exit 1; anything else is a bug and
-keeps its traceback. Commands live in the modules beside this one, one per command group.
+Exit codes are one table (README, "Exit codes"): a ``ReconcilerError`` becomes one clear line on
+stderr and exit 1, and so does a usage error (a typo in a flag must not read as "changes
+present", which ``--detailed-exitcode`` says with 2); Ctrl-C exits 130. Anything else is a bug
+and keeps its traceback. Commands live in the modules beside this one, one per command group.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated, Final
 
 import typer
 
 from reconciler.errors import ReconcilerError
 
+EXIT_ERROR: Final = 1
+EXIT_INTERRUPTED: Final = 130
+
 app = typer.Typer(
     name="reconciler",
     help="Declarative, GitOps-style controller for fleets of Agora ConvoAI voice agents.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from reconciler.cli.meta import version_line
+
+        print(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and the build's git revision, then exit.",
+        ),
+    ] = False,
+) -> None:
+    """Declarative, GitOps-style controller for fleets of Agora ConvoAI voice agents."""
+    del version
 
 
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        code = app(prog_name="reconciler", standalone_mode=False)
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.TyperException as exc:
+        # A usage error or a bad parameter: typer shows it (with the command's usage line).
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -114,6 +114,12 @@ def plan(
     api_url: ApiUrlOption = None,
     state: StateOption = None,
     allow_mass_delete: AllowMassDeleteOption = False,
+    show_unowned: Annotated[
+        bool,
+        typer.Option(
+            "--show-unowned", help="List every agent these manifests do not manage (text view)."
+        ),
+    ] = False,
 ) -> None:
     """Show what apply would change; never joins, updates or leaves an agent.
 
@@ -139,6 +145,7 @@ def plan(
             environ=os.environ,
             stdout=sys.stdout,
             stderr=sys.stderr,
+            show_unowned=show_unowned,
         )
     )
     raise typer.Exit(code)

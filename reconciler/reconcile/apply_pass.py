@@ -101,7 +101,7 @@ async def apply_command(
             chosen, options=options, environ=environ, streams=streams
         ):
             refused.append(EXIT_REFUSED)
-        elif not chosen.is_empty and not _approved(options, streams):
+        elif not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
         return None if refused else chosen
 

@@ -156,6 +156,7 @@ async def plan_command(
     environ: Mapping[str, str],
     stdout: TextIO,
     stderr: TextIO,
+    show_unowned: bool = False,
 ) -> int:
     """``reconciler plan``: the plan on ``stdout``, diagnostics on ``stderr``, and the exit code.
 
@@ -183,7 +184,11 @@ async def plan_command(
         stdout.write(COMMENT_BREAK.join(render.render_markdown(outcome.plan, refusals=refusals)))
     else:
         color = color_wanted(stdout, environ=environ)
-        stdout.write(render.render_text(outcome.plan, refusals=refusals, color=color))
+        stdout.write(
+            render.render_text(
+                outcome.plan, refusals=refusals, color=color, show_unowned=show_unowned
+            )
+        )
     if refusals:
         print(f"error: the plan is refused: {'; '.join(refusals)}", file=stderr)
         return EXIT_REFUSED

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reconciler.manifest import secrets
-from reconciler.plan import Action, Change, Plan, Report
+from reconciler.plan import Action, Change, Plan, Report, ReportKind
 from reconciler.plan.diff import ABSENT, FieldDiff
+from reconciler.render.line_diff import line_diff
 
 SYMBOLS: Final[Mapping[Action, str]] = {
     Action.CREATE: "+",
@@ -55,6 +57,8 @@ _SUMMARY_WORDS: Final[Mapping[Action, str]] = {
 # Always named, as Terraform does; the others only when the plan has some.
 _ALWAYS_SUMMARISED: Final = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 NO_CHANGES: Final = "No changes. The fleet matches the manifests."
+# Unmanaged agents listed one by one per project in the text view; the rest are counted.
+UNOWNED_LISTED: Final = 5
 _FINGERPRINT: Final = re.compile(f"[0-9a-f]{{{secrets.FINGERPRINT_HEX_CHARS}}}")
 SHORT_FINGERPRINT: Final = 8
 
@@ -120,6 +124,13 @@ def field_line(field: FieldDiff, *, action: Action) -> FieldLine:
     return FieldLine(kind=kind, path=field.path, text=text, forces_replacement=forces)
 
 
+def line_diff_of(field: FieldDiff) -> tuple[str, ...] | None:
+    """A changed, non-sensitive field holding multi-line text, as diff lines; else None."""
+    if field.sensitive or field_kind(field) != "change":
+        return None
+    return line_diff(field.before, field.after)
+
+
 def value(data: Any) -> str:
     """A non-sensitive value as compact JSON, the way a person would write it in a manifest."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
@@ -139,6 +150,31 @@ def _sensitive(field: FieldDiff, *, kind: FieldKind) -> str:
     if before is None or after is None:
         return "(sensitive, changed)"
     return f"(sensitive, changed: {before} -> {after})"
+
+
+def report_lines(reports: Sequence[Report], *, every: bool) -> list[str]:
+    """One line per report, but unmanaged agents past ``UNOWNED_LISTED`` in a project as a count.
+
+    Another team's agents in a shared project are none of this plan's business; listing hundreds
+    of them buries the changes. ``every`` lists them all (``--show-unowned``).
+    """
+    seen: Counter[str] = Counter()
+    lines: list[str] = []
+    for report in reports:
+        if report.kind is ReportKind.UNMANAGED and not every:
+            seen[report.project] += 1
+            if seen[report.project] > UNOWNED_LISTED:
+                continue
+        lines.append(report_line(report))
+    for project, count in sorted(seen.items()):
+        more = count - UNOWNED_LISTED
+        if more > 0:
+            agents = "agent" if more == 1 else "agents"
+            lines.append(
+                f"[unmanaged] {project}: {more} more {agents} not managed by this reconciler; "
+                "never touched (--show-unowned lists them)"
+            )
+    return lines
 
 
 def report_line(report: Report) -> str:

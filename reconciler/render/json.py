@@ -24,6 +24,7 @@ equal plans.
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
        {"path": "tts.params.key", "kind": "add|remove|change", "in_place": false,
         "sensitive": true, "before_fingerprint": "1a2b3c4d5e6f7a8b", "after_fingerprint": "..."}
+                                             # fingerprints: "change" only
      ],                                      # kind: which sides exist ("add": only after)
      "update": {"llm.params": {...}}}          # update only: whole new value per in-place field
   ],
@@ -37,10 +38,13 @@ equal plans.
 }
 ```
 
-A sensitive field never carries a value: only the keyed fingerprint (HMAC under the state's own
-key) of each side that exists, when that side holds one. Since a side may exist without a
-fingerprint to show, ``kind`` (added within version 1) is what says which sides exist. ``update``
-values keep secret references such as ``${env:NAME}`` unresolved.
+A sensitive field never carries a value: only, for a ``change``, the keyed fingerprint (HMAC
+under the state's own key) of each side that holds one, so a person can see that it changed. An
+``add`` or ``remove`` shows none, as the text view does: there is nothing to compare it with, and
+before the first apply there is no state key yet, so its fingerprint would differ between two
+runs on equal inputs. Since a side may exist without a fingerprint to show, ``kind`` (added within
+version 1) is what says which sides exist. ``update`` values keep secret references such as
+``${env:NAME}`` unresolved.
 """
 
 from __future__ import annotations
@@ -99,12 +103,13 @@ def _field(field: FieldDiff) -> dict[str, Any]:
         "in_place": field.in_place,
         "sensitive": field.sensitive,
     }
+    compared = out["kind"] == "change"
     for side, data in (("before", field.before), ("after", field.after)):
         if data is ABSENT:
             continue
         if not field.sensitive:
             out[side] = data
-        elif common.short_fingerprint(data) is not None:
+        elif compared and common.short_fingerprint(data) is not None:
             out[f"{side}_fingerprint"] = data
     return out
 

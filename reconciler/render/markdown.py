@@ -133,7 +133,11 @@ def _change_text(change: Change) -> str:
     for field in change.fields:
         line = common.field_line(field, action=change.action)
         suffix = "  # forces replacement" if line.forces_replacement else ""
-        if line.kind == "change" and not field.sensitive:
+        shown = common.line_diff_of(field)
+        if shown is not None:
+            lines.append(f"!   {line.path}:{suffix}")
+            lines.extend(f"{row[:1] or ' '}       {row[1:]}" for row in shown)
+        elif line.kind == "change" and not field.sensitive:
             before, after = common.value(field.before), common.value(field.after)
             lines.append(f"-   {line.path}: {before}{suffix}")
             lines.append(f"+   {line.path}: {after}{suffix}")

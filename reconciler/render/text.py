@@ -25,10 +25,16 @@ _ACTION_COLOURS: Final = {
 }
 _FIELD_SYMBOLS: Final = {"add": "+", "remove": "-", "change": "~"}
 _FIELD_COLOURS: Final = {"add": "32", "remove": "31", "change": "33"}
+_LINE_COLOURS: Final = {"+": _FIELD_COLOURS["add"], "-": _FIELD_COLOURS["remove"]}
 
 
-def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False) -> str:
-    """The whole plan: legend, one block per change, the summary, then reports and refusals."""
+def render_text(
+    plan: Plan, *, refusals: Sequence[str] = (), color: bool = False, show_unowned: bool = False
+) -> str:
+    """The whole plan: legend, one block per change, the summary, then reports and refusals.
+
+    Unmanaged agents beyond a few per project are counted, not listed, unless ``show_unowned``.
+    """
     paint = _Painter(enabled=color)
     lines: list[str] = []
     if plan.is_empty:
@@ -50,7 +56,7 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
     if plan.reports:
         lines.append("")
         lines.append("Left as they are (the plan never touches these):")
-        lines.extend(f"  {common.report_line(report)}" for report in plan.reports)
+        lines.extend(f"  {line}" for line in common.report_lines(plan.reports, every=show_unowned))
     if refusals:
         lines.append("")
         lines.append(paint("This plan is refused by a safety rule:", "31;1"))
@@ -69,7 +75,15 @@ def _change_block(change: Change, paint: _Painter) -> list[str]:
         line = common.field_line(field, action=change.action)
         symbol = paint(_FIELD_SYMBOLS[line.kind], _FIELD_COLOURS[line.kind])
         suffix = paint("  # forces replacement", "31") if line.forces_replacement else ""
-        lines.append(f"      {symbol} {line.path}: {line.text}{suffix}")
+        shown = common.line_diff_of(field)
+        if shown is None:
+            lines.append(f"      {symbol} {line.path}: {line.text}{suffix}")
+            continue
+        lines.append(f"      {symbol} {line.path}:{suffix}")
+        for diff_line in shown:
+            mark = diff_line[:1]
+            text = f"          {mark or ' '} {diff_line[1:]}"
+            lines.append(paint(text, _LINE_COLOURS[mark]) if mark in _LINE_COLOURS else text)
     return lines
 
 

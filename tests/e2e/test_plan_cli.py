@@ -205,3 +205,25 @@ def _sync(*, api_url: str, state: Path) -> None:
                 )
             )
         store.put_records(records)
+
+
+def test_json_plans_are_byte_identical_with_or_without_a_state(
+    api_url: str, tmp_path: Path
+) -> None:
+    """Equal inputs give equal JSON, even before the first apply made a state (and its key)."""
+    first = _plan(str(FLEET), "-o", "json", api_url=api_url, state=tmp_path / "none.db")
+    second = _plan(str(FLEET), "-o", "json", api_url=api_url, state=tmp_path / "none.db")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+
+
+@pytest.mark.parametrize("mistake", [("--otput", "json"), ("-o", "yaml"), ("--bogus",)])
+def test_a_usage_error_exits_1_never_the_changes_code(
+    api_url: str, tmp_path: Path, mistake: tuple[str, ...]
+) -> None:
+    """A typo must not read as "changes present" (2) in CI: usage errors exit 1, as Terraform's."""
+    done = _plan(
+        str(FLEET), "--detailed-exitcode", *mistake, api_url=api_url, state=tmp_path / "s.db"
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Usage: reconciler plan" in done.stderr

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from apply_harness import World, agent, write_fleet
 
+from reconciler import plan, reconcile
+from reconciler.reconcile import planfile
+
 
 class _Terminal(io.StringIO):
     """Typed answers, from what looks like a terminal."""
@@ -46,3 +49,25 @@ async def test_an_empty_plan_asks_nothing(tmp_path: Path) -> None:
     assert ran.code == 0
     assert "No changes." in ran.stdout
     assert "Only 'yes'" not in ran.stdout
+
+
+async def test_a_saved_plan_applies_without_asking(tmp_path: Path) -> None:
+    """A plan saved by ``plan --out`` was approved when it was made, as Terraform's is."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {"a": agent("room-a")})
+    outcome = await reconcile.plan_pass(
+        world.fleet,
+        state_path=world.state_path,
+        api_url=world.base_url,
+        environ=world.environ,
+        limits=plan.SafetyLimits(),
+        transport=world.transport,
+        clock=world.clock.now,
+    )
+    assert isinstance(outcome, reconcile.Planned)
+    saved = tmp_path / "plan.json"
+    planfile.write_planfile(saved, outcome.planfile)
+    ran = await world.apply(auto_approve=False, target=saved, stdin=io.StringIO())
+    assert ran.code == 0, ran.stderr
+    assert "Only 'yes'" not in ran.stdout
+    assert len(await world.live()) == 1
