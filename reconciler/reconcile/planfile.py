@@ -70,7 +70,7 @@ def dumps(planfile: PlanFile) -> str:
         "serial": planfile.serial,
         "observed_fingerprint": planfile.observed_fingerprint,
         "manifests_digest": planfile.manifests_digest,
-        "plan": render.plan_document(planfile.plan),
+        "plan": render.plan_document(planfile.plan, every_fingerprint=True),
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -66,12 +66,18 @@ def render_json(plan: Plan, *, refusals: Sequence[str] = ()) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def plan_document(plan: Plan, *, refusals: Sequence[str] = ()) -> dict[str, Any]:
-    """The plan as plain JSON data in the schema of this module's docstring."""
+def plan_document(
+    plan: Plan, *, refusals: Sequence[str] = (), every_fingerprint: bool = False
+) -> dict[str, Any]:
+    """The plan as plain JSON data in the schema of this module's docstring.
+
+    ``every_fingerprint`` keeps the fingerprints of added and removed sides too: a saved plan
+    stores them so that it loads back as exactly the plan that was made.
+    """
     return {
         "format_version": FORMAT_VERSION,
         "summary": {str(action): count for action, count in plan.counts().items()},
-        "changes": [_change(change) for change in plan.changes],
+        "changes": [_change(change, every_fingerprint) for change in plan.changes],
         "reports": [_report(report) for report in plan.reports],
         "quota": [_quota(check) for check in plan.quota],
         "owned_live": plan.owned_live,
@@ -79,7 +85,7 @@ def plan_document(plan: Plan, *, refusals: Sequence[str] = ()) -> dict[str, Any]
     }
 
 
-def _change(change: Change) -> dict[str, Any]:
+def _change(change: Change, every_fingerprint: bool) -> dict[str, Any]:
     return {
         "action": str(change.action),
         "key": change.key,
@@ -91,19 +97,19 @@ def _change(change: Change) -> dict[str, Any]:
         "agent_id": change.agent_id,
         "protect": change.protect,
         "leaves_live": change.leaves_live,
-        "fields": [_field(field) for field in change.fields],
+        "fields": [_field(field, every_fingerprint) for field in change.fields],
         "update": dict(change.update),
     }
 
 
-def _field(field: FieldDiff) -> dict[str, Any]:
+def _field(field: FieldDiff, every_fingerprint: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": field.path,
         "kind": common.field_kind(field),
         "in_place": field.in_place,
         "sensitive": field.sensitive,
     }
-    compared = out["kind"] == "change"
+    compared = every_fingerprint or out["kind"] == "change"
     for side, data in (("before", field.before), ("after", field.after)):
         if data is ABSENT:
             continue
