@@ -106,8 +106,9 @@ async def save_after_stop(
     """Archive the history Agora sent after the agent stopped (event 103), merged with the file.
 
     What ``save_history`` wrote before a leave is the start of this history, so entries already
-    saved are kept once: the file's longest tail that this history starts with is not repeated.
-    The file written, or None (logged) when there was nothing new or it failed.
+    saved are kept once: the file's longest tail that this history starts with is not repeated,
+    and a history the file holds already in a row adds nothing. The file written, or None
+    (logged) when there was nothing new or it failed.
     """
     log = structlog.get_logger(__name__).bind(key=key, agent_id=agent_id, generation=generation)
     path = archive_path(Path(directory), key=key, generation=generation, agent_id=agent_id)
@@ -123,7 +124,8 @@ async def save_after_stop(
         (n for n in range(min(len(saved), len(lines)), 0, -1) if saved[-n:] == lines[:n]), 0
     )
     fresh = lines[overlap:]
-    if not fresh:
+    # A history the file already holds in a row (a resent 103) adds nothing either.
+    if not fresh or "\n" + "".join(lines) in "\n" + "".join(saved):
         log.info("history_already_archived", path=str(path), entries=len(saved))
         return None
     # Off the event loop: the daemon's HTTP server shares it, and fsync can take a while.
