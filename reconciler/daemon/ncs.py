@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from reconciler import logs
 from reconciler.agora import events
+from reconciler.daemon.metrics import NAMESPACE
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import DesiredFleet
@@ -110,7 +111,7 @@ class Inbox:
             "Requests to /webhooks/agora/<project> by answer: accepted, duplicate, or why "
             "refused (signature, too_large, malformed, unknown_project, unavailable, full).",
             ["answer"],
-            namespace="reconciler",
+            namespace=NAMESPACE,
             registry=registry,
         )
 

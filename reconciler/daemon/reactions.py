@@ -19,9 +19,11 @@ may be the one it is joining) before it is judged.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import structlog
@@ -29,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconciler.agora import events
 from reconciler.apply import archive
+from reconciler.daemon.metrics import NAMESPACE
 from reconciler.daemon.ncs import Inbox, Received
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import diff
@@ -102,20 +105,17 @@ class Reactions:
         self._fleet = fleet
         self._between_passes = between_passes
         self._passing = passing
-        self.events = Counter(
+        counter = functools.partial(Counter, namespace=NAMESPACE, registry=registry)
+        self.events = counter(
             "agora_events_total",
             "Notification Center events taken in, by project, event type and what came of "
             "them: acted, unowned (not an agent of ours) or ignored (nothing to do, unreadable).",
             ["project", "event", "outcome"],
-            namespace="reconciler",
-            registry=registry,
         )
-        self.errors = Counter(
+        self.errors = counter(
             "agent_errors_total",
             "Errors Agora reported for our agents (event 110), by project, module and code.",
             ["project", "module", "code"],
-            namespace="reconciler",
-            registry=registry,
         )
         self.latency = Histogram(
             "agent_latency_seconds",
@@ -123,7 +123,7 @@ class Reactions:
             "asr_ttlw, llm_ttfb, llm_ttfs, tts_ttfb.",
             ["project", "stage"],
             buckets=_LATENCY_BUCKETS,
-            namespace="reconciler",
+            namespace=NAMESPACE,
             registry=registry,
         )
 
@@ -196,7 +196,7 @@ class Reactions:
 
     async def _archive(
         self, payload: events.HistoryAfterStop, *, record: AgentRecord
-    ) -> object | None:
+    ) -> Path | None:
         fleet = self._fleet()
         agent = None if fleet is None else fleet.agents.get(record.key)
         directory = (
