@@ -6,8 +6,9 @@ payload}``, signed over the raw body: ``Agora-Signature`` is the lower-case hex 
 for the project's notifications (API notes §18). The emulator signs and sends these models, the
 daemon verifies and reads them, so both sides share one definition, as ``wire`` is for REST.
 
-Payload models are lenient (unknown fields kept, most fields optional): Agora adds fields, and
-an event we cannot fully read must still be acknowledged. Pure: values, parsing and HMAC only.
+Payload models are lenient (unknown fields kept, most fields optional and loosely typed): Agora
+adds fields and documents few types, and a 102 must not go unheeded over the type of a field
+nobody reads. Pure: values, parsing and HMAC only.
 """
 
 from __future__ import annotations
@@ -63,27 +64,27 @@ class AgentPayload(_Lenient):
     agent_id: str = Field(min_length=1)
     name: str = ""
     channel: str = ""
-    labels: dict[str, str] = {}
+    labels: dict[str, Any] = {}
 
 
 class AgentJoined(AgentPayload):
-    start_ts: int | None = None
+    start_ts: float | None = None
 
 
 class AgentLeft(AgentPayload):
     """102: the agent stopped (``STOPPED``) or failed (``FAILED``), and why (``message``)."""
 
-    start_ts: int | None = None
-    stop_ts: int | None = None
-    status: str = ""
+    start_ts: float | None = None
+    stop_ts: float | None = None
+    status: str | int = ""
     message: str = ""
 
 
 class HistoryAfterStop(AgentPayload):
     """103: the short-term history the agent held when it stopped (REST cannot fetch it now)."""
 
-    start_ts: int | None = None
-    stop_ts: int | None = None
+    start_ts: float | None = None
+    stop_ts: float | None = None
     contents: tuple[wire.HistoryEntry, ...] = ()
 
 

@@ -220,7 +220,7 @@ def run(
         typer.Option(
             "--listen",
             envvar="RECONCILER_LISTEN",
-            help="HOST:PORT serving /healthz, /readyz and /metrics.",
+            help="HOST:PORT serving /healthz, /readyz, /metrics and /webhooks/agora/<project>.",
         ),
     ] = "127.0.0.1:9090",
     api_url: ApiUrlOption = None,

@@ -56,9 +56,11 @@ SecretOf = Callable[[str], str | None]
 
 
 class FleetSecrets:
-    """``SecretOf`` over the fleet in force: each reference resolved once, masked in logs.
+    """``SecretOf`` over the fleet in force, each value registered with the log masking.
 
-    Raises ``ReconcilerError`` before any fleet loaded, or when a reference does not resolve.
+    Resolved on every request (an environment lookup or a small file read), so a rotated
+    ``${file:...}`` secret counts at once. Raises ``ReconcilerError`` before any fleet loaded,
+    or when the reference does not resolve.
     """
 
     def __init__(
@@ -66,7 +68,6 @@ class FleetSecrets:
     ) -> None:
         self._fleet = fleet
         self._environ = environ
-        self._resolved: dict[tuple[str, str], str] = {}
 
     def __call__(self, project: str) -> str | None:
         fleet = self._fleet()
@@ -75,18 +76,15 @@ class FleetSecrets:
         spec = fleet.projects.get(project)
         if spec is None or spec.notification_secret is None:
             return None
-        cache_key = (spec.source.file, spec.notification_secret)
-        if cache_key not in self._resolved:
-            value = secrets.resolve_text(
-                spec.notification_secret,
-                environ=self._environ,
-                base_dir=Path(spec.source.file).parent,
-                where=spec.source,
-                field="notification_secret",
-            )
-            logs.register_secret(value)
-            self._resolved[cache_key] = value
-        return self._resolved[cache_key]
+        value = secrets.resolve_text(
+            spec.notification_secret,
+            environ=self._environ,
+            base_dir=Path(spec.source.file).parent,
+            where=spec.source,
+            field="notification_secret",
+        )
+        logs.register_secret(value)
+        return value
 
 
 class Inbox:

@@ -74,8 +74,8 @@ def test_a_failed_agent_is_healed_by_its_event(
         extra_env={"AGORA_NCS_SECRET": SECRET},
     )
     try:
-        wait_until(lambda: len(emulator.live()) == 1, what="agent a", daemon=daemon)
         daemon.wait_for("pass_finished")
+        wait_until(lambda: len(emulator.live()) == 1, what="agent a", daemon=daemon)
         (first,) = emulator.live()
         emulator.control("POST", f"/agents/{first['agent_id']}/fail", {"message": "crashed"})
 

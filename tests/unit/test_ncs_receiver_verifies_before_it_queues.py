@@ -161,3 +161,20 @@ def test_only_the_right_secret_verifies(secret: str, body: bytes) -> None:
     other = secret + "x"
     assert not events.verify(body, secret=other, v2=v2, v1=v1)
     assert not events.verify(body, secret=other, v2=None, v1=v1)
+
+
+def test_payloads_are_read_leniently_and_foreign_events_not_at_all() -> None:
+    """A 102 with loosely typed extras is still a 102; other products and types read as None."""
+
+    def notice(**fields: Any) -> events.Notice:
+        envelope = {"noticeId": "n", "productId": 17, "eventType": 102, "notifyMs": 1}
+        return events.Notice.model_validate({**envelope, **fields})
+
+    left = events.read_payload(
+        notice(payload={"agent_id": "A", "status": 6, "labels": {"n": 1}, "stop_ts": 1.5, "x": {}})
+    )
+    assert isinstance(left, events.AgentLeft)
+    assert (left.agent_id, left.status) == ("A", 6)
+    assert events.read_payload(notice(productId=9, payload={"agent_id": "A"})) is None
+    assert events.read_payload(notice(eventType=201, payload={"agent_id": "A"})) is None
+    assert events.read_payload(notice(payload={"name": "no agent id"})) is None
