@@ -6,7 +6,8 @@ Events only wake or record; the pass still decides, level-based, from a fresh ob
   served again within seconds rather than at the next resync; 104 (token about to expire) wakes
   it too, the pass that renews tokens by the planner's rule.
 - 103 (history after stop) for an agent that was ours and whose entry has ``archiveHistory`` is
-  merged into its transcript archive (an agent that stopped by itself could not be asked first).
+  merged into its transcript archive (an agent that stopped by itself could not be asked first);
+  112 (turns after the session) goes beside it.
 - 110 counts errors by module and code; 111 feeds per-stage latency histograms.
 - Events for agents the state does not own (and never did, lately) are counted and ignored.
 
@@ -176,7 +177,7 @@ class Reactions:
             log.info("agora_event_wakes", why=type(payload).__name__, message=payload.message)
             self._wake()
             return True
-        if isinstance(payload, events.HistoryAfterStop):
+        if isinstance(payload, events.HistoryAfterStop | events.TurnsAfterSession):
             return await self._archive(payload, record=owned.record) is not None
         if isinstance(payload, events.AgentErrors):
             for error in payload.errors:
@@ -195,7 +196,7 @@ class Reactions:
         return False
 
     async def _archive(
-        self, payload: events.HistoryAfterStop, *, record: AgentRecord
+        self, payload: events.HistoryAfterStop | events.TurnsAfterSession, *, record: AgentRecord
     ) -> Path | None:
         fleet = self._fleet()
         agent = None if fleet is None else fleet.agents.get(record.key)
@@ -204,8 +205,12 @@ class Reactions:
         )
         if directory is None or record.agent_id is None:
             return None
-        return await archive.save_after_stop(
-            payload.contents,
+        save = (
+            functools.partial(archive.save_turns, payload.turns)
+            if isinstance(payload, events.TurnsAfterSession)
+            else functools.partial(archive.save_after_stop, payload.contents)
+        )
+        return await save(
             directory=directory,
             key=record.key,
             generation=record.generation,

@@ -1,9 +1,10 @@
 """The emulator's Notification Center: signed NCS events on agent transitions, with retries.
 
-The store calls ``Announcer`` at each transition: 101 when an agent is RUNNING, 102 and then 103
-(the history it held) when it stops or fails, 110 when it is failed on purpose (the failure as
-the error of module ``agent``), 111 after each turn speak or think records (fixed, plausible
-latencies: the emulator has no voices). ``/_emulator/agents/{id}/events`` sends any other event.
+The store calls ``Announcer`` at each transition: 101 when an agent is RUNNING, 102, 103 (the
+history it held) and 112 (its turns, if any) when it stops or fails, 110 when it is failed on
+purpose (the failure as the error of module ``agent``), 111 after each turn speak or think
+records (fixed, plausible latencies: the emulator has no voices).
+``/_emulator/agents/{id}/events`` sends any other event.
 
 ``Sender`` posts each notice with both signature headers (``events.signatures``) to the one
 configured URL and retries an answer other than 200 (or no answer) ``webhook_retries`` times,
@@ -35,6 +36,7 @@ from reconciler.emulator.config import EmulatorConfig
 TICK_SECONDS: Final = 0.2
 DELIVERY_TIMEOUT_SECONDS: Final = 10.0
 REMEMBERED_DELIVERIES: Final = 1000
+TURNS_PER_EVENT: Final = 200
 # What every 111 reports per turn, in milliseconds.
 TURN_LATENCY_MS: Final = {"asr_ttlw": 220, "llm_ttfb": 410, "llm_ttfs": 520, "tts_ttfb": 180}
 
@@ -144,7 +146,8 @@ class Announcer:
         self.announce(events.EventType.AGENT_JOINED, agent, {"start_ts": agent.start_ts})
 
     def left(self, agent: Agent, *, history: Sequence[wire.HistoryEntry]) -> None:
-        """102 with the status and message, then 103 with the history the agent held."""
+        """102 with the status and message, 103 with the history the agent held, and 112 with
+        its turns when it had any (at most ``TURNS_PER_EVENT``, flagged truncated beyond)."""
         self.announce(
             events.EventType.AGENT_LEFT,
             agent,
@@ -161,6 +164,17 @@ class Announcer:
             agent,
             {"start_ts": agent.start_ts, "stop_ts": agent.stop_ts, "contents": contents},
         )
+        if agent.turns:
+            turns = [turn.model_dump(mode="json", exclude_none=True) for turn in agent.turns]
+            self.announce(
+                events.EventType.TURNS,
+                agent,
+                {
+                    "total_turn_count": len(turns),
+                    "is_truncated": len(turns) > TURNS_PER_EVENT,
+                    "turns": turns[:TURNS_PER_EVENT],
+                },
+            )
 
     def failed(self, agent: Agent, *, message: str) -> None:
         turn_id = agent.turns[-1].turn_id if agent.turns else None

@@ -74,20 +74,21 @@ async def _send_to(api: EmulatorApi, receiver: Receiver, **knobs: Any) -> None:
 async def test_join_turn_and_leave_are_announced_signed(
     api: EmulatorApi, receiver: Receiver
 ) -> None:
-    """101 on join, 111 per turn, 102 then 103 (the history) once the leave completes."""
+    """101 on join, 111 per turn, then 102, 103 (the history) and 112 (the turns) once the leave
+    completes."""
     await _send_to(api, receiver)
     agent_id = await api.start("greeter", labels={"key": "demo/greeter"})
     await api.call(Endpoint.SPEAK, agent_id, json={"text": "Hello!"})
     await api.call(Endpoint.LEAVE, agent_id)
     await api.advance(5)
-    await receiver.until(4)
-    assert receiver.types() == [101, 111, 102, 103]
+    await receiver.until(5)
+    assert receiver.types() == [101, 111, 102, 103, 112]
     for headers, body in receiver.got:
         v2 = headers[events.SIGNATURE_V2_HEADER.lower()]
         v1 = headers[events.SIGNATURE_HEADER.lower()]
         assert events.verify(body, secret=SECRET, v2=v2, v1=None)
         assert events.verify(body, secret=SECRET, v2=None, v1=v1)
-    joined, metrics, left, history = [events.read_payload(n) for n in receiver.notices()]
+    joined, metrics, left, history, turns = [events.read_payload(n) for n in receiver.notices()]
     assert isinstance(joined, events.AgentJoined)
     assert (joined.agent_id, joined.name, joined.labels) == (
         agent_id,
@@ -100,7 +101,10 @@ async def test_join_turn_and_leave_are_announced_signed(
     assert (left.status, left.message) == ("STOPPED", "OK")
     assert isinstance(history, events.HistoryAfterStop)
     assert [entry.content for entry in history.contents] == ["Hello!"]
-    assert len({n.notice_id for n in receiver.notices()}) == 4
+    assert isinstance(turns, events.TurnsAfterSession)
+    assert (turns.total_turn_count, turns.is_truncated) == (1, False)
+    assert turns.turns[0]["turn_id"] == 1
+    assert len({n.notice_id for n in receiver.notices()}) == 5
     assert all(n.product_id == events.PRODUCT_ID for n in receiver.notices())
 
 

@@ -21,7 +21,8 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 async def test_the_history_of_an_agent_that_stopped_by_itself_is_archived(
     tmp_path: Path,
 ) -> None:
-    """Nobody could ask an agent that idled out; its 103 still reaches ``g1-<id>.jsonl``."""
+    """Nobody could ask an agent that idled out; its 103 still reaches ``g1-<id>.jsonl`` and its
+    112 ``g1-<id>.turns.jsonl``."""
     directory = tmp_path / "archive"
     idler = agent("ch-a", archiveHistory=str(directory), properties={"idle_timeout": 5})
     async with served(tmp_path, {"lobby": idler}) as it:
@@ -33,11 +34,16 @@ async def test_the_history_of_an_agent_that_stopped_by_itself_is_archived(
             directory, key="demo/lobby", generation=1, agent_id=live["agent_id"]
         )
 
-        async def archived() -> bool:
-            return saved.exists()
+        turns = archive.turns_path(
+            directory, key="demo/lobby", generation=1, agent_id=live["agent_id"]
+        )
 
-        await eventually(archived)
+        async def both_archived() -> bool:
+            return saved.exists() and turns.exists()
+
+        await eventually(both_archived)
     assert _lines(saved) == [{"role": "assistant", "content": "Welcome!"}]
+    assert [turn["turn_id"] for turn in _lines(turns)] == [1]
 
 
 async def test_a_history_saved_before_a_leave_is_not_repeated_by_its_103(tmp_path: Path) -> None:
@@ -74,3 +80,18 @@ async def test_a_later_history_extends_the_file_without_repeating_its_tail(tmp_p
     for nothing_new in [("a", "b", "c"), (), ("b",)]:
         assert await save(*nothing_new) is None
     assert [line["content"] for line in _lines(first)] == ["a", "b", "c"]
+
+
+async def test_turns_are_merged_by_turn_id(tmp_path: Path) -> None:
+    """A resent or longer 112 replaces the turns it repeats and keeps turn order."""
+
+    async def save(*turns: dict[str, Any]) -> Path | None:
+        return await archive.save_turns(
+            turns, directory=tmp_path, key="demo/a", generation=1, agent_id="A"
+        )
+
+    first = await save({"turn_id": 2, "v": "old"}, {"turn_id": 1})
+    assert first is not None
+    assert await save({"turn_id": 2, "v": "new"}, {"turn_id": 3}) == first
+    assert _lines(first) == [{"turn_id": 1}, {"turn_id": 2, "v": "new"}, {"turn_id": 3}]
+    assert await save() is None
