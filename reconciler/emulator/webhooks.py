@@ -83,26 +83,37 @@ class Sender:
         self._retries.clear()
 
     async def _run(self, queue: asyncio.Queue[events.Notice]) -> None:
+        # One getter kept across ticks: cancelling a get that just took a notice would lose it.
+        getter: asyncio.Future[events.Notice] | None = None
         async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as http:
-            while self.enabled:
-                try:
-                    notice = await asyncio.wait_for(queue.get(), timeout=TICK_SECONDS)
-                except TimeoutError:
-                    self._tick()
-                    continue
-                record: dict[str, Any] = {
-                    "notice_id": notice.notice_id,
-                    "event_type": notice.event_type,
-                    "agent_id": notice.payload.get("agent_id"),
-                    "statuses": [],
-                    "delivered": False,
-                }
-                self.deliveries.append(record)
-                if not await self._attempt(http, notice, record):
-                    retry = asyncio.create_task(self._retry(http, notice, record))
-                    self._retries.add(retry)
-                    retry.add_done_callback(self._retries.discard)
-            await asyncio.gather(*self._retries, return_exceptions=True)
+            try:
+                while self.enabled:
+                    getter = getter or asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait({getter}, timeout=TICK_SECONDS)
+                    if not done:
+                        self._tick()
+                        continue
+                    notice, getter = getter.result(), None
+                    await self._deliver(http, notice)
+                await asyncio.gather(*self._retries, return_exceptions=True)
+            finally:
+                if getter is not None:
+                    getter.cancel()
+
+    async def _deliver(self, http: httpx.AsyncClient, notice: events.Notice) -> None:
+        """The first attempt now; retries, if it failed, on a task of their own."""
+        record: dict[str, Any] = {
+            "notice_id": notice.notice_id,
+            "event_type": notice.event_type,
+            "agent_id": notice.payload.get("agent_id"),
+            "statuses": [],
+            "delivered": False,
+        }
+        self.deliveries.append(record)
+        if not await self._attempt(http, notice, record):
+            retry = asyncio.create_task(self._retry(http, notice, record))
+            self._retries.add(retry)
+            retry.add_done_callback(self._retries.discard)
 
     async def _retry(
         self, http: httpx.AsyncClient, notice: events.Notice, record: dict[str, Any]
@@ -148,6 +159,8 @@ class Announcer:
     def left(self, agent: Agent, *, history: Sequence[wire.HistoryEntry]) -> None:
         """102 with the status and message, 103 with the history the agent held, and 112 with
         its turns when it had any (at most ``TURNS_PER_EVENT``, flagged truncated beyond)."""
+        if not self._sender.enabled:
+            return  # dumping history and turns for nobody would slow big fleets down
         self.announce(
             events.EventType.AGENT_LEFT,
             agent,
