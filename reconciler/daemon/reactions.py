@@ -42,7 +42,6 @@ from reconciler.state import AgentRecord
 REMEMBERED_FORMER: Final = 4096
 # Per-turn latencies, milliseconds to several seconds.
 _LATENCY_BUCKETS: Final = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-_WAKERS: Final = {events.EventType.AGENT_LEFT, events.EventType.TOKEN_EXPIRING}
 
 _log = structlog.get_logger(__name__)
 
