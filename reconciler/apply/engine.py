@@ -361,7 +361,11 @@ class _Run:
             agent, project=project, app_id=self._apis[change.project].app_id, values=self._values
         )
         request = payloads.join_request(
-            agent, remote_name=change.remote_name, token=token.value, values=self._values
+            agent,
+            remote_name=change.remote_name,
+            generation=change.generation,
+            token=token.value,
+            values=self._values,
         )
         view = diff.desired_view(agent, fingerprints=self._fingerprints)
         ticket = JoinTicket(

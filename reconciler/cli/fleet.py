@@ -40,6 +40,17 @@ def emulator(
     strict_names: Annotated[
         bool, typer.Option(help="Never free an agent name, even after the agent stopped.")
     ] = False,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Send signed Notification Center events (101-111) to this URL."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EMULATOR_WEBHOOK_SECRET",
+            help="The secret that signs them (the Project's notificationSecret).",
+        ),
+    ] = None,
 ) -> None:
     """Run a local emulator of the Agora ConvoAI REST API (demo credentials by default)."""
     from reconciler.emulator import EmulatorConfig, serve
@@ -52,7 +63,11 @@ def emulator(
         app_certificate=app_certificate or defaults.app_certificate,
         quota=quota,
         strict_names=strict_names,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
     )
+    if webhook_url is not None and not webhook_secret:
+        raise typer.BadParameter("give the secret that signs them", param_hint="--webhook-secret")
     serve(config, host=host, port=port)
 
 
@@ -223,7 +238,7 @@ def run(
         typer.Option(
             "--listen",
             envvar="RECONCILER_LISTEN",
-            help="HOST:PORT serving /healthz, /readyz and /metrics.",
+            help="HOST:PORT serving /healthz, /readyz, /metrics and /webhooks/agora/<project>.",
         ),
     ] = "127.0.0.1:9090",
     api_url: ApiUrlOption = None,

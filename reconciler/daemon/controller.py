@@ -1,10 +1,12 @@
 """``reconciler run``: the long-lived controller that keeps the fleet converged (design §7).
 
 One worker runs whole passes, one at a time, whenever its wake-up event is set: at start, by a
-manifest change, by the jittered resync, by the next token-renewal deadline, by SIGHUP, or by its
-own retry after a failure (along ``Backoff``'s delays, reset by a success). Triggers carry no
-payload, so bursts coalesce. Each pass loads the manifests; a load with errors is logged and the
-last good fleet stays in force, so a broken edit never deletes anything. Between planning and
+manifest change, by the jittered resync, by the next token-renewal deadline, by SIGHUP, by an
+Agora Notification Center event about an owned agent (``ncs`` receives, ``reactions`` decides
+whether to wake), or by its own retry after a failure (along ``Backoff``'s delays, reset by a
+success). Triggers carry no payload, so bursts coalesce. Each pass loads the manifests; a load
+with errors is logged and the last good fleet stays in force, so a broken edit never deletes
+anything. Between planning and
 applying, ``FlapGuard`` holds back agents that keep being recreated and the safety rules refuse
 mass deletes.
 
@@ -39,7 +41,7 @@ from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.report import Outcome
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
-from reconciler.daemon import flap, health, triggers
+from reconciler.daemon import flap, health, ncs, reactions, triggers
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import load
@@ -101,7 +103,9 @@ class Daemon:
         runner: Runner,
         clock: Clock,
         metrics: Metrics | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``environ`` is where the projects' notification secrets resolve (default: empty)."""
         self.settings = settings
         self.metrics = metrics or Metrics()
         self._runner = runner
@@ -117,6 +121,21 @@ class Daemon:
         self._last_success: float | None = None
         self._refusals: tuple[str, ...] = ()
         self._passing = False
+        self._between_passes = asyncio.Event()
+        self._between_passes.set()
+        self._owners = reactions.Owners()
+        self.inbox = ncs.Inbox(
+            secret_of=ncs.FleetSecrets(lambda: self._fleet, environ=environ or {}),
+            registry=self.metrics.registry,
+        )
+        self.reactions = reactions.Reactions(
+            owners=self._owners,
+            wake=self.wake,
+            fleet=lambda: self._fleet,
+            between_passes=self._between_passes.wait,
+            passing=lambda: self._passing,
+            registry=self.metrics.registry,
+        )
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
@@ -154,6 +173,8 @@ class Daemon:
             group.create_task(self._alarm.run(stop=stop))
             if sock is not None:
                 app = health.create_app(ready=self.ready, metrics=self.metrics)
+                app.include_router(self.inbox.router())
+                group.create_task(self.reactions.consume(self.inbox, stop=stop))
                 group.create_task(health.serve(app, sock, stop=stop))
                 _log.info("http_listening", url=health.url_of(sock))
 
@@ -164,10 +185,12 @@ class Daemon:
                 return
             self._wakeup.clear()
             self._passing = True
+            self._between_passes.clear()
             try:
                 ok = await self._pass()
             finally:
                 self._passing = False
+                self._between_passes.set()
             if ok:
                 self._backoff.reset()
                 continue
@@ -247,6 +270,7 @@ class Daemon:
         """Feed the metrics, the flap memory and the renewal alarm from a pass's outcome."""
         now = self._clock.now()
         report = ran.report
+        self._owners.update(ran.records)
         self._flap.record(report.results, now=now)
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
         self.metrics.applied((*report.leftovers, *report.results))
@@ -380,7 +404,9 @@ async def run_daemon(
                 settings=apply_settings or ApplySettings(),
                 on_request=metrics.on_request,
             )
-            the_daemon = Daemon(settings, runner=runner, clock=clock, metrics=metrics)
+            the_daemon = Daemon(
+                settings, runner=runner, clock=clock, metrics=metrics, environ=environ
+            )
             stop = asyncio.Event()
             with stop_on_signals(stop, wake=the_daemon.wake):
                 await the_daemon.run(stop=stop, sock=sock)

@@ -85,6 +85,7 @@ class DroppedConnection(Response):
 def _route(endpoint: Endpoint, *, region: Region) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         emulator: Emulator = request.app.state.emulator
+        emulator.webhooks.ensure_running()
         strike = emulator.faults.draw(endpoint)
         if strike.latency_seconds:
             await asyncio.sleep(strike.latency_seconds)

@@ -17,6 +17,7 @@ from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure
 from reconciler.emulator.faults import Counters, FaultPlan, TokenBucket
 from reconciler.emulator.store import AgentStore
+from reconciler.emulator.webhooks import Announcer, Sender
 
 Region = Literal["global", "cn"]
 REGIONS: tuple[Region, ...] = ("global", "cn")
@@ -34,6 +35,8 @@ class Emulator:
         self.stores: dict[Region, AgentStore] = {}
         self.joins: list[dict[str, Any]] = []
         self._bucket: TokenBucket | None = None
+        self.webhooks = Sender(config=lambda: self.config, tick=self.settle)
+        self._announcer = Announcer(self.webhooks, clock=self.clock)
         self.reset()
 
     def reset(self) -> None:
@@ -42,7 +45,12 @@ class Emulator:
         The clock stays because time must not run backwards for clients that outlive a reset.
         """
         self.stores = {
-            region: AgentStore(region=region, clock=self.clock, config=self.initial_config)
+            region: AgentStore(
+                region=region,
+                clock=self.clock,
+                config=self.initial_config,
+                announcer=self._announcer,
+            )
             for region in REGIONS
         }
         self.faults.clear()
@@ -71,6 +79,11 @@ class Emulator:
                 detail="request rate limit exceeded",
                 retry_after=wait,
             )
+
+    def settle(self) -> None:
+        """Let every service apply the timers that fell due (so their events go out)."""
+        for store in self.stores.values():
+            store.settle()
 
     def fail_agent(self, agent_id: str, *, message: str) -> bool:
         """Move a live agent of either service to FAILED; False when there is none."""

@@ -51,3 +51,8 @@ class EmulatorConfig:
     # A frozen clock moves only through ``/_emulator/clock``; otherwise it follows real time.
     frozen_clock: bool = False
     clock_start: float | None = None
+    # Notification Center: where signed events go (none: not sent), and Agora-like retries.
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_retries: int = 3
+    webhook_retry_seconds: float = 1.0

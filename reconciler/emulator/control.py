@@ -26,6 +26,12 @@ or ``cn``) picks the service where it matters; ``app_id`` defaults to the config
 - ``POST /_emulator/faults`` ``{endpoint, status, drop_connection, count, fraction, when,
   retry_after, latency_ms, reason, detail}`` adds a fault rule (see faults.FaultSpec);
   ``GET`` lists them and ``DELETE`` clears them. Return ``{"faults": [...]}``.
+- ``POST /_emulator/webhooks`` ``{url, secret, retries?, retry_seconds?}`` sends signed
+  Notification Center events to ``url`` from now on (see webhooks.py); ``GET`` returns ``{url,
+  deliveries: [{notice_id, event_type, agent_id, statuses, delivered}]}`` (never the secret);
+  ``DELETE`` stops sending. ``POST /_emulator/agents/{agent_id}/events`` ``{event_type,
+  payload?}`` sends one event about that agent now (104, 110, 111, 112, ...). Return ``{}``
+  but for ``GET``.
 - ``GET /_emulator/counters`` returns API calls by endpoint and answer, e.g.
   ``{"join": {"200": 3, "409": 1}, "leave": {"dropped": 1}}``.
 
@@ -85,6 +91,18 @@ class ConfigChange(_Body):
 
 class FailRequest(_Body):
     message: str
+
+
+class WebhookTarget(_Body):
+    url: str
+    secret: str = Field(repr=False)
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_seconds: Annotated[float, Field(ge=0)] = 1.0
+
+
+class EventRequest(_Body):
+    event_type: int
+    payload: dict[str, Any] = {}
 
 
 def _emulator(request: Request) -> Emulator:
@@ -160,6 +178,46 @@ async def fail_agent(request: Request, agent_id: str, body: FailRequest) -> dict
     if not _emulator(request).fail_agent(agent_id, message=body.message):
         raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
     return {}
+
+
+@router.post("/webhooks")
+async def send_webhooks(request: Request, body: WebhookTarget) -> dict[str, Any]:
+    emulator = _emulator(request)
+    emulator.reconfigure(
+        {
+            "webhook_url": body.url,
+            "webhook_secret": body.secret,
+            "webhook_retries": body.retries,
+            "webhook_retry_seconds": body.retry_seconds,
+        }
+    )
+    emulator.webhooks.ensure_running()
+    return {}
+
+
+@router.get("/webhooks")
+async def webhook_deliveries(request: Request) -> dict[str, Any]:
+    emulator = _emulator(request)
+    return {"url": emulator.config.webhook_url, "deliveries": list(emulator.webhooks.deliveries)}
+
+
+@router.delete("/webhooks")
+async def stop_webhooks(request: Request) -> dict[str, Any]:
+    emulator = _emulator(request)
+    emulator.reconfigure({"webhook_url": None, "webhook_secret": None})
+    await emulator.webhooks.stop()
+    return {}
+
+
+@router.post("/agents/{agent_id}/events")
+async def send_event(request: Request, agent_id: str, body: EventRequest) -> dict[str, Any]:
+    emulator = _emulator(request)
+    for store in emulator.stores.values():
+        agent = store.find(agent_id)
+        if agent is not None:
+            store.announce.announce(body.event_type, agent, body.payload)
+            return {}
+    raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
 
 
 @router.post("/faults")

@@ -40,6 +40,8 @@ def serve(config: EmulatorConfig, *, host: str, port: int) -> None:
             f"AGORA_CUSTOMER_ID={config.customer_id} AGORA_CUSTOMER_SECRET={DEMO_CUSTOMER_SECRET} "
             f"AGORA_APP_CERTIFICATE={DEMO_APP_CERTIFICATE}"
         )
+    if config.webhook_url is not None:
+        print(f"  webhooks to:     {config.webhook_url}")
     print(f"emulator listening on {_url(sock)}", flush=True)
     _server(config, own_logging=True).run(sockets=[sock])
 

@@ -26,6 +26,7 @@ from reconciler.emulator.agent import Agent, AgentSeed
 from reconciler.emulator.clock import VirtualClock
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure, invalid, not_found
+from reconciler.emulator.webhooks import Announcer
 
 ID_ALPHABET: Final = string.ascii_uppercase + string.digits
 ID_LENGTH: Final = 32
@@ -68,8 +69,11 @@ class _Project:
 class AgentStore:
     """One ConvoAI service: every App ID's agents, with the API's rules applied to each call."""
 
-    def __init__(self, *, region: str, clock: VirtualClock, config: EmulatorConfig) -> None:
+    def __init__(
+        self, *, region: str, clock: VirtualClock, config: EmulatorConfig, announcer: Announcer
+    ) -> None:
         self.region = region
+        self.announce = announcer
         self.config = config
         self._clock = clock
         self._agents: dict[str, Agent] = {}
@@ -109,6 +113,8 @@ class AgentStore:
             start_ts=int(now),
         )
         self._register(agent, now=now)
+        if agent.status == AgentStatus.RUNNING:
+            self.announce.joined(agent)
         return wire.AgentStateResponse(
             agent_id=agent.agent_id, create_ts=agent.start_ts, status=agent.status
         )
@@ -202,6 +208,7 @@ class AgentStore:
         if wire.mllm_enabled(agent.properties):
             raise invalid("properties.mllm", "speak is not supported when mllm is enabled")
         conversation.record_speak(agent, text=request.text, now=now)
+        self.announce.turn(agent)
         return _channel_action(agent, now=now)
 
     def interrupt(self, app_id: str, agent_id: str) -> wire.ChannelActionResponse:
@@ -216,6 +223,7 @@ class AgentStore:
         now = self.settle()
         agent = self._running(app_id, agent_id)
         conversation.record_think(agent, text=request.text, now=now)
+        self.announce.turn(agent)
         return _channel_action(agent, now=now)
 
     def history(self, app_id: str, agent_id: str) -> wire.HistoryResponse:
@@ -294,8 +302,14 @@ class AgentStore:
         agent = self._agents.get(agent_id)
         if agent is None or not agent.live:
             return False
+        self.announce.failed(agent, message=message)
         self._finish(agent, status=AgentStatus.FAILED, message=message, at=now)
         return True
+
+    def find(self, agent_id: str) -> Agent | None:
+        """The agent with that id, in any state, for control routes that act on one."""
+        self.settle()
+        return self._agents.get(agent_id)
 
     def describe(self) -> list[dict[str, Any]]:
         self.settle()
@@ -318,6 +332,7 @@ class AgentStore:
         if timer.kind is _Due.RUNNING:
             if agent.status == AgentStatus.STARTING:
                 agent.status = AgentStatus.RUNNING
+                self.announce.joined(agent)
         elif timer.kind is _Due.STOPPED:
             if agent.status == AgentStatus.STOPPING:
                 self._finish(
@@ -363,6 +378,7 @@ class AgentStore:
         agent.status = status
         agent.stop_ts = int(at)
         agent.message = message
+        self.announce.left(agent, history=tuple(agent.history))
         agent.history.clear()
         project.live.discard(agent.agent_id)
         if project.holders.get(agent.name) == agent.agent_id:

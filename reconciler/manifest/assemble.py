@@ -387,6 +387,9 @@ def _project_spec(entry: Entry) -> ProjectSpec:
         name_prefix=spec.name_prefix,
         token_lifetime_seconds=spec.token_lifetime_seconds,
         source=SourceLocation(entry.doc.path, line, column),
+        notification_secret=(
+            ref(spec.notification_secret) if spec.notification_secret is not None else None
+        ),
     )
 
 

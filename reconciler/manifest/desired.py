@@ -35,6 +35,7 @@ class ProjectSpec:
     name_prefix: str
     token_lifetime_seconds: int
     source: SourceLocation
+    notification_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,14 @@ class ProjectSettings(_Own):
             "join with an empty token unless properties.token gives one."
         ),
     )
+    notification_secret: SecretReference | None = Field(
+        default=None,
+        description=(
+            "The secret Agora's Console shows when Notification Center events are configured "
+            "for the project, as a reference. With it the daemon accepts signed events at "
+            "/webhooks/agora/<project>; without it that route refuses them."
+        ),
+    )
     region: Annotated[Region, Field(strict=False)] | None = Field(
         default=None,
         description=(

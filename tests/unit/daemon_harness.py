@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -138,10 +139,13 @@ class ScriptedRunner:
 
 
 @asynccontextmanager
-async def running(the_daemon: daemon.Daemon) -> AsyncIterator[asyncio.Event]:
-    """Run ``the_daemon`` for the block; yields its stop event and waits for it to finish."""
+async def running(
+    the_daemon: daemon.Daemon, *, sock: socket.socket | None = None
+) -> AsyncIterator[asyncio.Event]:
+    """Run ``the_daemon`` for the block (serving HTTP on ``sock`` if given); yields its stop
+    event and waits for it to finish."""
     stop = asyncio.Event()
-    task = asyncio.create_task(the_daemon.run(stop=stop))
+    task = asyncio.create_task(the_daemon.run(stop=stop, sock=sock))
     try:
         yield stop
     finally:
@@ -188,5 +192,9 @@ def real_daemon(
         transport=world.transport,
     )
     return daemon.Daemon(
-        settings(world.fleet, **overrides), runner=runner, clock=clock, metrics=metrics
+        settings(world.fleet, **overrides),
+        runner=runner,
+        clock=clock,
+        metrics=metrics,
+        environ=world.environ,
     )

@@ -5,7 +5,8 @@ Each body becomes one Agent: its channel goes to ``spec.channel``, ``preset`` an
 ``pipeline_id`` to ``spec.preset`` / ``spec.pipelineId``, the rest of ``properties`` as written,
 with every secret string (``token`` included) behind an ``${env:...}`` reference to its value.
 After ``reconciler apply`` the emulator must have received exactly the body, but for the name
-the reconciler gives its agents and for explicit nulls, which a manifest cannot carry (null
+the reconciler gives its agents and for the labels it adds (the manifest key and generation; the body's own labels merge in), and
+for explicit nulls, which a manifest cannot carry (null
 removes a field when profiles merge) and which Agora reads as absent.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 from apply_harness import ENV, World
 
+from reconciler.apply import payloads
 from reconciler.emulator import EmulatorConfig
 from reconciler.manifest import load
 from reconciler.secret_fields import holds_secret
@@ -125,4 +127,9 @@ async def test_every_body_reaches_the_emulator_unchanged(tmp_path: Path) -> None
         got = dict(received[body["properties"]["channel"]])
         assert got.pop("name").startswith(f"rc-corpus--{path.stem}-g")
         body.pop("name")
+        labels = dict(got["properties"].pop("labels"))
+        assert labels.pop(payloads.KEY_LABEL) == f"corpus/{path.stem}"
+        assert labels.pop(payloads.GENERATION_LABEL) == "1"
+        if labels:
+            got["properties"]["labels"] = labels
         assert got == _without_nulls(body), path.name

@@ -107,7 +107,11 @@ def test_preset_and_pipeline_id_are_top_level_join_fields(tmp_path: Path) -> Non
     }
     assert dict(desk.join_fields) == {"pipeline_id": "9f2c-pipeline"}
     body = payloads.join_request(
-        desk, remote_name="rc-shop--desk-one-g1", token="", values=payloads.SecretValues({})
+        desk,
+        remote_name="rc-shop--desk-one-g1",
+        generation=1,
+        token="",
+        values=payloads.SecretValues({}),
     ).to_wire()
     assert body["pipeline_id"] == "9f2c-pipeline"
     assert "pipeline_id" not in body["properties"]
