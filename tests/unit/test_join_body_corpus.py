@@ -5,9 +5,9 @@ Each body becomes one Agent: its channel goes to ``spec.channel``, ``preset`` an
 ``pipeline_id`` to ``spec.preset`` / ``spec.pipelineId``, the rest of ``properties`` as written,
 with every secret string (``token`` included) behind an ``${env:...}`` reference to its value.
 After ``reconciler apply`` the emulator must have received exactly the body, but for the name
-the reconciler gives its agents and for the labels it adds (the manifest key and generation; the body's own labels merge in), and
-for explicit nulls, which a manifest cannot carry (null
-removes a field when profiles merge) and which Agora reads as absent.
+the reconciler gives its agents, for the labels it adds (the manifest key and generation; the
+body's own labels merge in), and for explicit nulls, which a manifest cannot carry (null removes
+a field when profiles merge) and which Agora reads as absent.
 """
 
 from __future__ import annotations
