@@ -39,14 +39,14 @@ from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.report import Outcome
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
-from reconciler.daemon import flap, health, triggers
+from reconciler.daemon import flap, health, sourcing, triggers, webhooks
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
-from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
-from reconciler.state import StateStore, open_state
+from reconciler.source import GitSettings, GitSource, LocalSource, Source, git_dir
+from reconciler.state import DEFAULT_STATE_PATH, StateStore, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -83,11 +83,17 @@ class Runner(Protocol):
     """Runs one pass with ``fleet``: resolve intents, observe, plan, ``choose``, apply.
 
     ``choose`` gets the plan as made and returns the plan to apply, or None to apply nothing;
-    ``stopping`` turning true means start no further change.
+    ``stopping`` turning true means start no further change; ``revision`` is the commit the
+    fleet was loaded from, recorded on every record the pass writes.
     """
 
     async def __call__(
-        self, fleet: DesiredFleet, *, choose: Choose, stopping: Callable[[], bool]
+        self,
+        fleet: DesiredFleet,
+        *,
+        choose: Choose,
+        stopping: Callable[[], bool],
+        revision: str | None,
     ) -> Done: ...
 
 
@@ -101,9 +107,15 @@ class Daemon:
         runner: Runner,
         clock: Clock,
         metrics: Metrics | None = None,
+        source: Source | None = None,
+        hooks: webhooks.PushWebhooks | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
+        self._manifests = sourcing.Manifests(
+            source or LocalSource(settings.manifests), metrics=self.metrics
+        )
+        self._hooks = hooks
         self._runner = runner
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -112,14 +124,17 @@ class Daemon:
         self._backoff = triggers.Backoff(settings.backoff)
         self._flap = flap.FlapGuard(settings.flap)
         self._alarm = triggers.Alarm(self.wake, clock=clock)
-        self._fleet: DesiredFleet | None = None
-        self._digest: str | None = None
         self._last_success: float | None = None
         self._refusals: tuple[str, ...] = ()
         self._passing = False
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
+        self._wakeup.set()
+
+    def fetch_soon(self) -> None:
+        """Ask for a pass that fetches the git source first (the interval's and a push's ask)."""
+        self._manifests.want_fetch()
         self._wakeup.set()
 
     def ready(self) -> bool:
@@ -142,18 +157,28 @@ class Daemon:
         """Run until ``stop`` is set (after the pass in flight), or until a task fails."""
         self._stop = stop
         wake = self.wake
-        _log.info("daemon_started", manifests=str(self.settings.manifests))
+        source = self._manifests.source
+        record = source.record()
+        where = str(self.settings.manifests) if record is None else f"{record.url} {record.ref}"
+        _log.info("daemon_started", manifests=where)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._work())
-            group.create_task(
-                triggers.watch_manifests(
-                    self.settings.manifests, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+            if source.watch is not None:
+                group.create_task(
+                    triggers.watch_manifests(
+                        source.watch, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+                    )
                 )
-            )
+            if source.fetch_interval is not None:
+                group.create_task(
+                    triggers.resync_every(source.fetch_interval, self.fetch_soon, stop=stop)
+                )
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
             if sock is not None:
                 app = health.create_app(ready=self.ready, metrics=self.metrics)
+                if self._hooks is not None:
+                    app.include_router(webhooks.router(self._hooks, on_push=self.fetch_soon))
                 group.create_task(health.serve(app, sock, stop=stop))
                 _log.info("http_listening", url=health.url_of(sock))
 
@@ -181,14 +206,25 @@ class Daemon:
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(pass_id=uuid.uuid4().hex[:12]):
             _log.info("pass_started")
-            fleet = self._load()
-            if fleet is None:
-                # Retrying cannot fix a file; the watcher wakes us when it changes.
-                self._finish(PassResult.INVALID, started=started)
-                return True
+            in_force = await self._manifests.load()
+            if in_force is None:
+                # Retrying cannot fix a file (the watcher or the next fetch brings a new one);
+                # a source that has handed out nothing yet is retried along the backoff.
+                waiting = self._manifests.waiting
+                self._finish(PassResult.ERROR if waiting else PassResult.INVALID, started=started)
+                return not waiting
+            fleet = in_force.fleet
+            if in_force.revision is not None:
+                # Kept for the worker's later events too: the revision in force until the next.
+                structlog.contextvars.bind_contextvars(revision=in_force.revision)
             self._refusals = ()
             try:
-                ran = await self._runner(fleet, choose=self._choose, stopping=self._stop.is_set)
+                ran = await self._runner(
+                    fleet,
+                    choose=self._choose,
+                    stopping=self._stop.is_set,
+                    revision=in_force.revision,
+                )
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
                 self._finish(PassResult.ERROR, started=started)
@@ -197,28 +233,6 @@ class Daemon:
             ok = ran.report.ok and not self._refusals
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
-
-    def _load(self) -> DesiredFleet | None:
-        """The manifests if they are valid, else the last good fleet (None before the first)."""
-        loaded = load.load_fleet(self.settings.manifests)
-        fresh = loaded.digest != self._digest
-        self._digest = loaded.digest
-        if loaded.fleet is None:
-            self.metrics.manifests_valid.set(0)
-            if fresh:
-                _log.error(
-                    "manifests_invalid",
-                    errors=len(loaded.errors),
-                    diagnostics=[str(d) for d in loaded.diagnostics],
-                    using="last good fleet" if self._fleet is not None else "nothing",
-                )
-            return self._fleet
-        self.metrics.manifests_valid.set(1)
-        if fresh:
-            warnings = [str(d) for d in loaded.warnings]
-            _log.info("manifests_loaded", agents=len(loaded.fleet.agents), warnings=warnings)
-        self._fleet = loaded.fleet
-        return loaded.fleet
 
     def _choose(self, made: plan.Plan) -> plan.Plan | None:
         """Hold back flapping recreations, then let the safety rules refuse what remains."""
@@ -313,7 +327,6 @@ def stop_on_signals(stop: asyncio.Event, *, wake: Callable[[], None]) -> Iterato
 
 
 def pass_runner(
-    manifests: Path,
     *,
     store: StateStore,
     environ: Mapping[str, str],
@@ -325,10 +338,14 @@ def pass_runner(
 ) -> Runner:
     """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
 
-    async def run(fleet: DesiredFleet, *, choose: Choose, stopping: Callable[[], bool]) -> Done:
-        # git runs in a thread: a pass must not hold the event loop (and the health server) up.
-        git_revision = await asyncio.to_thread(apply_pass.git_revision, manifests)
-        revision = dataclasses.replace(settings, git_revision=git_revision)
+    async def run(
+        fleet: DesiredFleet,
+        *,
+        choose: Choose,
+        stopping: Callable[[], bool],
+        revision: str | None,
+    ) -> Done:
+        with_revision = dataclasses.replace(settings, git_revision=revision)
         async with connect.open_clients(
             fleet.projects,
             environ=environ,
@@ -343,7 +360,7 @@ def pass_runner(
                 apis=apis,
                 environ=environ,
                 clock=clock,
-                settings=revision,
+                settings=with_revision,
                 choose=lambda made: choose(made.plan),
                 stopping=stopping,
                 settle=True,
@@ -360,19 +377,30 @@ async def run_daemon(
     api_url: str | None,
     environ: Mapping[str, str],
     apply_settings: ApplySettings | None = None,
+    git: GitSettings | None = None,
 ) -> int:
     """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0.
 
+    With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
+    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks.
     A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
     names the holder; a busy ``--listen`` port fails before the first pass.
     """
     clock = SystemClock()
     metrics = Metrics()
+    source: Source | None = None
+    hooks: webhooks.PushWebhooks | None = None
+    if git is not None:
+        source = GitSource(git, root=git_dir(state_path or DEFAULT_STATE_PATH))
+        secret = environ.get(webhooks.SECRET_ENV)
+        if secret:
+            hooks = webhooks.PushWebhooks(secret=secret, ref=git.full_ref)
+        else:
+            _log.info("webhooks_disabled", reason=f"{webhooks.SECRET_ENV} is not set")
     with open_state(state_path) as store:
         sock = None if listen is None else health.bind(listen)
         try:
             runner = pass_runner(
-                settings.manifests,
                 store=store,
                 environ=environ,
                 api_url=api_url,
@@ -380,7 +408,9 @@ async def run_daemon(
                 settings=apply_settings or ApplySettings(),
                 on_request=metrics.on_request,
             )
-            the_daemon = Daemon(settings, runner=runner, clock=clock, metrics=metrics)
+            the_daemon = Daemon(
+                settings, runner=runner, clock=clock, metrics=metrics, source=source, hooks=hooks
+            )
             stop = asyncio.Event()
             with stop_on_signals(stop, wake=the_daemon.wake):
                 await the_daemon.run(stop=stop, sock=sock)

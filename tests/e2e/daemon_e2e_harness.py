@@ -12,16 +12,20 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from apply_e2e_harness import RECONCILER, harness
+from apply_e2e_harness import RECONCILER, _load, harness
 
 BOUND_SECONDS = 20.0
+git_harness: Any = sys.modules.get("git_harness") or _load(
+    "git_harness", Path(__file__).parents[1] / "unit" / "git_harness.py"
+)
 
 
 class Emulator:
@@ -47,14 +51,23 @@ class Emulator:
 class Daemon:
     """One ``reconciler run`` process; its log events as they arrive."""
 
-    def __init__(self, cwd: Path, *, api_url: str, interval: str = "0.5s") -> None:
-        env = {**os.environ, **harness.ENV, "NO_COLOR": "1"}
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        api_url: str,
+        interval: str = "0.5s",
+        args: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        env = {**os.environ, **harness.ENV, "NO_COLOR": "1", **(extra_env or {})}
         env.pop("RECONCILER_LISTEN", None)
         self.process = subprocess.Popen(
             [
                 str(RECONCILER),
                 *("run", "fleet", "--interval", interval, "--listen", "127.0.0.1:0"),
                 *("--state", "state.db", "--api-url", api_url, "--log-level", "debug"),
+                *args,
             ],
             cwd=cwd,
             env=env,

@@ -29,6 +29,7 @@ from reconciler.manifest.desired import DesiredFleet
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Plan
 from reconciler.reconcile.apply_pass import Done, Made
+from reconciler.source import Source
 from reconciler.state import StateStore
 
 START = 1_700_000_000.0
@@ -106,6 +107,7 @@ class ScriptedRunner:
     fleets: list[DesiredFleet] = field(default_factory=list)
     chosen: list[Plan | None] = field(default_factory=list)
     stopping_seen: list[bool] = field(default_factory=list)
+    revisions: list[str | None] = field(default_factory=list)
 
     async def __call__(
         self,
@@ -113,8 +115,10 @@ class ScriptedRunner:
         *,
         choose: daemon.Choose,
         stopping: Callable[[], bool],
+        revision: str | None,
     ) -> Done:
         self.fleets.append(fleet)
+        self.revisions.append(revision)
         if self.gate is not None:
             await self.gate.wait()
         self.stopping_seen.append(stopping())
@@ -172,12 +176,17 @@ async def one_pass(the_daemon: daemon.Daemon) -> None:
 
 
 def real_daemon(
-    world: World, *, store: StateStore, clock: ManualClock, **overrides: object
+    world: World,
+    *,
+    store: StateStore,
+    clock: ManualClock,
+    source: Source | None = None,
+    **overrides: object,
 ) -> daemon.Daemon:
-    """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator."""
+    """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator
+    (reading ``source`` when given, else ``world``'s manifest directory)."""
     metrics = Metrics()
     runner = daemon.pass_runner(
-        world.fleet,
         store=store,
         environ=world.environ,
         api_url=world.base_url,
@@ -187,5 +196,9 @@ def real_daemon(
         transport=world.transport,
     )
     return daemon.Daemon(
-        settings(world.fleet, **overrides), runner=runner, clock=clock, metrics=metrics
+        settings(world.fleet, **overrides),
+        runner=runner,
+        clock=clock,
+        metrics=metrics,
+        source=source,
     )
