@@ -119,17 +119,16 @@ class GitSource:
         """A checkout that loaded becomes the last good one (``current``); one that did not is
         remembered as rejected, and the last good one stays."""
         revision = checkout.revision
+        before = (self._good, self._rejected)
         if good and revision != self._good:
             staging = self._root / ".current.tmp"
             staging.unlink(missing_ok=True)
             os.symlink(Path(self._checkouts.name) / str(revision), staging)
             os.replace(staging, self._link)
             self._good = revision
-        if good:
-            self._rejected = None
-        elif revision != self._rejected:
-            self._rejected = revision
-        self._write_record()
+        self._rejected = None if good else revision
+        if (self._good, self._rejected) != before:
+            self._write_record()
 
     def record(self) -> records.SourceRecord:
         return records.SourceRecord(
