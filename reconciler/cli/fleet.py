@@ -221,6 +221,15 @@ def run(
     git_token_file: gitflags.GitTokenFileOption = None,
     git_ssh_key_file: gitflags.GitSshKeyFileOption = None,
     git_known_hosts: gitflags.GitKnownHostsOption = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            envvar="RECONCILER_NOTIFY",
+            help="Webhook told of failures, recoveries, flapping, quota, held plans and "
+            "revisions: [slack+]URL[#events=KIND,...]; repeatable (the variable: space-separated).",
+        ),
+    ] = None,
 ) -> None:
     """Keep the fleet converged: a pass at start, on manifest changes, every interval.
 
@@ -233,6 +242,7 @@ def run(
 
     from reconciler import daemon, logs
     from reconciler.daemon import health
+    from reconciler.notify import parse_target
     from reconciler.plan import SafetyLimits
     from reconciler.reconcile import connect
 
@@ -258,6 +268,12 @@ def run(
         ssh_key_file=git_ssh_key_file,
         known_hosts=git_known_hosts,
     )
+    targets = []
+    for spec in notify or ():
+        try:
+            targets.append(parse_target(spec))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--notify") from None
     settings = daemon.DaemonSettings(
         manifests=path,
         interval=seconds,
@@ -271,6 +287,7 @@ def run(
             api_url=connect.api_url_override(api_url, environ=os.environ),
             environ=os.environ,
             git=source,
+            notify=targets,
         )
     )
     raise typer.Exit(code)

@@ -22,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
@@ -40,13 +38,15 @@ from reconciler.apply.report import Outcome
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
 from reconciler.daemon import flap, health, sourcing, triggers, webhooks
+from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.notify import Notifier, Target
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
-from reconciler.source import GitSettings, GitSource, LocalSource, Source, git_dir
-from reconciler.state import DEFAULT_STATE_PATH, StateStore, open_state
+from reconciler.source import GitSettings, LocalSource, Source
+from reconciler.state import StateStore, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -109,13 +109,16 @@ class Daemon:
         metrics: Metrics | None = None,
         source: Source | None = None,
         hooks: webhooks.PushWebhooks | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
+        self._alerts = Alerts(None if notifier is None else notifier.send, clock=clock)
         self._manifests = sourcing.Manifests(
-            source or LocalSource(settings.manifests), metrics=self.metrics
+            source or LocalSource(settings.manifests), metrics=self.metrics, alerts=self._alerts
         )
         self._hooks = hooks
+        self._notifier = notifier
         self._runner = runner
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -175,6 +178,8 @@ class Daemon:
                 )
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
+            if self._notifier is not None:
+                group.create_task(self._notifier.run(stop=stop))
             if sock is not None:
                 app = health.create_app(ready=self.ready, metrics=self.metrics)
                 if self._hooks is not None:
@@ -214,6 +219,7 @@ class Daemon:
                 self._finish(PassResult.ERROR if waiting else PassResult.INVALID, started=started)
                 return not waiting
             fleet = in_force.fleet
+            self._alerts.in_force(in_force.revision)
             if in_force.revision is not None:
                 # Kept for the worker's later events too: the revision in force until the next.
                 structlog.contextvars.bind_contextvars(revision=in_force.revision)
@@ -227,8 +233,10 @@ class Daemon:
                 )
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
+                self._alerts.pass_finished(error=str(exc), ran=None)
                 self._finish(PassResult.ERROR, started=started)
                 return False
+            self._alerts.pass_finished(error=None, ran=ran)
             self._take_in(fleet, ran)
             ok = ran.report.ok and not self._refusals
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
@@ -247,11 +255,13 @@ class Daemon:
                 recreates=held.recreates,
             )
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
+        self._alerts.held(filtered.held)
         for change in filtered.plan.changes:
             _log.info(
                 "change_planned", key=change.key, action=change.action.value, why=change.reason
             )
         self._refusals = plan.safety_problems(filtered.plan, limits=self.settings.limits)
+        self._alerts.refused(self._refusals)
         if self._refusals:
             _log.error("plan_refused", refusals=list(self._refusals))
             return None
@@ -301,29 +311,6 @@ class Daemon:
                 leftovers=len(ran.report.leftovers),
             )
         _log.info("pass_finished", **fields)
-
-
-@contextmanager
-def stop_on_signals(stop: asyncio.Event, *, wake: Callable[[], None]) -> Iterator[None]:
-    """SIGTERM and SIGINT set ``stop``; SIGHUP wakes a pass. Handlers go when the block ends."""
-    loop = asyncio.get_running_loop()
-
-    def stopping(signum: signal.Signals) -> None:
-        _log.info("stop_requested", signal=signum.name)
-        stop.set()
-
-    def hangup() -> None:
-        _log.info("wakeup", source="SIGHUP")
-        wake()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping, signum)
-    loop.add_signal_handler(signal.SIGHUP, hangup)
-    try:
-        yield
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
 
 
 def pass_runner(
@@ -378,25 +365,19 @@ async def run_daemon(
     environ: Mapping[str, str],
     apply_settings: ApplySettings | None = None,
     git: GitSettings | None = None,
+    notify: Sequence[Target] = (),
 ) -> int:
     """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0.
 
     With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
-    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks.
+    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
+    targets told of failures, recoveries, flapping, quota, refusals and revisions.
     A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
     names the holder; a busy ``--listen`` port fails before the first pass.
     """
     clock = SystemClock()
     metrics = Metrics()
-    source: Source | None = None
-    hooks: webhooks.PushWebhooks | None = None
-    if git is not None:
-        source = GitSource(git, root=git_dir(state_path or DEFAULT_STATE_PATH))
-        secret = environ.get(webhooks.SECRET_ENV)
-        if secret:
-            hooks = webhooks.PushWebhooks(secret=secret, ref=git.full_ref)
-        else:
-            _log.info("webhooks_disabled", reason=f"{webhooks.SECRET_ENV} is not set")
+    source, hooks = sourcing.git_source(git, state_path=state_path, environ=environ)
     with open_state(state_path) as store:
         sock = None if listen is None else health.bind(listen)
         try:
@@ -409,10 +390,16 @@ async def run_daemon(
                 on_request=metrics.on_request,
             )
             the_daemon = Daemon(
-                settings, runner=runner, clock=clock, metrics=metrics, source=source, hooks=hooks
+                settings,
+                runner=runner,
+                clock=clock,
+                metrics=metrics,
+                source=source,
+                hooks=hooks,
+                notifier=Notifier(notify) if notify else None,
             )
             stop = asyncio.Event()
-            with stop_on_signals(stop, wake=the_daemon.wake):
+            with triggers.stop_on_signals(stop, wake=the_daemon.wake):
                 await the_daemon.run(stop=stop, sock=sock)
         finally:
             if sock is not None:

@@ -12,15 +12,20 @@ It decides nothing about when passes run and never plans or applies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 
+from reconciler.daemon import webhooks
+from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.source import Checkout, Source
+from reconciler.source import Checkout, GitSettings, GitSource, Source, git_dir
+from reconciler.state import DEFAULT_STATE_PATH
 
 _log = structlog.get_logger(__name__)
 
@@ -36,9 +41,10 @@ class InForce:
 class Manifests:
     """The last good fleet from one source, refreshed before each pass."""
 
-    def __init__(self, source: Source, *, metrics: Metrics) -> None:
+    def __init__(self, source: Source, *, metrics: Metrics, alerts: Alerts) -> None:
         self.source = source
         self._metrics = metrics
+        self._alerts = alerts
         self._in_force: InForce | None = None
         self._digest: str | None = None
         self._fetch_wanted = source.fetch_interval is not None
@@ -72,15 +78,17 @@ class Manifests:
         if loaded.fleet is None:
             self._metrics.manifests_valid.set(0)
             if fresh:
-                kept = self._in_force
+                kept = None if self._in_force is None else self._in_force.revision
+                diagnostics = [str(d) for d in loaded.diagnostics]
                 _log.error(
                     "manifests_invalid",
                     commit=checkout.revision,
                     errors=len(loaded.errors),
-                    diagnostics=[str(d) for d in loaded.diagnostics],
-                    using="nothing" if kept is None else "last good fleet",
-                    kept_revision=None if kept is None else kept.revision,
+                    diagnostics=diagnostics,
+                    using="nothing" if self._in_force is None else "last good fleet",
+                    kept_revision=kept,
                 )
+                self._alerts.rejected(checkout.revision, diagnostics=diagnostics, kept=kept)
             return self._in_force
         self._metrics.manifests_valid.set(1)
         if fresh:
@@ -116,3 +124,18 @@ class Manifests:
             ref="" if record is None else record.ref,
             pinned=record is not None and record.pinned is not None,
         )
+
+
+def git_source(
+    git: GitSettings | None, *, state_path: Path | None, environ: Mapping[str, str]
+) -> tuple[Source | None, webhooks.PushWebhooks | None]:
+    """The git source beside the state (None without ``git``), and its push webhooks, which
+    ``RECONCILER_GIT_WEBHOOK_SECRET`` opens (None without it: the routes are not served)."""
+    if git is None:
+        return None, None
+    source = GitSource(git, root=git_dir(state_path or DEFAULT_STATE_PATH))
+    secret = environ.get(webhooks.SECRET_ENV)
+    if not secret:
+        _log.info("webhooks_disabled", reason=f"{webhooks.SECRET_ENV} is not set")
+        return source, None
+    return source, webhooks.PushWebhooks(secret=secret, ref=git.full_ref)

@@ -26,6 +26,7 @@ from reconciler.apply.steps import ApplySettings
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ServerError
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.notify import Notifier
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Plan
 from reconciler.reconcile.apply_pass import Done, Made
@@ -181,10 +182,11 @@ def real_daemon(
     store: StateStore,
     clock: ManualClock,
     source: Source | None = None,
+    notifier: Notifier | None = None,
     **overrides: object,
 ) -> daemon.Daemon:
     """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator
-    (reading ``source`` when given, else ``world``'s manifest directory)."""
+    (reading ``source`` when given, else ``world``'s manifest directory; telling ``notifier``)."""
     metrics = Metrics()
     runner = daemon.pass_runner(
         store=store,
@@ -201,4 +203,5 @@ def real_daemon(
         clock=clock,
         metrics=metrics,
         source=source,
+        notifier=notifier,
     )
