@@ -77,6 +77,9 @@ class Manifests:
         self.source.verdict(checkout, good=loaded.fleet is not None)
         if loaded.fleet is None:
             self._metrics.manifests_valid.set(0)
+            if self._in_force is None:
+                # A daemon restarted onto a broken commit goes on with the last one that loaded.
+                self._in_force = self._load_last_good()
             if fresh:
                 kept = None if self._in_force is None else self._in_force.revision
                 diagnostics = [str(d) for d in loaded.diagnostics]
@@ -102,6 +105,17 @@ class Manifests:
         self._in_force = InForce(fleet=loaded.fleet, revision=checkout.revision)
         self._in_force_metric(checkout.revision)
         return self._in_force
+
+    def _load_last_good(self) -> InForce | None:
+        good = self.source.last_good()
+        if good is None:
+            return None
+        loaded = load.load_fleet(good.manifests)
+        if loaded.fleet is None:
+            return None
+        _log.info("manifests_loaded", agents=len(loaded.fleet.agents), commit=good.revision)
+        self._in_force_metric(good.revision)
+        return InForce(fleet=loaded.fleet, revision=good.revision)
 
     async def _fetch(self) -> None:
         self._fetch_wanted = False

@@ -83,12 +83,13 @@ class GitSource:
         self._repo = root / "repo.git"
         self._checkouts = root / "checkouts"
         self._link = root / "current"
-        self._good: str | None = None
         self._rejected: str | None = None
         self._fetched_at: float | None = None
         self._key_written = False
-        # The last good checkout of an earlier run stands in until the first fetch succeeds.
+        # The last good checkout of an earlier run stands in until the first fetch succeeds
+        # (``current`` only ever links to a checkout that loaded).
         self._latest = self._restored()
+        self._good: str | None = None if self._latest is None else self._latest.revision
 
     @property
     def watch(self) -> Path | None:
@@ -129,6 +130,14 @@ class GitSource:
         self._rejected = None if good else revision
         if (self._good, self._rejected) != before:
             self._write_record()
+
+    def last_good(self) -> Checkout | None:
+        """The checkout of the last commit that loaded (kept on disk, and across restarts)."""
+        if self._good is None:
+            return None
+        return Checkout(
+            manifests=self._manifests_in(self._checkouts / self._good), revision=self._good
+        )
 
     def record(self) -> records.SourceRecord:
         return records.SourceRecord(

@@ -32,7 +32,8 @@ class Source(Protocol):
     ``watch`` is a directory to watch for edits (None: nothing to watch); ``fetch_interval``
     how often to ``fetch`` (None: never). ``current`` is the newest checkout (None before the
     first fetch succeeded); ``verdict`` says whether its manifests loaded, so that a git source
-    keeps the last good one; ``record`` is what ``status`` should show (None: nothing).
+    keeps the last good one, which ``last_good`` hands out (None: there is none, or no such
+    thing); ``record`` is what ``status`` should show (None: nothing).
     """
 
     @property
@@ -46,6 +47,8 @@ class Source(Protocol):
     async def current(self) -> Checkout | None: ...
 
     def verdict(self, checkout: Checkout, *, good: bool) -> None: ...
+
+    def last_good(self) -> Checkout | None: ...
 
     def record(self) -> SourceRecord | None: ...
 
@@ -75,6 +78,9 @@ class LocalSource:
     def verdict(self, checkout: Checkout, *, good: bool) -> None:
         """Nothing to keep: the files are what they are."""
         del checkout, good
+
+    def last_good(self) -> None:
+        """An edited directory has no earlier version to go back to."""
 
     def record(self) -> None:
         return None

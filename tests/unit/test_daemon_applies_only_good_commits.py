@@ -80,3 +80,30 @@ async def test_a_first_fetch_that_fails_is_retried_along_the_backoff(tmp_path: P
         await clock.advance(clock.deadlines()[0])
         await until(the_daemon.ready)
     assert [a["channel"] for a in await world.live()] == ["ch-a"]
+
+
+async def test_a_daemon_restarted_onto_a_broken_commit_goes_on_with_the_last_good_one(
+    tmp_path: Path,
+) -> None:
+    """The last good checkout survives the restart; the broken head is reported, not applied."""
+    world = World(tmp_path)
+    origin = Origin(tmp_path / "repo")
+    good = origin.commit_fleet({"a": agent("ch-a")})
+    settings = GitSettings(url=origin.url, interval=3600)
+    before = GitSource(settings, root=tmp_path / "git")
+    await before.fetch()
+    checkout = await before.current()
+    assert checkout is not None
+    before.verdict(checkout, good=True)
+    broken = origin.commit_file("fleet/fleet.yaml", "kind: Agent\nspec: [\n")
+
+    store = MemoryStateStore()
+    source = GitSource(settings, root=tmp_path / "git")
+    the_daemon = real_daemon(world, store=store, clock=ManualClock(time.time()), source=source)
+    with capture_logs() as events:
+        async with running(the_daemon):
+            await until(the_daemon.ready)
+    invalid = next(e for e in events if e["event"] == "manifests_invalid")
+    assert (invalid["commit"], invalid["kept_revision"]) == (broken, good)
+    assert [r.git_revision for r in store.snapshot().records.values()] == [good]
+    assert [a["channel"] for a in await world.live()] == ["ch-a"]
