@@ -12,13 +12,23 @@ from daemon_harness import ManualClock, finished, real_daemon, running, until
 from git_harness import Origin
 from receiver_harness import Receiver, receiving
 
-from reconciler import logs
+from reconciler import daemon, logs
 from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.flap import Held
 from reconciler.emulator import EmulatorConfig
 from reconciler.notify import Event, EventKind, Notifier, parse_target
 from reconciler.source import GitSettings, GitSource
 from reconciler.state import MemoryStateStore
+
+
+def _daemon(
+    world: World, receiver: Receiver, *, clock: ManualClock, source: GitSource | None = None
+) -> daemon.Daemon:
+    """A real daemon on ``world`` that notifies ``receiver`` of every kind of event."""
+    notifier = Notifier([parse_target(receiver.url)])
+    return real_daemon(
+        world, store=MemoryStateStore(), clock=clock, source=source, notifier=notifier
+    )
 
 
 def _told(receiver: Receiver, kind: str) -> list[dict[str, Any]]:
@@ -32,14 +42,7 @@ async def test_a_new_revision_and_a_broken_commit_are_told_by_their_sha(tmp_path
     first = origin.commit_fleet({"a": agent("ch-a")})
     source = GitSource(GitSettings(url=origin.url, interval=3600), root=tmp_path / "git")
     with receiving() as receiver:
-        notifier = Notifier([parse_target(receiver.url)])
-        the_daemon = real_daemon(
-            world,
-            store=MemoryStateStore(),
-            clock=ManualClock(time.time()),
-            source=source,
-            notifier=notifier,
-        )
+        the_daemon = _daemon(world, receiver, clock=ManualClock(time.time()), source=source)
         async with running(the_daemon):
             await until(the_daemon.ready)
             second = origin.commit_fleet({"a": agent("ch-a"), "b": agent("ch-b")})
@@ -69,12 +72,7 @@ async def test_the_quota_and_a_failing_pass_are_told_once_then_the_recovery(
     write_fleet(world.fleet, {"a": agent("ch-a"), "b": agent("ch-b")})
     clock = ManualClock(time.time())
     with receiving() as receiver:
-        the_daemon = real_daemon(
-            world,
-            store=MemoryStateStore(),
-            clock=clock,
-            notifier=Notifier([parse_target(receiver.url)]),
-        )
+        the_daemon = _daemon(world, receiver, clock=clock)
         async with running(the_daemon):
             await until(lambda: bool(_told(receiver, "quota_reached")))
             await until(lambda: clock.deadlines() != [])
@@ -97,12 +95,7 @@ async def test_a_refused_plan_is_told_as_held_back_not_as_a_failure(tmp_path: Pa
     write_fleet(world.fleet, {"a": agent("ch-a"), "b": agent("ch-b")})
     clock = ManualClock(time.time())
     with receiving() as receiver:
-        the_daemon = real_daemon(
-            world,
-            store=MemoryStateStore(),
-            clock=clock,
-            notifier=Notifier([parse_target(receiver.url)]),
-        )
+        the_daemon = _daemon(world, receiver, clock=clock)
         async with running(the_daemon):
             await until(the_daemon.ready)
             write_fleet(world.fleet, {})
