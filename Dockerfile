@@ -6,6 +6,8 @@
 # 0) and reaps zombies. Credentials are never baked in: pass them at run time as environment
 # variables (`--env-file`, or a secret store), as the manifests' ${env:...} references expect.
 # Mount a volume at /var/lib/reconciler to keep the state (.reconciler/state.db) across restarts.
+# GitOps without a sidecar: `run --git URL` (or RECONCILER_GIT_URL) pulls the manifests itself with
+# the git and ssh clients installed below, cloning into .reconciler/git/ on that volume.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -21,11 +23,11 @@ RUN /opt/reconciler/bin/pip install --no-cache-dir .
 FROM ${PYTHON_IMAGE} AS runtime
 # `reconciler version` names the commit the image was built from: --build-arg REVISION=$(git rev-parse HEAD)
 ARG REVISION=unknown
-# Debian stable fixes tini's version for the release; pinning its exact revision would only break
-# the build at the next rebuild of the package without making the image any safer.
+# Debian stable fixes the versions of tini, git and openssh-client for the release; pinning their
+# exact revisions would only break the build at the next rebuild without making the image safer.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends tini \
+    && apt-get install --yes --no-install-recommends tini git openssh-client ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 reconciler \
     && useradd --system --uid 10001 --gid reconciler --home-dir /var/lib/reconciler \

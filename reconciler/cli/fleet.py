@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from reconciler.cli import gitflags
 from reconciler.cli.app import app
 from reconciler.cli.options import (
     AllowMassDeleteOption,
@@ -245,16 +246,36 @@ def run(
     state: StateOption = None,
     allow_mass_delete: AllowMassDeleteOption = False,
     log_level: LogLevelOption = "info",
+    git: gitflags.GitUrlOption = None,
+    git_ref: gitflags.GitRefOption = "main",
+    git_path: gitflags.GitPathOption = "fleet",
+    git_interval: gitflags.GitIntervalOption = "1m",
+    git_revision: gitflags.GitRevisionOption = None,
+    git_token_file: gitflags.GitTokenFileOption = None,
+    git_ssh_key_file: gitflags.GitSshKeyFileOption = None,
+    git_known_hosts: gitflags.GitKnownHostsOption = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            envvar="RECONCILER_NOTIFY",
+            help="Webhook told of failures, recoveries, flapping, quota, held plans and "
+            "revisions: [slack+]URL[#events=KIND,...]; repeatable (the variable: space-separated).",
+        ),
+    ] = None,
 ) -> None:
     """Keep the fleet converged: a pass at start, on manifest changes, every interval.
 
     Stopped agents are re-created per restartPolicy, tokens renewed before they expire; an
     invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
-    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
+    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass. With --git
+    the manifests come from the repository's commits (PATH is not read): only commits whose
+    manifests load are applied, and POST /webhooks/github fetches at once.
     """
 
     from reconciler import daemon, logs
     from reconciler.daemon import health
+    from reconciler.notify import parse_target
     from reconciler.plan import SafetyLimits
     from reconciler.reconcile import connect
 
@@ -270,6 +291,22 @@ def run(
         logs.configure_logging(level=log_level)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+    source = gitflags.git_settings(
+        git,
+        ref=git_ref,
+        path=git_path,
+        interval=git_interval,
+        revision=git_revision,
+        token_file=git_token_file,
+        ssh_key_file=git_ssh_key_file,
+        known_hosts=git_known_hosts,
+    )
+    targets = []
+    for spec in notify or ():
+        try:
+            targets.append(parse_target(spec))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--notify") from None
     settings = daemon.DaemonSettings(
         manifests=path,
         interval=seconds,
@@ -282,6 +319,8 @@ def run(
             listen=address,
             api_url=connect.api_url_override(api_url, environ=os.environ),
             environ=os.environ,
+            git=source,
+            notify=targets,
         )
     )
     raise typer.Exit(code)

@@ -1,10 +1,12 @@
 """The long-lived controller (``reconciler run``): when to pass, and what the world sees of it.
 
 ``controller`` runs single-flight passes and owns the lifecycle; ``triggers`` wake it (file
-changes, resync, renewal deadlines); ``flap`` holds back agents that keep failing; ``health``
-serves ``/healthz``, ``/readyz`` and ``/metrics``; ``metrics`` names the Prometheus series. The
-pass itself is ``reconcile.apply_pass``: nothing here plans, applies or speaks to Agora. Only
-the CLI imports this package.
+changes, resync, renewal deadlines, signals); ``sourcing`` keeps the fleet in force from a local
+directory or a git source; ``webhooks`` lets a signed push fetch at once; ``flap`` holds back
+agents that keep failing; ``alerts`` decides what is worth a notification; ``health`` serves
+``/healthz``, ``/readyz`` and ``/metrics``; ``metrics`` names the Prometheus series. The pass
+itself is ``reconcile.apply_pass``: nothing here plans, applies or speaks to Agora. Only the CLI
+imports this package.
 """
 
 from reconciler.daemon.controller import (

@@ -24,12 +24,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
@@ -41,13 +39,15 @@ from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.report import Outcome
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
-from reconciler.daemon import flap, health, ncs, reactions, triggers
+from reconciler.daemon import flap, health, ncs, reactions, sourcing, triggers, webhooks
+from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError
-from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.notify import Notifier, Target
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
+from reconciler.source import GitSettings, LocalSource, Source
 from reconciler.state import StateStore, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
@@ -85,11 +85,17 @@ class Runner(Protocol):
     """Runs one pass with ``fleet``: resolve intents, observe, plan, ``choose``, apply.
 
     ``choose`` gets the plan as made and returns the plan to apply, or None to apply nothing;
-    ``stopping`` turning true means start no further change.
+    ``stopping`` turning true means start no further change; ``revision`` is the commit the
+    fleet was loaded from, recorded on every record the pass writes.
     """
 
     async def __call__(
-        self, fleet: DesiredFleet, *, choose: Choose, stopping: Callable[[], bool]
+        self,
+        fleet: DesiredFleet,
+        *,
+        choose: Choose,
+        stopping: Callable[[], bool],
+        revision: str | None,
     ) -> Done: ...
 
 
@@ -104,10 +110,19 @@ class Daemon:
         clock: Clock,
         metrics: Metrics | None = None,
         environ: Mapping[str, str] | None = None,
+        source: Source | None = None,
+        hooks: webhooks.PushWebhooks | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         """``environ`` is where the projects' notification secrets resolve (default: empty)."""
         self.settings = settings
         self.metrics = metrics or Metrics()
+        self._alerts = Alerts(None if notifier is None else notifier.send, clock=clock)
+        self._manifests = sourcing.Manifests(
+            source or LocalSource(settings.manifests), metrics=self.metrics, alerts=self._alerts
+        )
+        self._hooks = hooks
+        self._notifier = notifier
         self._runner = runner
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -116,8 +131,6 @@ class Daemon:
         self._backoff = triggers.Backoff(settings.backoff)
         self._flap = flap.FlapGuard(settings.flap)
         self._alarm = triggers.Alarm(self.wake, clock=clock)
-        self._fleet: DesiredFleet | None = None
-        self._digest: str | None = None
         self._last_success: float | None = None
         self._refusals: tuple[str, ...] = ()
         self._passing = False
@@ -125,13 +138,13 @@ class Daemon:
         self._between_passes.set()
         self._owners = reactions.Owners()
         self.inbox = ncs.Inbox(
-            secret_of=ncs.FleetSecrets(lambda: self._fleet, environ=environ or {}),
+            secret_of=ncs.FleetSecrets(lambda: self._manifests.fleet, environ=environ or {}),
             registry=self.metrics.registry,
         )
         self.reactions = reactions.Reactions(
             owners=self._owners,
             wake=self.wake,
-            fleet=lambda: self._fleet,
+            fleet=lambda: self._manifests.fleet,
             between_passes=self._between_passes.wait,
             passing=lambda: self._passing,
             registry=self.metrics.registry,
@@ -139,6 +152,11 @@ class Daemon:
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
+        self._wakeup.set()
+
+    def fetch_soon(self) -> None:
+        """Ask for a pass that fetches the git source first (the interval's and a push's ask)."""
+        self._manifests.want_fetch()
         self._wakeup.set()
 
     def ready(self) -> bool:
@@ -161,20 +179,32 @@ class Daemon:
         """Run until ``stop`` is set (after the pass in flight), or until a task fails."""
         self._stop = stop
         wake = self.wake
-        _log.info("daemon_started", manifests=str(self.settings.manifests))
+        source = self._manifests.source
+        record = source.record()
+        where = str(self.settings.manifests) if record is None else f"{record.url} {record.ref}"
+        _log.info("daemon_started", manifests=where)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._work())
-            group.create_task(
-                triggers.watch_manifests(
-                    self.settings.manifests, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+            if source.watch is not None:
+                group.create_task(
+                    triggers.watch_manifests(
+                        source.watch, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+                    )
                 )
-            )
+            if source.fetch_interval is not None:
+                group.create_task(
+                    triggers.resync_every(source.fetch_interval, self.fetch_soon, stop=stop)
+                )
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
+            if self._notifier is not None:
+                group.create_task(self._notifier.run(stop=stop))
             if sock is not None:
                 app = health.create_app(ready=self.ready, metrics=self.metrics)
                 app.include_router(self.inbox.router())
                 group.create_task(self.reactions.consume(self.inbox, stop=stop))
+                if self._hooks is not None:
+                    app.include_router(webhooks.router(self._hooks, on_push=self.fetch_soon))
                 group.create_task(health.serve(app, sock, stop=stop))
                 _log.info("http_listening", url=health.url_of(sock))
 
@@ -204,44 +234,36 @@ class Daemon:
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(pass_id=uuid.uuid4().hex[:12]):
             _log.info("pass_started")
-            fleet = self._load()
-            if fleet is None:
-                # Retrying cannot fix a file; the watcher wakes us when it changes.
-                self._finish(PassResult.INVALID, started=started)
-                return True
+            in_force = await self._manifests.load()
+            if in_force is None:
+                # Retrying cannot fix a file (the watcher or the next fetch brings a new one);
+                # a source that has handed out nothing yet is retried along the backoff.
+                waiting = self._manifests.waiting
+                self._finish(PassResult.ERROR if waiting else PassResult.INVALID, started=started)
+                return not waiting
+            fleet = in_force.fleet
+            self._alerts.in_force(in_force.revision)
+            if in_force.revision is not None:
+                # Kept for the worker's later events too: the revision in force until the next.
+                structlog.contextvars.bind_contextvars(revision=in_force.revision)
             self._refusals = ()
             try:
-                ran = await self._runner(fleet, choose=self._choose, stopping=self._stop.is_set)
+                ran = await self._runner(
+                    fleet,
+                    choose=self._choose,
+                    stopping=self._stop.is_set,
+                    revision=in_force.revision,
+                )
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
+                self._alerts.pass_finished(error=str(exc), ran=None)
                 self._finish(PassResult.ERROR, started=started)
                 return False
+            self._alerts.pass_finished(error=None, ran=ran)
             self._take_in(fleet, ran)
             ok = ran.report.ok and not self._refusals
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
-
-    def _load(self) -> DesiredFleet | None:
-        """The manifests if they are valid, else the last good fleet (None before the first)."""
-        loaded = load.load_fleet(self.settings.manifests)
-        fresh = loaded.digest != self._digest
-        self._digest = loaded.digest
-        if loaded.fleet is None:
-            self.metrics.manifests_valid.set(0)
-            if fresh:
-                _log.error(
-                    "manifests_invalid",
-                    errors=len(loaded.errors),
-                    diagnostics=[str(d) for d in loaded.diagnostics],
-                    using="last good fleet" if self._fleet is not None else "nothing",
-                )
-            return self._fleet
-        self.metrics.manifests_valid.set(1)
-        if fresh:
-            warnings = [str(d) for d in loaded.warnings]
-            _log.info("manifests_loaded", agents=len(loaded.fleet.agents), warnings=warnings)
-        self._fleet = loaded.fleet
-        return loaded.fleet
 
     def _choose(self, made: plan.Plan) -> plan.Plan | None:
         """Hold back flapping recreations, then let the safety rules refuse what remains."""
@@ -256,11 +278,13 @@ class Daemon:
                 recreates=held.recreates,
             )
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
+        self._alerts.held(filtered.held)
         for change in filtered.plan.changes:
             _log.info(
                 "change_planned", key=change.key, action=change.action.value, why=change.reason
             )
         self._refusals = plan.safety_problems(filtered.plan, limits=self.settings.limits)
+        self._alerts.refused(self._refusals)
         if self._refusals:
             _log.error("plan_refused", refusals=list(self._refusals))
             return None
@@ -313,31 +337,7 @@ class Daemon:
         _log.info("pass_finished", **fields)
 
 
-@contextmanager
-def stop_on_signals(stop: asyncio.Event, *, wake: Callable[[], None]) -> Iterator[None]:
-    """SIGTERM and SIGINT set ``stop``; SIGHUP wakes a pass. Handlers go when the block ends."""
-    loop = asyncio.get_running_loop()
-
-    def stopping(signum: signal.Signals) -> None:
-        _log.info("stop_requested", signal=signum.name)
-        stop.set()
-
-    def hangup() -> None:
-        _log.info("wakeup", source="SIGHUP")
-        wake()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping, signum)
-    loop.add_signal_handler(signal.SIGHUP, hangup)
-    try:
-        yield
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
-
-
 def pass_runner(
-    manifests: Path,
     *,
     store: StateStore,
     environ: Mapping[str, str],
@@ -349,10 +349,14 @@ def pass_runner(
 ) -> Runner:
     """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
 
-    async def run(fleet: DesiredFleet, *, choose: Choose, stopping: Callable[[], bool]) -> Done:
-        # git runs in a thread: a pass must not hold the event loop (and the health server) up.
-        git_revision = await asyncio.to_thread(apply_pass.git_revision, manifests)
-        revision = dataclasses.replace(settings, git_revision=git_revision)
+    async def run(
+        fleet: DesiredFleet,
+        *,
+        choose: Choose,
+        stopping: Callable[[], bool],
+        revision: str | None,
+    ) -> Done:
+        with_revision = dataclasses.replace(settings, git_revision=revision)
         async with connect.open_clients(
             fleet.projects,
             environ=environ,
@@ -367,7 +371,7 @@ def pass_runner(
                 apis=apis,
                 environ=environ,
                 clock=clock,
-                settings=revision,
+                settings=with_revision,
                 choose=lambda made: choose(made.plan),
                 stopping=stopping,
                 settle=True,
@@ -384,19 +388,24 @@ async def run_daemon(
     api_url: str | None,
     environ: Mapping[str, str],
     apply_settings: ApplySettings | None = None,
+    git: GitSettings | None = None,
+    notify: Sequence[Target] = (),
 ) -> int:
     """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0.
 
+    With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
+    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
+    targets told of failures, recoveries, flapping, quota, refusals and revisions.
     A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
     names the holder; a busy ``--listen`` port fails before the first pass.
     """
     clock = SystemClock()
     metrics = Metrics()
+    source, hooks = sourcing.git_source(git, state_path=state_path, environ=environ)
     with open_state(state_path) as store:
         sock = None if listen is None else health.bind(listen)
         try:
             runner = pass_runner(
-                settings.manifests,
                 store=store,
                 environ=environ,
                 api_url=api_url,
@@ -405,10 +414,17 @@ async def run_daemon(
                 on_request=metrics.on_request,
             )
             the_daemon = Daemon(
-                settings, runner=runner, clock=clock, metrics=metrics, environ=environ
+                settings,
+                runner=runner,
+                clock=clock,
+                metrics=metrics,
+                environ=environ,
+                source=source,
+                hooks=hooks,
+                notifier=Notifier(notify) if notify else None,
             )
             stop = asyncio.Event()
-            with stop_on_signals(stop, wake=the_daemon.wake):
+            with triggers.stop_on_signals(stop, wake=the_daemon.wake):
                 await the_daemon.run(stop=stop, sock=sock)
         finally:
             if sock is not None:

@@ -116,6 +116,21 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.source_info = Gauge(
+            "source_info",
+            "1 for the revision of the manifests in force (the last that loaded), its ref, and "
+            "whether --git-revision pins it.",
+            ["revision", "ref", "pinned"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.source_fetches_total = Counter(
+            "source_fetches_total",
+            "Fetches of the git source, by result: success or error.",
+            ["result"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.flapping_agents = Gauge(
             "flapping_agents",
             "Agents whose recreation flap protection is holding back.",
@@ -151,6 +166,11 @@ class Metrics:
         self.reconcile_time.observe(seconds)
         if result is PassResult.SUCCESS:
             self.last_success.set(finished_at)
+
+    def source_in_force(self, revision: str, *, ref: str, pinned: bool) -> None:
+        """The revision passes now apply; the one before reads no more."""
+        self.source_info.clear()
+        self.source_info.labels(revision=revision, ref=ref, pinned=str(pinned).lower()).set(1)
 
     def render(self) -> bytes:
         """The exposition text for ``/metrics``."""

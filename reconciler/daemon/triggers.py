@@ -1,7 +1,8 @@
 """What wakes the daemon's worker: manifest changes, a jittered resync, a renewal deadline, a retry.
 
 Every trigger only calls ``wake`` (which sets the worker's one wake-up event): it carries no
-payload, so a burst of triggers coalesces into one pass (style principle 1). Each trigger is a
+payload, so a burst of triggers coalesces into one pass (style principle 1); signals too:
+SIGHUP wakes, SIGTERM and SIGINT set the stop event (``stop_on_signals``). Each trigger is a
 coroutine that runs until the stop event is set. ``Backoff`` is the plain sequence of delays a
 failing pass retries along, and ``renewal_deadline`` says when the next token wants renewing.
 
@@ -12,7 +13,9 @@ Nothing here runs a pass, plans or reads the state; timing waits on the injected
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+import signal
+from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Final
@@ -204,3 +207,26 @@ def renewal_deadline(
         if deadline > now:
             deadlines.append(deadline)
     return min(deadlines, default=None)
+
+
+@contextmanager
+def stop_on_signals(stop: asyncio.Event, *, wake: Wake) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop``; SIGHUP wakes a pass. Handlers go when the block ends."""
+    loop = asyncio.get_running_loop()
+
+    def stopping(signum: signal.Signals) -> None:
+        _log.info("stop_requested", signal=signum.name)
+        stop.set()
+
+    def hangup() -> None:
+        _log.info("wakeup", source="SIGHUP")
+        wake()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping, signum)
+    loop.add_signal_handler(signal.SIGHUP, hangup)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

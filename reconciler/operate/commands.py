@@ -30,7 +30,8 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import status
 from reconciler.reconcile import connect
-from reconciler.state import StateSnapshot, read_state
+from reconciler.source import git_dir, read_record, record_path
+from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, read_state
 
 T = TypeVar("T")
 
@@ -143,8 +144,18 @@ class _Running:
 async def fleet_status(
     workspace: Workspace, *, clock: Callable[[], float] = time.time
 ) -> status.FleetStatus:
-    """Observe every project and compare: read-only (list and query only)."""
-    fleet = _load(workspace.fleet)
+    """Observe every project and compare: read-only (list and query only).
+
+    When a git-sourced daemon runs against this state, its source is shown, and a manifest path
+    that does not exist (the default ``fleet`` inside its container) stands for the checkout the
+    daemon has in force.
+    """
+    state_path = workspace.state or DEFAULT_STATE_PATH
+    source = read_record(record_path(state_path))
+    manifests = workspace.fleet
+    if source is not None and not manifests.exists():
+        manifests = git_dir(state_path) / "current" / source.path
+    fleet = _load(manifests)
     state, secret_key = read_state(workspace.state)
     fingerprints = reconcile.fingerprint_secrets(fleet, environ=workspace.environ, key=secret_key)
     now = clock()
@@ -155,7 +166,8 @@ async def fleet_status(
         transport=workspace.transport,
     ) as readers:
         observed = await reconcile.observe_all(fleet, readers=readers, state=state, now=now)
-    return status.build_status(fleet, observed, state, now=now, fingerprints=fingerprints)
+    found = status.build_status(fleet, observed, state, now=now, fingerprints=fingerprints)
+    return dataclasses.replace(found, source=source)
 
 
 async def speak(

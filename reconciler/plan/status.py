@@ -15,6 +15,7 @@ from typing import Final
 from reconciler import plan
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.observe.fleet import ObservedFleet, ObservedProject
+from reconciler.source.record import SourceRecord
 from reconciler.state import AgentRecord, StateSnapshot
 
 
@@ -82,11 +83,13 @@ class OtherAgent:
 
 @dataclass(frozen=True)
 class FleetStatus:
-    """Rows in key order (desired agents, and owned ones about to be deleted), others apart."""
+    """Rows in key order (desired agents, and owned ones about to be deleted), others apart;
+    ``source`` is what a git-sourced daemon on this state runs, when one does."""
 
     now: float
     rows: tuple[AgentRow, ...]
     others: tuple[OtherAgent, ...]
+    source: SourceRecord | None = None
 
 
 def build_status(

@@ -16,7 +16,6 @@ the planner's) nor how to change it (that is apply's).
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from reconciler.clock import Clock, SystemClock
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import connect, planfile
+from reconciler.source.local import head_revision
 from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
 
 EXIT_FAILED: Final = 1
@@ -88,7 +88,7 @@ async def apply_command(
     assert loaded.fleet is not None  # _load returns only a usable fleet
     fleet = loaded.fleet
     clock = clock or SystemClock()
-    settings = dataclasses.replace(options.settings, git_revision=git_revision(source))
+    settings = dataclasses.replace(options.settings, git_revision=head_revision(source))
     refused: list[int] = []
 
     def choose(made: Made) -> plan.Plan | None:
@@ -316,20 +316,3 @@ def _approved(options: ApplyOptions, streams: Streams) -> bool:
         return True
     print("Apply cancelled.", file=streams.stderr)
     return False
-
-
-def git_revision(path: Path) -> str | None:
-    """The commit the manifests are at, when they are in a git checkout."""
-    directory = path if path.is_dir() else path.parent
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    revision = done.stdout.strip()
-    return revision if done.returncode == 0 and revision else None

@@ -7,6 +7,7 @@ status carries names, ids, statuses and times only.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections import Counter
@@ -18,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reconciler.plan.status import AgentRow, Drift, FleetStatus, OtherAgent
+from reconciler.source.record import SourceRecord
 
 FORMAT_VERSION: Final = "1"
 NO_AGENTS: Final = "No agents in the manifests or the state."
@@ -46,8 +48,9 @@ _OTHER_COLUMNS: Final = ("PROJECT", "AGENT ID", "NAME", "STATUS", "AGE", "KIND")
 
 
 def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
-    """The agents table, why each drifting agent drifts, the others apart, and a summary line."""
-    blocks: list[str] = []
+    """The git source (if any), the agents table, why each drifting agent drifts, the others
+    apart, and a summary line."""
+    blocks: list[str] = [] if status.source is None else [source_text(status.source)]
     if status.rows:
         table = _table(_AGENT_COLUMNS)
         for row in status.rows:
@@ -105,8 +108,19 @@ def render_status_json(status: FleetStatus) -> str:
             for other in status.others
         ],
         "summary": {drift.value: count for drift, count in _counts(status.rows).items()},
+        "source": None if status.source is None else dataclasses.asdict(status.source),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def source_text(source: SourceRecord) -> str:
+    """``Source: URL main at <commit>``, then the pin and a rejected newest commit, if any."""
+    lines = [f"Source: {source.url} {source.ref} at {source.revision or '(none loaded yet)'}"]
+    if source.pinned is not None:
+        lines.append(f"  pinned to {source.pinned} by --git-revision")
+    if source.rejected is not None:
+        lines.append(f"  newest commit {source.rejected} rejected: its manifests do not load")
+    return "\n".join(lines)
 
 
 def summary(rows: Sequence[AgentRow]) -> str:

@@ -12,17 +12,21 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from apply_e2e_harness import RECONCILER, harness
+from apply_e2e_harness import RECONCILER, _load, harness
 
 # Only ends a test that has already failed: far above what a 2-core machine under load needs.
 BOUND_SECONDS = 90.0
+git_harness: Any = sys.modules.get("git_harness") or _load(
+    "git_harness", Path(__file__).parents[1] / "unit" / "git_harness.py"
+)
 
 
 class Emulator:
@@ -55,7 +59,8 @@ class Daemon:
         api_url: str,
         interval: str = "0.5s",
         listen: str = "127.0.0.1:0",
-        extra_env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         env = {**os.environ, **harness.ENV, "NO_COLOR": "1", **(extra_env or {})}
         env.pop("RECONCILER_LISTEN", None)
@@ -64,6 +69,7 @@ class Daemon:
                 str(RECONCILER),
                 *("run", "fleet", "--interval", interval, "--listen", listen),
                 *("--state", "state.db", "--api-url", api_url, "--log-level", "debug"),
+                *args,
             ],
             cwd=cwd,
             env=env,

@@ -27,9 +27,11 @@ from reconciler.apply.steps import ApplySettings
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ServerError
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.notify import Notifier
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Plan
 from reconciler.reconcile.apply_pass import Done, Made
+from reconciler.source import Source
 from reconciler.state import StateStore
 
 START = 1_700_000_000.0
@@ -108,6 +110,7 @@ class ScriptedRunner:
     fleets: list[DesiredFleet] = field(default_factory=list)
     chosen: list[Plan | None] = field(default_factory=list)
     stopping_seen: list[bool] = field(default_factory=list)
+    revisions: list[str | None] = field(default_factory=list)
 
     async def __call__(
         self,
@@ -115,8 +118,10 @@ class ScriptedRunner:
         *,
         choose: daemon.Choose,
         stopping: Callable[[], bool],
+        revision: str | None,
     ) -> Done:
         self.fleets.append(fleet)
+        self.revisions.append(revision)
         if self.gate is not None:
             await self.gate.wait()
         self.stopping_seen.append(stopping())
@@ -177,12 +182,18 @@ async def one_pass(the_daemon: daemon.Daemon) -> None:
 
 
 def real_daemon(
-    world: World, *, store: StateStore, clock: ManualClock, **overrides: object
+    world: World,
+    *,
+    store: StateStore,
+    clock: ManualClock,
+    source: Source | None = None,
+    notifier: Notifier | None = None,
+    **overrides: object,
 ) -> daemon.Daemon:
-    """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator."""
+    """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator
+    (reading ``source`` when given, else ``world``'s manifest directory; telling ``notifier``)."""
     metrics = Metrics()
     runner = daemon.pass_runner(
-        world.fleet,
         store=store,
         environ=world.environ,
         api_url=world.base_url,
@@ -197,4 +208,6 @@ def real_daemon(
         clock=clock,
         metrics=metrics,
         environ=world.environ,
+        source=source,
+        notifier=notifier,
     )

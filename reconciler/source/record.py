@@ -1,0 +1,60 @@
+"""The file beside the state that says what the git source runs: ``<state dir>/git/source.json``.
+
+The daemon's git source rewrites it (atomically, owner-only) whenever what it holds changes, so
+that ``reconciler status``, which never talks to the daemon, can show the revision in force, the
+newest one fetched, a pin and a rejected commit. It holds a masked URL and commit ids only, never
+a credential. A missing or unreadable file means no git source has run against this state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from reconciler import files
+
+FILE_NAME: Final = "source.json"
+GIT_DIR_NAME: Final = "git"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What a git source holds: where from, which ref, which commit is in force and why.
+
+    ``revision`` is the last commit whose manifests loaded (the one passes apply); ``latest``
+    the newest commit checked out; ``rejected`` that newest commit when its manifests failed
+    to load; ``pinned`` the commit ``--git-revision`` holds the fleet at.
+    """
+
+    url: str
+    ref: str
+    path: str
+    revision: str | None = None
+    latest: str | None = None
+    rejected: str | None = None
+    pinned: str | None = None
+    fetched_at: float | None = None
+
+
+def git_dir(state_path: Path) -> Path:
+    """Where the git source keeps its clone and checkouts: ``git/`` beside the state file."""
+    return state_path.parent / GIT_DIR_NAME
+
+
+def record_path(state_path: Path) -> Path:
+    return git_dir(state_path) / FILE_NAME
+
+
+def write_record(path: Path, record: SourceRecord) -> None:
+    files.write_private(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+
+
+def read_record(path: Path) -> SourceRecord | None:
+    """The record at ``path``, or None when there is none that can be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return SourceRecord(**data)
+    except (OSError, ValueError, TypeError):
+        return None
