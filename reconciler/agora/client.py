@@ -17,10 +17,16 @@ speak, think) are resent only when they surely did not take effect, and always u
 - raised at once with ``may_have_reached_server`` True: read/write timeouts, dropped
   connections, 502 and 504. A join then may have created its agent; the apply layer resolves it
   by name rather than by a blind resend.
+
+Deadline. httpx's timeout bounds each read, so a server that trickles one byte at a time would
+hold a call forever; every call (all its attempts and pauses) therefore also runs under one total
+deadline (``deadline``, default ``DEFAULT_DEADLINE``). A call past it raises a ``TransportError``
+with ``may_have_reached_server`` True: like a lost reply, a join may then have taken effect.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +60,7 @@ _NOT_SENT: Final = (
     httpx.LocalProtocolError,
 )
 _DETAIL_MAX: Final = 300
+DEFAULT_DEADLINE: Final = 30.0
 # The REST token scope of calls that name no channel; the server checks only app id, signature
 # and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
 _REST_SCOPE: Final = ("reconciler", "0")
@@ -139,6 +146,7 @@ class AgoraClient:
         auth: Auth,
         base_url: str,
         timeout: float = 10.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         on_request: RequestHook | None = None,
@@ -147,6 +155,7 @@ class AgoraClient:
         self.base_url = base_url_for(base_url=base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
+        self._deadline = deadline
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
         self._http = httpx.AsyncClient(
@@ -206,18 +215,21 @@ class AgoraClient:
         channel: str | None = None,
         to_time: float | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]:
         """Every agent matching the filter, following ``meta.cursor`` to the last page.
 
         ``state`` and ``from_time`` are always sent, since the server's defaults (RUNNING only,
         the last two hours) would hide agents. An item seen on two pages (the list shifted under
-        us) is kept once, with its latest status.
+        us) is kept once, with its latest status. With ``max_items``, more agents than that, or
+        more pages than they fill (plus one), raise ``ObservationError``: a list that never ends.
         """
         if not states:
             raise ValueError("list_all needs at least one state")
         items: dict[str, wire.ListItem] = {}
         cursors: set[str] = set()
         cursor: str | None = None
+        max_pages = None if max_items is None else -(-max_items // page_size) + 1
         while True:
             query = wire.ListQuery(
                 state=wire.encode_states(list(states)),
@@ -232,6 +244,8 @@ class AgoraClient:
                 items[item.agent_id] = item
             cursor = page.meta.cursor
             if not cursor:
+                if max_items is not None:
+                    _check_list_bounds(len(items), 0, max_items=max_items, max_pages=1)
                 return list(items.values())
             if cursor in cursors:
                 raise errors.ApiError(
@@ -240,6 +254,10 @@ class AgoraClient:
                     endpoint=wire.Endpoint.LIST.value,
                 )
             cursors.add(cursor)
+            if max_items is not None and max_pages is not None:
+                _check_list_bounds(
+                    len(items), len(cursors), max_items=max_items, max_pages=max_pages
+                )
 
     async def speak(self, agent_id: str, request: wire.SpeakRequest) -> wire.ChannelActionResponse:
         call = _Call(wire.Endpoint.SPEAK, agent_id=agent_id, json=request.to_wire())
@@ -266,6 +284,22 @@ class AgoraClient:
         return _decode(wire.TurnsResponse, await self._send(call), call)
 
     async def _send(self, call: _Call) -> httpx.Response:
+        """The call under its total deadline; past it, its outcome is unknown (module docstring)."""
+        limit = asyncio.timeout(self._deadline)
+        try:
+            async with limit:
+                return await self._send_retrying(call)
+        except TimeoutError:
+            if not limit.expired():
+                raise
+        self._log.info("api_request", endpoint=call.endpoint.value, gave_up=True, reason="deadline")
+        raise errors.TransportError(
+            may_have_reached_server=True,
+            detail=f"no complete answer within the {self._deadline:g} s deadline",
+            endpoint=call.endpoint.value,
+        )
+
+    async def _send_retrying(self, call: _Call) -> httpx.Response:
         """One call with its retries: each attempt is observed and logged once."""
         log = self._log.bind(endpoint=call.endpoint.value)
         if call.agent_id is not None:
@@ -353,6 +387,17 @@ class AgoraClient:
                 attempt=attempt,
                 duration_s=time.perf_counter() - started,
             )
+
+
+def _check_list_bounds(items: int, pages: int, *, max_items: int, max_pages: int) -> None:
+    """Raise when a list has grown past what its caller can believe of a live fleet."""
+    if items > max_items:
+        detail = f"{items} agents listed, more than the {max_items} expected at most"
+    elif pages >= max_pages:
+        detail = f"no last page after {pages} pages ({items} agents so far)"
+    else:
+        return
+    raise errors.ObservationError(status=None, detail=detail, endpoint=wire.Endpoint.LIST.value)
 
 
 def _worth_resending(endpoint: wire.Endpoint, error: errors.ApiError) -> bool:

@@ -130,10 +130,15 @@ class GatedApi:
         from_time: float,
         channel: str | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]:
         return await self._gated(
             lambda: self._api.list_all(
-                states=states, from_time=from_time, channel=channel, page_size=page_size
+                states=states,
+                from_time=from_time,
+                channel=channel,
+                page_size=page_size,
+                max_items=max_items,
             )
         )
 

@@ -212,23 +212,33 @@ def run(
     state: StateOption = None,
     allow_mass_delete: AllowMassDeleteOption = False,
     log_level: LogLevelOption = "info",
+    stop_grace: Annotated[
+        str,
+        typer.Option("--stop-grace", help="After SIGTERM, how long the pass in flight may run."),
+    ] = "10s",
 ) -> None:
     """Keep the fleet converged: a pass at start, on manifest changes, every interval.
 
     Stopped agents are re-created per restartPolicy, tokens renewed before they expire; an
     invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
-    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
+    action in flight (cancelled after --stop-grace) and exits 0, leaving agents running;
+    SIGHUP asks for a pass.
     """
 
     from reconciler import daemon, logs
     from reconciler.daemon import health
     from reconciler.plan import SafetyLimits
     from reconciler.reconcile import connect
+    from reconciler.reconcile.bounds import Bounds
 
     try:
         seconds = daemon.parse_duration(interval)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--interval") from None
+    try:
+        grace = daemon.parse_duration(stop_grace)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stop-grace") from None
     try:
         address = health.Address.parse(listen)
     except ValueError as exc:
@@ -241,6 +251,8 @@ def run(
         manifests=path,
         interval=seconds,
         limits=SafetyLimits(allow_mass_delete=allow_mass_delete),
+        pass_deadline=Bounds.from_environ(os.environ).pass_deadline,
+        stop_grace=grace,
     )
     code = asyncio.run(
         daemon.run_daemon(

@@ -7,11 +7,11 @@ pass itself is ``reconcile.apply_pass``: nothing here plans, applies or speaks t
 the CLI imports this package.
 """
 
+from reconciler.clock import parse_duration
 from reconciler.daemon.controller import (
     Choose,
     Daemon,
     DaemonSettings,
-    parse_duration,
     pass_runner,
     run_daemon,
 )

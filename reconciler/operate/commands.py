@@ -30,6 +30,7 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import status
 from reconciler.reconcile import connect
+from reconciler.reconcile.bounds import Bounds
 from reconciler.state import StateSnapshot, read_state
 
 T = TypeVar("T")
@@ -154,7 +155,13 @@ async def fleet_status(
         api_url=workspace.api_url,
         transport=workspace.transport,
     ) as readers:
-        observed = await reconcile.observe_all(fleet, readers=readers, state=state, now=now)
+        observed = await reconcile.observe_all(
+            fleet,
+            readers=readers,
+            state=state,
+            now=now,
+            bounds=Bounds.from_environ(workspace.environ),
+        )
     return status.build_status(fleet, observed, state, now=now, fingerprints=fingerprints)
 
 

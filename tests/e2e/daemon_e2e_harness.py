@@ -47,14 +47,23 @@ class Emulator:
 class Daemon:
     """One ``reconciler run`` process; its log events as they arrive."""
 
-    def __init__(self, cwd: Path, *, api_url: str, interval: str = "0.5s") -> None:
-        env = {**os.environ, **harness.ENV, "NO_COLOR": "1"}
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        api_url: str,
+        interval: str = "0.5s",
+        extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        env = {**os.environ, **harness.ENV, "NO_COLOR": "1", **(extra_env or {})}
         env.pop("RECONCILER_LISTEN", None)
         self.process = subprocess.Popen(
             [
                 str(RECONCILER),
                 *("run", "fleet", "--interval", interval, "--listen", "127.0.0.1:0"),
                 *("--state", "state.db", "--api-url", api_url, "--log-level", "debug"),
+                *extra_args,
             ],
             cwd=cwd,
             env=env,
