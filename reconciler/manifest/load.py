@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import assemble, documents, yaml_source
+from reconciler.manifest import assemble, documents, secrets, yaml_source
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 
@@ -90,6 +90,9 @@ def _load(path: Path, *, environ: Mapping[str, str] | None) -> LoadResult:
     projects: set[str] = set()
     profiles: set[str] = set()
     complete = True
+    # Checked on every load (paths only, nothing read), so plain `validate` on CI refuses them;
+    # which directories are allowed is the process's setting even when nothing is resolved.
+    roots = secrets.allowed_roots(path.absolute(), environ=os.environ)
     for file in _discover(path, diagnostics):
         data = _read(file, diagnostics)
         if data is None:
@@ -107,7 +110,7 @@ def _load(path: Path, *, environ: Mapping[str, str] | None) -> LoadResult:
                 projects.add(named[1])
             elif named and named[0] == "Profile":
                 profiles.add(named[1])
-            entry, found = documents.read(doc, environ=environ)
+            entry, found = documents.read(doc, environ=environ, roots=roots)
             diagnostics.extend(found)
             if entry is not None:
                 entries.append(entry)
