@@ -59,7 +59,9 @@ class _File:
 def load_fleet(path: Path, *, environ: Mapping[str, str] | None = None) -> LoadResult:
     """Every manifest under ``path`` (a directory, searched recursively, or one file).
 
-    Hidden files and directories (``.schema/``, ``.git/``) are skipped. With ``environ``, every
+    Hidden files and directories (``.schema/``, ``.git/``) are skipped; symlinked files and
+    directories are followed (a directory reached twice is an error), and anything unreadable
+    is an error, so a fleet never comes back smaller than its files. With ``environ``, every
     ``${env:...}`` and ``${file:...}`` reference must also resolve, as ``validate
     --resolve-secrets`` asks; without it references are only checked for form.
     """
@@ -136,7 +138,14 @@ def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:
         sink.append(Diagnostic(str(root), None, None, None, reason))
         return
     found: list[_File] = []
-    for folder, subfolders, names in os.walk(root, onerror=lambda exc: _walk_error(exc, sink)):
+    # Symlinked directories are followed, as the files they hold are part of the fleet; a
+    # directory reached twice (a loop, or two links to one place) is an error, not a skip.
+    seen: dict[tuple[int, int], str] = {}
+    walk = os.walk(root, onerror=lambda exc: _walk_error(exc, sink), followlinks=True)
+    for folder, subfolders, names in walk:
+        if not _first_visit(Path(folder), seen, sink):
+            subfolders[:] = []
+            continue
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in names:
             if name.endswith(SUFFIXES) and not name.startswith("."):
@@ -147,6 +156,22 @@ def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:
             Diagnostic(str(root), None, None, None, "holds no *.yaml or *.yml manifests", "warning")
         )
     yield from sorted(found, key=lambda f: f.relative)
+
+
+def _first_visit(folder: Path, seen: dict[tuple[int, int], str], sink: list[Diagnostic]) -> bool:
+    """Whether ``folder`` is a directory not walked before (by its device and inode)."""
+    try:
+        status = folder.stat()
+    except OSError as exc:
+        _walk_error(exc, sink)
+        return False
+    identity = (status.st_dev, status.st_ino)
+    first = seen.setdefault(identity, str(folder))
+    if first == str(folder):
+        return True
+    message = f"is the directory {first} again (a symlink loop, or two links to it); read once"
+    sink.append(Diagnostic(str(folder), None, None, None, message))
+    return False
 
 
 def _walk_error(exc: OSError, sink: list[Diagnostic]) -> None:
