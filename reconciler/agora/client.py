@@ -326,7 +326,7 @@ class AgoraClient:
                 return outcome
             error = outcome.error
             fields.update(reason=error.reason, error=type(error).__name__)
-            if attempt < self._retry.attempts and _worth_resending(call.endpoint, error):
+            if attempt < self._retry.attempts and self._resend(call, error):
                 delay = self._retry.delay(attempt, retry_after=outcome.retry_after)
                 log.warning("api_request", **fields, retry_in_s=round(delay, 3))
                 await self._retry.sleep(delay)
@@ -369,6 +369,14 @@ class AgoraClient:
             retry_after=retry_after,
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _resend(self, call: _Call, error: errors.ApiError) -> bool:
+        """Whether to try again; a 429 asking to wait past the call's deadline is not worth it:
+        it is raised at once, and apply defers the project's calls instead of the pass."""
+        wait = error.retry_after if isinstance(error, errors.RateLimitedError) else None
+        if wait is not None and wait > self._deadline:
+            return False
+        return _worth_resending(call.endpoint, error)
 
     def _hidden(self, call: _Call, *, authorization: str) -> set[str]:
         """The values a failure's message must not show; built only when an attempt fails."""
