@@ -27,9 +27,11 @@ with ``may_have_reached_server`` True: like a lost reply, a join may then have t
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
 from urllib.parse import quote, urlsplit
@@ -61,6 +63,8 @@ _NOT_SENT: Final = (
 )
 _DETAIL_MAX: Final = 300
 DEFAULT_DEADLINE: Final = 30.0
+# Tokens, the list window and the 72-hour cap are all reckoned on our clock: say when it is off.
+CLOCK_SKEW_WARNING_SECONDS: Final = 60.0
 # The REST token scope of calls that name no channel; the server checks only app id, signature
 # and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
 _REST_SCOPE: Final = ("reconciler", "0")
@@ -156,6 +160,7 @@ class AgoraClient:
         self._auth = auth
         self._retry = retry or RetryPolicy()
         self._deadline = deadline
+        self._clock_checked = False
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
         self._http = httpx.AsyncClient(
@@ -359,6 +364,7 @@ class AgoraClient:
                 endpoint=call.endpoint.value,
             )
             return _Failure(error=error, cause=exc)
+        self._check_clock(response)
         if response.is_success:
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
@@ -369,6 +375,25 @@ class AgoraClient:
             retry_after=retry_after,
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _check_clock(self, response: httpx.Response) -> None:
+        """Warn once per client when the API's ``Date`` and our clock differ by over a minute."""
+        if self._clock_checked or "Date" not in response.headers:
+            return
+        self._clock_checked = True
+        try:
+            server = email.utils.parsedate_to_datetime(response.headers["Date"])
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        skew = time.time() - server.timestamp()
+        if abs(skew) > CLOCK_SKEW_WARNING_SECONDS:
+            self._log.warning(
+                "clock_skew",
+                local_minus_api_s=round(skew),
+                hint="token expiry and the 72-hour cap are reckoned on the local clock; sync it",
+            )
 
     def _resend(self, call: _Call, error: errors.ApiError) -> bool:
         """Whether to try again; a 429 asking to wait past the call's deadline is not worth it:

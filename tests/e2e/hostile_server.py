@@ -44,6 +44,8 @@ class Hostile:
         self.mode = mode
         self.url = ""
         self.calls: Counter[str] = Counter()
+        # An HTTP date every answer carries, when a test wants the API's clock to be off.
+        self.date: str | None = None
         self._lock = threading.Lock()
 
     def count(self, endpoint: str) -> None:
@@ -67,12 +69,16 @@ def _endpoint(method: str, path: str) -> str:
     return tail.rsplit("/", 1)[-1] or method.lower()
 
 
-def _response(status: str, body: bytes, *, length: int | None = None) -> bytes:
+def _response(
+    status: str, body: bytes, *, length: int | None = None, date: str | None = None
+) -> bytes:
     head = (
         f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body) if length is None else length}\r\nConnection: close\r\n\r\n"
+        f"Content-Length: {len(body) if length is None else length}\r\nConnection: close\r\n"
     )
-    return head.encode() + body
+    if date is not None:
+        head += f"Date: {date}\r\n"
+    return head.encode() + b"\r\n" + body
 
 
 def _page(items: int, cursor: str, *, first: int = 0) -> bytes:
@@ -124,7 +130,7 @@ class _Server:
 
     def honest(self, endpoint: str) -> bytes:
         if endpoint == "list":
-            return _response("200 OK", _page(0, ""))
+            return _response("200 OK", _page(0, ""), date=self.hostile.date)
         body = b'{"detail": "task not found", "reason": "TaskNotFound"}'
         return _response("404 Not Found", body)
 

@@ -10,11 +10,14 @@ an assertion on how long it took).
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import time
 from pathlib import Path
 
 import pytest
 from apply_e2e_harness import cli, harness
 from hostile_server import Mode, hostile_server
+from structlog.testing import capture_logs
 
 from reconciler import plan, reconcile
 from reconciler.errors import ReconcilerError
@@ -94,3 +97,26 @@ async def test_apply_against_a_hostile_api_deletes_nothing(tmp_path: Path, mode:
     assert CASES[mode] in str(raised.value)
     assert emulated.snapshot().records == before.records
     assert len(await emulated.live()) == 2
+
+
+@pytest.mark.parametrize(("offset", "warned"), [(-3 * 3600, True), (30, False)])
+async def test_a_clock_off_by_more_than_a_minute_is_warned_about(
+    tmp_path: Path, offset: float, warned: bool
+) -> None:
+    """The API's ``Date`` three hours behind ours: one warning with the skew; 30 s: none."""
+    harness.write_fleet(tmp_path / "fleet", {})
+    with hostile_server(Mode.HONEST) as server:
+        server.date = email.utils.formatdate(time.time() + offset, usegmt=True)
+        with capture_logs() as logs:
+            outcome = await reconcile.plan_pass(
+                tmp_path / "fleet",
+                state_path=tmp_path / "state.db",
+                api_url=server.url,
+                environ=dict(harness.ENV),
+                limits=plan.SafetyLimits(),
+            )
+    assert isinstance(outcome, reconcile.Planned)
+    skews = [e for e in logs if e["event"] == "clock_skew"]
+    assert len(skews) == int(warned)
+    if warned:
+        assert abs(skews[0]["local_minus_api_s"] - 3 * 3600) < 120
