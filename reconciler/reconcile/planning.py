@@ -28,7 +28,7 @@ from reconciler.errors import TransportError
 from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
-from reconciler.reconcile import connect
+from reconciler.reconcile import connect, shrink
 from reconciler.reconcile.bounds import Bounds
 from reconciler.reconcile.planfile import PlanFile, observed_fingerprint, write_planfile
 from reconciler.state import StateSnapshot, read_state
@@ -54,6 +54,8 @@ class Planned:
     planfile: PlanFile
     refusals: tuple[str, ...]
     warnings: tuple[Diagnostic, ...]
+    # Per project that loses agents: how the fleet shrinks, and which files went (``shrink``).
+    notes: tuple[str, ...] = ()
 
     @property
     def plan(self) -> plan.Plan:
@@ -161,6 +163,9 @@ async def plan_pass(
         ),
         refusals=refusals,
         warnings=loaded.warnings,
+        notes=shrink.notes(
+            computed, fleet=fleet, state=state, deleted_files=shrink.git_deleted_files(path)
+        ),
     )
 
 
@@ -196,6 +201,8 @@ async def plan_command(
         return 1
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=stderr)
     refusals = outcome.refusals
     if output == "json":
         stdout.write(render.render_json(outcome.plan, refusals=refusals))

@@ -6,32 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from apply_harness import World, agent, write_fleet
+from apply_harness import World, agent, split_into_teams, write_fleet
 
 from reconciler.manifest import load
-
-
-def _split_fleet(fleet: Path, *, team_b: set[str]) -> None:
-    """Rewrite ``fleet/fleet.yaml`` as ``project.yaml``, ``team-a/`` and ``team-b/`` files."""
-    documents = list(yaml.safe_load_all((fleet / "fleet.yaml").read_text()))
-    (fleet / "fleet.yaml").unlink()
-    project = [d for d in documents if d["kind"] == "Project"]
-    agents = [d for d in documents if d["kind"] != "Project"]
-    (fleet / "project.yaml").write_text(yaml.safe_dump_all(project))
-    for team, docs in {
-        "team-a": [d for d in agents if d["metadata"]["name"] not in team_b],
-        "team-b": [d for d in agents if d["metadata"]["name"] in team_b],
-    }.items():
-        (fleet / team).mkdir()
-        (fleet / team / "agents.yaml").write_text(yaml.safe_dump_all(docs))
 
 
 def _world(tmp_path: Path) -> World:
     agents = {f"a{i}": agent(f"ch-a{i}") for i in range(4)}
     agents.update({f"b{i}": agent(f"ch-b{i}") for i in range(3)})
     write_fleet(tmp_path / "fleet", agents)
-    _split_fleet(tmp_path / "fleet", team_b={"b0", "b1", "b2"})
+    split_into_teams(tmp_path / "fleet", team_b={"b0", "b1", "b2"})
     return World(tmp_path)
 
 
