@@ -148,9 +148,14 @@ def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:
             continue
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in names:
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                full = Path(folder, name)
+            if name.startswith("."):
+                continue
+            full = Path(folder, name)
+            if name.endswith(SUFFIXES):
                 found.append(_File(full, str(full), full.relative_to(root).as_posix()))
+            elif name.lower().endswith(SUFFIXES):
+                message = "is not read: manifests end in .yaml or .yml, in lower case"
+                sink.append(Diagnostic(str(full), None, None, None, message, "warning"))
     if not found:
         sink.append(
             Diagnostic(str(root), None, None, None, "holds no *.yaml or *.yml manifests", "warning")

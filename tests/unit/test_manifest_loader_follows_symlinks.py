@@ -64,3 +64,14 @@ def test_a_dangling_symlinked_manifest_is_an_error(tmp_path: Path) -> None:
     assert loaded.fleet is None
     [error] = loaded.errors
     assert "team-b.yaml: cannot be read: No such file or directory" in str(error)
+
+
+def test_a_manifest_with_an_upper_case_suffix_is_warned_about(tmp_path: Path) -> None:
+    """``team-b.YAML`` is not loaded, and the load says so instead of a quietly smaller fleet."""
+    write_fleet(tmp_path / "fleet", {"a": agent("ch-a")})
+    (tmp_path / "fleet" / "team-b.YAML").write_text("kind: Agent\n")
+    loaded = load.load_fleet(tmp_path / "fleet")
+    assert [str(w) for w in loaded.warnings] == [
+        f"{tmp_path / 'fleet' / 'team-b.YAML'}: is not read: manifests end in .yaml or .yml, "
+        "in lower case"
+    ]
