@@ -161,6 +161,9 @@ class AgoraClient:
         self._retry = retry or RetryPolicy()
         self._deadline = deadline
         self._clock_checked = False
+        # Whole seconds to add to our clock to get the API's, once a Date header told (0 until
+        # then); whole, so that a window given in whole seconds stays so on the wire.
+        self._to_api_clock = 0
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
         self._http = httpx.AsyncClient(
@@ -228,6 +231,11 @@ class AgoraClient:
         the last two hours) would hide agents. An item seen on two pages (the list shifted under
         us) is kept once, with its latest status. With ``max_items``, more agents than that, or
         more pages than they fill (plus one), raise ``ObservationError``: a list that never ends.
+
+        The window is given on our clock, and the server filters on its own: when a ``Date``
+        header shows the two apart by over a minute, the window is moved onto the API's clock
+        (and a listing begun before that was known starts over), so a clock hours ahead does
+        not hide every agent.
         """
         if not states:
             raise ValueError("list_all needs at least one state")
@@ -235,16 +243,20 @@ class AgoraClient:
         cursors: set[str] = set()
         cursor: str | None = None
         max_pages = None if max_items is None else -(-max_items // page_size) + 1
+        shift = self._to_api_clock
         while True:
             query = wire.ListQuery(
                 state=wire.encode_states(list(states)),
-                from_time=from_time,
-                to_time=to_time,
+                from_time=from_time + shift,
+                to_time=None if to_time is None else to_time + shift,
                 channel=channel,
                 limit=page_size,
                 cursor=cursor,
             )
             page = await self.list_page(query)
+            if cursor is None and shift != self._to_api_clock:
+                shift = self._to_api_clock  # the first answer told us the API's clock: again
+                continue
             for item in page.data.list:
                 items[item.agent_id] = item
             cursor = page.meta.cursor
@@ -389,10 +401,11 @@ class AgoraClient:
             server = server.replace(tzinfo=UTC)
         skew = time.time() - server.timestamp()
         if abs(skew) > CLOCK_SKEW_WARNING_SECONDS:
+            self._to_api_clock = -round(skew)
             self._log.warning(
                 "clock_skew",
                 local_minus_api_s=round(skew),
-                hint="token expiry and the 72-hour cap are reckoned on the local clock; sync it",
+                hint="list windows follow the API's clock; token expiry is reckoned on ours",
             )
 
     def _resend(self, call: _Call, error: errors.ApiError) -> bool:

@@ -46,6 +46,7 @@ class Hostile:
         self.calls: Counter[str] = Counter()
         # An HTTP date every answer carries, when a test wants the API's clock to be off.
         self.date: str | None = None
+        self.paths: list[str] = []
         self._lock = threading.Lock()
 
     def count(self, endpoint: str) -> None:
@@ -112,6 +113,7 @@ class _Server:
                 length = int(value.strip())
         await reader.readexactly(length)
         endpoint = _endpoint(method, path)
+        self.hostile.paths.append(path)
         self.hostile.count(endpoint)
         await self.answer(writer, endpoint)
 

@@ -13,13 +13,14 @@ import asyncio
 import email.utils
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from apply_e2e_harness import cli, harness
 from hostile_server import Mode, hostile_server
 from structlog.testing import capture_logs
 
-from reconciler import plan, reconcile
+from reconciler import observe, plan, reconcile
 from reconciler.errors import ReconcilerError
 
 DEADLINE = {"RECONCILER_API_DEADLINE": "1s"}
@@ -103,7 +104,8 @@ async def test_apply_against_a_hostile_api_deletes_nothing(tmp_path: Path, mode:
 async def test_a_clock_off_by_more_than_a_minute_is_warned_about(
     tmp_path: Path, offset: float, warned: bool
 ) -> None:
-    """The API's ``Date`` three hours behind ours: one warning with the skew; 30 s: none."""
+    """The API's ``Date`` three hours behind ours: one warning with the skew (and the list sent
+    again on the API's clock); 30 s behind: neither."""
     harness.write_fleet(tmp_path / "fleet", {})
     with hostile_server(Mode.HONEST) as server:
         server.date = email.utils.formatdate(time.time() + offset, usegmt=True)
@@ -118,5 +120,27 @@ async def test_a_clock_off_by_more_than_a_minute_is_warned_about(
     assert isinstance(outcome, reconcile.Planned)
     skews = [e for e in logs if e["event"] == "clock_skew"]
     assert len(skews) == int(warned)
+    assert server.calls["list"] == (2 if warned else 1)  # listed again on the API's clock
     if warned:
         assert abs(skews[0]["local_minus_api_s"] - 3 * 3600) < 120
+
+
+async def test_a_local_clock_hours_ahead_lists_on_the_apis_clock(tmp_path: Path) -> None:
+    """Our clock 80 h ahead would put the whole window after every agent's start: the list is
+    sent again with the window moved onto the API's clock, as its Date header tells it."""
+    harness.write_fleet(tmp_path / "fleet", {})
+    api_now = time.time() - 80 * 3600
+    with hostile_server(Mode.HONEST) as server:
+        server.date = email.utils.formatdate(api_now, usegmt=True)
+        outcome = await reconcile.plan_pass(
+            tmp_path / "fleet",
+            state_path=tmp_path / "state.db",
+            api_url=server.url,
+            environ=dict(harness.ENV),
+            limits=plan.SafetyLimits(),
+        )
+        assert isinstance(outcome, reconcile.Planned)
+        sent = [parse_qs(urlsplit(path).query)["from_time"][0] for path in server.paths]
+    first, again = (float(value) for value in sent)
+    assert abs((first - again) - 80 * 3600) < 120
+    assert abs(again - (api_now - observe.LIST_WINDOW_SECONDS)) < 120
