@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from apply_e2e_harness import cli, harness
-from hostile_server import Mode, hostile_server
+from hostile_server import Hostile, Mode, hostile_server
 from structlog.testing import capture_logs
 
 from reconciler import observe, plan, reconcile
@@ -38,6 +38,20 @@ CASES = {
 }
 
 
+async def _plan(tmp_path: Path, server: Hostile, **environ: str) -> reconcile.Planned:
+    """One plan of ``tmp_path/fleet`` against ``server``, bounded far above any deadline."""
+    async with asyncio.timeout(BOUND_SECONDS):
+        outcome = await reconcile.plan_pass(
+            tmp_path / "fleet",
+            state_path=tmp_path / "state.db",
+            api_url=server.url,
+            environ={**harness.ENV, **environ},
+            limits=plan.SafetyLimits(),
+        )
+    assert isinstance(outcome, reconcile.Planned)
+    return outcome
+
+
 def _no_secret(text: str) -> None:
     for secret in harness.SECRETS.values():
         assert secret not in text
@@ -51,14 +65,7 @@ async def test_plan_against_a_hostile_api_fails_with_a_clear_error(
     harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
     with hostile_server(mode) as server:
         with pytest.raises(ReconcilerError) as raised:
-            async with asyncio.timeout(BOUND_SECONDS):
-                await reconcile.plan_pass(
-                    tmp_path / "fleet",
-                    state_path=tmp_path / "state.db",
-                    api_url=server.url,
-                    environ={**harness.ENV, **DEADLINE},
-                    limits=plan.SafetyLimits(),
-                )
+            await _plan(tmp_path, server, **DEADLINE)
         assert server.acting_calls() == 0
         if mode is Mode.ENDLESS_CURSORS:
             # Quota 20 × 10 allows 200 agents: two pages of 100 and one of slack.
@@ -110,14 +117,7 @@ async def test_a_clock_off_by_more_than_a_minute_is_warned_about(
     with hostile_server(Mode.HONEST) as server:
         server.date = email.utils.formatdate(time.time() + offset, usegmt=True)
         with capture_logs() as logs:
-            outcome = await reconcile.plan_pass(
-                tmp_path / "fleet",
-                state_path=tmp_path / "state.db",
-                api_url=server.url,
-                environ=dict(harness.ENV),
-                limits=plan.SafetyLimits(),
-            )
-    assert isinstance(outcome, reconcile.Planned)
+            await _plan(tmp_path, server)
     skews = [e for e in logs if e["event"] == "clock_skew"]
     assert len(skews) == int(warned)
     assert server.calls["list"] == (2 if warned else 1)  # listed again on the API's clock
@@ -132,14 +132,7 @@ async def test_a_local_clock_hours_ahead_lists_on_the_apis_clock(tmp_path: Path)
     api_now = time.time() - 80 * 3600
     with hostile_server(Mode.HONEST) as server:
         server.date = email.utils.formatdate(api_now, usegmt=True)
-        outcome = await reconcile.plan_pass(
-            tmp_path / "fleet",
-            state_path=tmp_path / "state.db",
-            api_url=server.url,
-            environ=dict(harness.ENV),
-            limits=plan.SafetyLimits(),
-        )
-        assert isinstance(outcome, reconcile.Planned)
+        await _plan(tmp_path, server)
         sent = [parse_qs(urlsplit(path).query)["from_time"][0] for path in server.paths]
     first, again = (float(value) for value in sent)
     assert abs((first - again) - 80 * 3600) < 120
