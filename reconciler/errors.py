@@ -11,6 +11,7 @@ ReconcilerError
 │  ├─ AuthError, NotFoundError, ConflictError, QuotaExceededError, RateLimitedError(retry_after),
 │  │  InvalidRequestError
 │  ├─ ServerError
+│  ├─ ObservationError (a list that never ends, or far above the quota)
 │  └─ TransportError(may_have_reached_server)
 ├─ StateError (locked, stale, corrupt)
 ├─ UnsafePlanError
@@ -128,6 +129,14 @@ class ServerError(ApiError):
     @property
     def is_retryable(self) -> bool:
         return True
+
+
+class ObservationError(ApiError):
+    """A list that never ends, or that holds far more agents than the project's quota allows.
+
+    Such an answer cannot be a true picture of the live fleet, so nothing is planned from it
+    (least of all a delete); resending the same request would only repeat it.
+    """
 
 
 class TransportError(ApiError):

@@ -17,13 +17,21 @@ speak, think) are resent only when they surely did not take effect, and always u
 - raised at once with ``may_have_reached_server`` True: read/write timeouts, dropped
   connections, 502 and 504. A join then may have created its agent; the apply layer resolves it
   by name rather than by a blind resend.
+
+Deadline. httpx's timeout bounds each read, so a server that trickles one byte at a time would
+hold a call forever; every call (all its attempts and pauses) therefore also runs under one total
+deadline (``deadline``, default ``DEFAULT_DEADLINE``). A call past it raises a ``TransportError``
+with ``may_have_reached_server`` True: like a lost reply, a join may then have taken effect.
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
 from urllib.parse import quote, urlsplit
@@ -54,6 +62,9 @@ _NOT_SENT: Final = (
     httpx.LocalProtocolError,
 )
 _DETAIL_MAX: Final = 300
+DEFAULT_DEADLINE: Final = 30.0
+# Tokens, the list window and the 72-hour cap are all reckoned on our clock: say when it is off.
+CLOCK_SKEW_WARNING_SECONDS: Final = 60.0
 # The REST token scope of calls that name no channel; for them the server checks only app id,
 # signature and expiry, as the SDK's own stop_agent (channel "stop", uid 0) shows. A join's token
 # must be scoped to its channel and agent uid (docs/api-notes.md), which ``join`` does.
@@ -140,6 +151,7 @@ class AgoraClient:
         auth: Auth,
         base_url: str,
         timeout: float = 10.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         on_request: RequestHook | None = None,
@@ -148,6 +160,11 @@ class AgoraClient:
         self.base_url = base_url_for(base_url=base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
+        self._deadline = deadline
+        self._clock_checked = False
+        # Whole seconds to add to our clock to get the API's, once a Date header told (0 until
+        # then); whole, so that a window given in whole seconds stays so on the wire.
+        self._to_api_clock = 0
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
         self._http = httpx.AsyncClient(
@@ -207,32 +224,46 @@ class AgoraClient:
         channel: str | None = None,
         to_time: float | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]:
         """Every agent matching the filter, following ``meta.cursor`` to the last page.
 
         ``state`` and ``from_time`` are always sent, since the server's defaults (RUNNING only,
         the last two hours) would hide agents. An item seen on two pages (the list shifted under
-        us) is kept once, with its latest status.
+        us) is kept once, with its latest status. With ``max_items``, more agents than that, or
+        more pages than they fill (plus one), raise ``ObservationError``: a list that never ends.
+
+        The window is given on our clock, and the server filters on its own: when a ``Date``
+        header shows the two apart by over a minute, the window is moved onto the API's clock
+        (and a listing begun before that was known starts over), so a clock hours ahead does
+        not hide every agent.
         """
         if not states:
             raise ValueError("list_all needs at least one state")
         items: dict[str, wire.ListItem] = {}
         cursors: set[str] = set()
         cursor: str | None = None
+        max_pages = None if max_items is None else -(-max_items // page_size) + 1
+        shift = self._to_api_clock
         while True:
             query = wire.ListQuery(
                 state=wire.encode_states(list(states)),
-                from_time=from_time,
-                to_time=to_time,
+                from_time=from_time + shift,
+                to_time=None if to_time is None else to_time + shift,
                 channel=channel,
                 limit=page_size,
                 cursor=cursor,
             )
             page = await self.list_page(query)
+            if cursor is None and shift != self._to_api_clock:
+                shift = self._to_api_clock  # the first answer told us the API's clock: again
+                continue
             for item in page.data.list:
                 items[item.agent_id] = item
             cursor = page.meta.cursor
             if not cursor:
+                if max_items is not None:
+                    _check_list_bounds(len(items), 0, max_items=max_items, max_pages=1)
                 return list(items.values())
             if cursor in cursors:
                 raise errors.ApiError(
@@ -241,6 +272,10 @@ class AgoraClient:
                     endpoint=wire.Endpoint.LIST.value,
                 )
             cursors.add(cursor)
+            if max_items is not None and max_pages is not None:
+                _check_list_bounds(
+                    len(items), len(cursors), max_items=max_items, max_pages=max_pages
+                )
 
     async def speak(self, agent_id: str, request: wire.SpeakRequest) -> wire.ChannelActionResponse:
         call = _Call(wire.Endpoint.SPEAK, agent_id=agent_id, json=request.to_wire())
@@ -267,6 +302,22 @@ class AgoraClient:
         return _decode(wire.TurnsResponse, await self._send(call), call)
 
     async def _send(self, call: _Call) -> httpx.Response:
+        """The call under its total deadline; past it, its outcome is unknown (module docstring)."""
+        limit = asyncio.timeout(self._deadline)
+        try:
+            async with limit:
+                return await self._send_retrying(call)
+        except TimeoutError:
+            if not limit.expired():
+                raise
+        self._log.info("api_request", endpoint=call.endpoint.value, gave_up=True, reason="deadline")
+        raise errors.TransportError(
+            may_have_reached_server=True,
+            detail=f"no complete answer within the {self._deadline:g} s deadline",
+            endpoint=call.endpoint.value,
+        )
+
+    async def _send_retrying(self, call: _Call) -> httpx.Response:
         """One call with its retries: each attempt is observed and logged once."""
         log = self._log.bind(endpoint=call.endpoint.value)
         if call.agent_id is not None:
@@ -293,7 +344,7 @@ class AgoraClient:
                 return outcome
             error = outcome.error
             fields.update(reason=error.reason, error=type(error).__name__)
-            if attempt < self._retry.attempts and _worth_resending(call.endpoint, error):
+            if attempt < self._retry.attempts and self._resend(call, error):
                 delay = self._retry.delay(attempt, retry_after=outcome.retry_after)
                 log.warning("api_request", **fields, retry_in_s=round(delay, 3))
                 await self._retry.sleep(delay)
@@ -326,6 +377,7 @@ class AgoraClient:
                 endpoint=call.endpoint.value,
             )
             return _Failure(error=error, cause=exc)
+        self._check_clock(response)
         if response.is_success:
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
@@ -336,6 +388,34 @@ class AgoraClient:
             retry_after=retry_after,
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _check_clock(self, response: httpx.Response) -> None:
+        """Warn once per client when the API's ``Date`` and our clock differ by over a minute."""
+        if self._clock_checked or "Date" not in response.headers:
+            return
+        self._clock_checked = True
+        try:
+            server = email.utils.parsedate_to_datetime(response.headers["Date"])
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        skew = time.time() - server.timestamp()
+        if abs(skew) > CLOCK_SKEW_WARNING_SECONDS:
+            self._to_api_clock = -round(skew)
+            self._log.warning(
+                "clock_skew",
+                local_minus_api_s=round(skew),
+                hint="list windows follow the API's clock; token expiry is reckoned on ours",
+            )
+
+    def _resend(self, call: _Call, error: errors.ApiError) -> bool:
+        """Whether to try again; a 429 asking to wait past the call's deadline is not worth it:
+        it is raised at once, and apply defers the project's calls instead of the pass."""
+        wait = error.retry_after if isinstance(error, errors.RateLimitedError) else None
+        if wait is not None and wait > self._deadline:
+            return False
+        return _worth_resending(call.endpoint, error)
 
     def _hidden(self, call: _Call, *, authorization: str) -> set[str]:
         """The values a failure's message must not show; built only when an attempt fails."""
@@ -354,6 +434,17 @@ class AgoraClient:
                 attempt=attempt,
                 duration_s=time.perf_counter() - started,
             )
+
+
+def _check_list_bounds(items: int, pages: int, *, max_items: int, max_pages: int) -> None:
+    """Raise when a list has grown past what its caller can believe of a live fleet."""
+    if items > max_items:
+        detail = f"{items} agents listed, more than the {max_items} expected at most"
+    elif pages >= max_pages:
+        detail = f"no last page after {pages} pages ({items} agents so far)"
+    else:
+        return
+    raise errors.ObservationError(status=None, detail=detail, endpoint=wire.Endpoint.LIST.value)
 
 
 def _worth_resending(endpoint: wire.Endpoint, error: errors.ApiError) -> bool:

@@ -4,8 +4,11 @@ Agora limits the request rate per App ID (429, numbers unpublished; API notes §
 each project gets its own bucket and ``GatedApi`` spends one token before every call apply makes.
 Retries the client makes inside one call are not gated again: they already wait their backoff or
 the server's ``Retry-After``. A 429 that reaches apply pauses the whole bucket, so the other calls
-in flight to that project back off too. Time comes from an injected clock. This module decides
-only when a call may go; it must not decide what to call or what an answer means.
+in flight to that project back off too; one whose ``Retry-After`` is longer than
+``MAX_PAUSE_SECONDS`` defers the project's remaining calls of the pass (raised unsent), so a
+server asking for hours holds up neither the pass nor the other projects. Time comes from an
+injected clock. This module decides only when a call may go; it must not decide what to call or
+what an answer means.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class GatedApi:
     def __init__(self, api: AgentApi, *, bucket: TokenBucket) -> None:
         self._api = api
         self.bucket = bucket
+        self._deferred: RateLimitedError | None = None
 
     @property
     def app_id(self) -> str:
@@ -130,18 +134,39 @@ class GatedApi:
         from_time: float,
         channel: str | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]:
         return await self._gated(
             lambda: self._api.list_all(
-                states=states, from_time=from_time, channel=channel, page_size=page_size
+                states=states,
+                from_time=from_time,
+                channel=channel,
+                page_size=page_size,
+                max_items=max_items,
             )
         )
 
     async def _gated(self, send: Callable[[], Awaitable[T]]) -> T:
+        if self._deferred is not None:
+            raise self._deferred
         await self.bucket.take()
         try:
             return await send()
         except RateLimitedError as exc:
             if exc.retry_after is not None:
                 self.bucket.pause(min(exc.retry_after, MAX_PAUSE_SECONDS))
+                if exc.retry_after > MAX_PAUSE_SECONDS:
+                    self._deferred = _deferred(exc)
             raise
+
+
+def _deferred(exc: RateLimitedError) -> RateLimitedError:
+    """What the project's later calls in this pass raise, unsent, after a Retry-After too long
+    to wait out: the pass goes on with the other projects, a later pass tries this one again."""
+    return RateLimitedError(
+        status=exc.status,
+        reason=exc.reason,
+        retry_after=exc.retry_after,
+        detail=f"not sent: the API asked this project to wait {exc.retry_after:g} s "
+        "(Retry-After); deferred to a later pass",
+    )

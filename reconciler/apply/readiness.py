@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from reconciler.agora import wire
 from reconciler.apply.ratelimit import AgentApi
@@ -20,6 +21,9 @@ from reconciler.errors import NotFoundError
 from reconciler.observe.fleet import GONE, LIST_WINDOW_SECONDS
 
 _ALL_STATES = tuple(wire.StatusCode)
+# One channel's agents over the list window, ended ones included: a list far longer than this
+# (or one that never ends) is a broken answer, not agents to query one by one.
+CHANNEL_LIST_MAX: Final = 1000
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,10 @@ async def find_by_name(
     name that can only ever conflict.
     """
     listed = await api.list_all(
-        states=_ALL_STATES, from_time=float(int(now) - LIST_WINDOW_SECONDS), channel=channel
+        states=_ALL_STATES,
+        from_time=float(int(now) - LIST_WINDOW_SECONDS),
+        channel=channel,
+        max_items=CHANNEL_LIST_MAX,
     )
     ended: wire.QueryResponse | None = None
     for item in sorted(listed, key=lambda i: (-i.start_ts, i.agent_id)):

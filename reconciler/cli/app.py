@@ -8,7 +8,9 @@ and keeps its traceback. Commands live in the modules beside this one, one per c
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Annotated, Final
 
 import typer
@@ -46,9 +48,23 @@ def root(
             help="Print the version and the build's git revision, then exit.",
         ),
     ] = False,
+    secrets_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--secrets-dir",
+            help="Also allow ${file:} references into this directory (repeatable; also "
+            "RECONCILER_SECRETS_DIRS). The fleet directory, /run/secrets, /var/run/secrets and "
+            "$CREDENTIALS_DIRECTORY always are.",
+        ),
+    ] = None,
 ) -> None:
     """Declarative, GitOps-style controller for fleets of Agora ConvoAI voice agents."""
     del version
+    if secrets_dir:
+        from reconciler.manifest.secrets import SECRETS_DIRS_ENV
+
+        named = [os.environ.get(SECRETS_DIRS_ENV, ""), *(str(d) for d in secrets_dir)]
+        os.environ[SECRETS_DIRS_ENV] = os.pathsep.join(d for d in named if d)
 
 
 def main() -> None:

@@ -263,14 +263,18 @@ def run(
             "revisions: [slack+]URL[#events=KIND,...]; repeatable (the variable: space-separated).",
         ),
     ] = None,
+    stop_grace: Annotated[
+        str,
+        typer.Option("--stop-grace", help="After SIGTERM, how long the pass in flight may run."),
+    ] = "10s",
 ) -> None:
     """Keep the fleet converged: a pass at start, on manifest changes, every interval.
 
     Stopped agents are re-created per restartPolicy, tokens renewed before they expire; an
     invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
-    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass. With --git
-    the manifests come from the repository's commits (PATH is not read): only commits whose
-    manifests load are applied, and POST /webhooks/github fetches at once.
+    action in flight (cancelled after --stop-grace) and exits 0, leaving agents running; SIGHUP
+    asks for a pass. With --git the manifests come from the repository's commits (PATH is not
+    read): only commits whose manifests load are applied, and POST /webhooks/github fetches at once.
     """
 
     from reconciler import daemon, logs
@@ -278,11 +282,16 @@ def run(
     from reconciler.notify import parse_target
     from reconciler.plan import SafetyLimits
     from reconciler.reconcile import connect
+    from reconciler.reconcile.bounds import Bounds
 
     try:
         seconds = daemon.parse_duration(interval)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--interval") from None
+    try:
+        grace = daemon.parse_duration(stop_grace)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stop-grace") from None
     try:
         address = health.Address.parse(listen)
     except ValueError as exc:
@@ -311,6 +320,8 @@ def run(
         manifests=path,
         interval=seconds,
         limits=SafetyLimits(allow_mass_delete=allow_mass_delete),
+        pass_deadline=Bounds.from_environ(os.environ).pass_deadline,
+        stop_grace=grace,
     )
     code = asyncio.run(
         daemon.run_daemon(

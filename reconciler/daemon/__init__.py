@@ -9,11 +9,11 @@ itself is ``reconcile.apply_pass``: nothing here plans, applies or speaks to Ago
 imports this package.
 """
 
+from reconciler.clock import parse_duration
 from reconciler.daemon.controller import (
     Choose,
     Daemon,
     DaemonSettings,
-    parse_duration,
     pass_runner,
     run_daemon,
 )

@@ -12,8 +12,10 @@ mass deletes.
 
 ``Daemon.run`` holds the worker, the triggers and the HTTP server in one ``TaskGroup``: one
 failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
-action in flight and start no other. ``run_daemon`` holds the state's lock for the daemon's whole
-life and releases it on the way out; running agents are left running.
+action in flight and start no other, within ``stop_grace``, after which the pass is cancelled.
+A pass has a deadline too; one past it has failed, and backs off like any failure. A trigger
+during the backoff starts the next pass at once. ``run_daemon`` holds the state's lock for the
+daemon's whole life and releases it on the way out; running agents are left running.
 
 It decides when to pass and what to make of the outcome; it must not plan, apply or speak HTTP to
 Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler apply`` runs.
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import socket
 import time
 import uuid
@@ -47,23 +48,15 @@ from reconciler.manifest.desired import DesiredFleet
 from reconciler.notify import Notifier, Target
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
+from reconciler.reconcile.bounds import DEFAULT_PASS_DEADLINE
 from reconciler.source import GitSettings, LocalSource, Source
 from reconciler.state import StateStore, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
-_DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DEFAULT_STOP_GRACE: Final = 10.0
 
 _log = structlog.get_logger(__name__)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``30s``, ``2m``, ``1h``, ``500ms`` or a bare number of seconds."""
-    match = _DURATION.match(text)
-    if match is None or float(match.group(1)) <= 0:
-        raise ValueError(f"expected a positive duration such as 30s, 2m or 1h, got {text!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +69,10 @@ class DaemonSettings:
     flap: flap.FlapPolicy = field(default_factory=flap.FlapPolicy)
     debounce_ms: int = triggers.DEFAULT_DEBOUNCE_MS
     limits: plan.SafetyLimits = field(default_factory=plan.SafetyLimits)
+    # A pass past this is cancelled and counts as failed; its intents are resolved by the next.
+    pass_deadline: float = DEFAULT_PASS_DEADLINE
+    # After SIGTERM, the pass in flight has this long to finish before it is cancelled.
+    stop_grace: float = DEFAULT_STOP_GRACE
 
 
 Choose = Callable[[plan.Plan], plan.Plan | None]
@@ -184,7 +181,8 @@ class Daemon:
         where = str(self.settings.manifests) if record is None else f"{record.url} {record.ref}"
         _log.info("daemon_started", manifests=where)
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._work())
+            worker = group.create_task(self._work())
+            group.create_task(self._cancel_after_grace(worker, stop=stop))
             if source.watch is not None:
                 group.create_task(
                     triggers.watch_manifests(
@@ -208,6 +206,19 @@ class Daemon:
                 group.create_task(health.serve(app, sock, stop=stop))
                 _log.info("http_listening", url=health.url_of(sock))
 
+    async def _cancel_after_grace(self, worker: asyncio.Task[None], *, stop: asyncio.Event) -> None:
+        """Once stopping, give the pass in flight ``stop_grace`` seconds, then cancel it.
+
+        A call stuck on a hostile server must not keep the daemon from exiting; a cancelled
+        pass is like a killed one, whose intents the next start resolves.
+        """
+        # The worker ends only after a stop; should it fail first, the group cancels this wait.
+        await stop.wait()
+        _, pending = await asyncio.wait({worker}, timeout=self.settings.stop_grace)
+        if pending:
+            _log.warning("pass_cancelled", reason="stop grace", grace_s=self.settings.stop_grace)
+            worker.cancel()
+
     async def _work(self) -> None:
         while True:
             await triggers.first_of(self._wakeup.wait(), self._stop.wait())
@@ -226,7 +237,10 @@ class Daemon:
                 continue
             delay = self._backoff.next_delay()
             _log.info("retry_scheduled", delay_s=delay)
-            await triggers.first_of(self._clock.sleep(delay), self._stop.wait())
+            # A trigger (a manifest edit, a resync, SIGHUP) cuts the wait: it may be the fix.
+            await triggers.first_of(
+                self._clock.sleep(delay), self._stop.wait(), self._wakeup.wait()
+            )
             self._wakeup.set()
 
     async def _pass(self) -> bool:
@@ -247,13 +261,22 @@ class Daemon:
                 # Kept for the worker's later events too: the revision in force until the next.
                 structlog.contextvars.bind_contextvars(revision=in_force.revision)
             self._refusals = ()
+            deadline = asyncio.timeout(self.settings.pass_deadline)
             try:
-                ran = await self._runner(
-                    fleet,
-                    choose=self._choose,
-                    stopping=self._stop.is_set,
-                    revision=in_force.revision,
-                )
+                async with deadline:
+                    ran = await self._runner(
+                        fleet,
+                        choose=self._choose,
+                        stopping=self._stop.is_set,
+                        revision=in_force.revision,
+                    )
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                limit = self.settings.pass_deadline
+                _log.error("pass_failed", error=f"the pass took longer than {limit:g} s")
+                self._finish(PassResult.ERROR, started=started)
+                return False
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
                 self._alerts.pass_finished(error=str(exc), ran=None)

@@ -66,9 +66,16 @@ def declared(doc: YamlDocument) -> tuple[str, str] | None:
 
 
 def read(
-    doc: YamlDocument, *, environ: Mapping[str, str] | None
+    doc: YamlDocument,
+    *,
+    environ: Mapping[str, str] | None,
+    roots: tuple[Path, ...] | None = None,
 ) -> tuple[Entry | None, list[Diagnostic]]:
-    """The typed document and its diagnostics; with ``environ`` every reference is also resolved."""
+    """The typed document and its diagnostics; with ``environ`` every reference is also resolved.
+
+    With ``roots``, every ``${file:}`` reference must point into one of them
+    (``secrets.file_problem``), whether or not it is resolved.
+    """
     data = doc.data
     if not isinstance(data, dict):
         line, column = doc.position(())
@@ -88,7 +95,7 @@ def read(
         diagnostics.extend(explain.explain(exc, doc=doc, model=model_type))
     spec = data.get("spec")
     found = secrets.scan(spec if isinstance(spec, dict) else {}, ("spec",))
-    diagnostics.extend(_secret_problems(doc, found, environ=environ))
+    diagnostics.extend(_secret_problems(doc, found, environ=environ, roots=roots))
     props_loc = PROPERTIES_AT.get(model_type.__name__, ())
     raw = _get(data, props_loc)
     properties = raw if isinstance(raw, dict) else {}
@@ -139,7 +146,11 @@ def _get(data: Any, loc: Loc) -> Any:
 
 
 def _secret_problems(
-    doc: YamlDocument, found: secrets.Scan, *, environ: Mapping[str, str] | None
+    doc: YamlDocument,
+    found: secrets.Scan,
+    *,
+    environ: Mapping[str, str] | None,
+    roots: tuple[Path, ...] | None,
 ) -> Iterator[Diagnostic]:
     for loc, value in found.secret_fields:
         if value is None or value == "" or secrets.is_reference(value):
@@ -152,11 +163,13 @@ def _secret_problems(
             field_path(loc),
             "is a secret: write a reference such as ${env:NAME} or ${file:PATH}, never the value",
         )
-    base_dir = Path(doc.path).parent if environ is not None else None
+    base_dir = Path(doc.path).parent
     for loc, text in found.references:
         for ref in secrets.find_references(text):
             problem = ref.problem()
-            if problem is None and environ is not None and base_dir is not None:
+            if problem is None and roots is not None:
+                problem = secrets.file_problem(ref, base_dir=base_dir, roots=roots)
+            if problem is None and environ is not None:
                 try:
                     secrets.resolve(ref, environ=environ, base_dir=base_dir)
                 except secrets.SecretUnavailableError as exc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import assemble, documents, models, yaml_source
+from reconciler.manifest import assemble, documents, models, secrets, yaml_source
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 
@@ -62,7 +62,9 @@ def load_fleet(
 ) -> LoadResult:
     """Every manifest under ``path`` (a directory, searched recursively, or one file).
 
-    Hidden files and directories (``.schema/``, ``.git/``) are skipped. With ``environ``, every
+    Hidden files and directories (``.schema/``, ``.git/``) are skipped; symlinked files and
+    directories are followed (a directory reached twice is an error), and anything unreadable
+    is an error, so a fleet never comes back smaller than its files. With ``environ``, every
     ``${env:...}`` and ``${file:...}`` reference must also resolve, as ``validate
     --resolve-secrets`` asks; without it references are only checked for form. Field names in
     properties that Agora does not document are warnings, or errors with ``strict`` (``validate
@@ -96,6 +98,9 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
     projects: set[str] = set()
     profiles: set[str] = set()
     complete = True
+    # Checked on every load (paths only, nothing read), so plain `validate` on CI refuses them;
+    # which directories are allowed is the process's setting even when nothing is resolved.
+    roots = secrets.allowed_roots(path.absolute(), environ=os.environ)
     for file in _discover(path, diagnostics):
         data = _read(file, diagnostics)
         if data is None:
@@ -113,7 +118,7 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
                 projects.add(named[1])
             elif named and named[0] == "Profile":
                 profiles.add(named[1])
-            entry, found = documents.read(doc, environ=environ)
+            entry, found = documents.read(doc, environ=environ, roots=roots)
             diagnostics.extend(found)
             if entry is not None:
                 entries.append(entry)
@@ -164,17 +169,45 @@ def _discover(root: Path, sink: list[Diagnostic]) -> Iterator[_File]:
         sink.append(Diagnostic(str(root), None, None, None, reason))
         return
     found: list[_File] = []
-    for folder, subfolders, names in os.walk(root, onerror=lambda exc: _walk_error(exc, sink)):
+    # Symlinked directories are followed, as the files they hold are part of the fleet; a
+    # directory reached twice (a loop, or two links to one place) is an error, not a skip.
+    seen: dict[tuple[int, int], str] = {}
+    walk = os.walk(root, onerror=lambda exc: _walk_error(exc, sink), followlinks=True)
+    for folder, subfolders, names in walk:
+        if not _first_visit(Path(folder), seen, sink):
+            subfolders[:] = []
+            continue
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in names:
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                full = Path(folder, name)
+            if name.startswith("."):
+                continue
+            full = Path(folder, name)
+            if name.endswith(SUFFIXES):
                 found.append(_File(full, str(full), full.relative_to(root).as_posix()))
+            elif name.lower().endswith(SUFFIXES):
+                message = "is not read: manifests end in .yaml or .yml, in lower case"
+                sink.append(Diagnostic(str(full), None, None, None, message, "warning"))
     if not found:
         sink.append(
             Diagnostic(str(root), None, None, None, "holds no *.yaml or *.yml manifests", "warning")
         )
     yield from sorted(found, key=lambda f: f.relative)
+
+
+def _first_visit(folder: Path, seen: dict[tuple[int, int], str], sink: list[Diagnostic]) -> bool:
+    """Whether ``folder`` is a directory not walked before (by its device and inode)."""
+    try:
+        status = folder.stat()
+    except OSError as exc:
+        _walk_error(exc, sink)
+        return False
+    identity = (status.st_dev, status.st_ino)
+    first = seen.setdefault(identity, str(folder))
+    if first == str(folder):
+        return True
+    message = f"is the directory {first} again (a symlink loop, or two links to it); read once"
+    sink.append(Diagnostic(str(folder), None, None, None, message))
+    return False
 
 
 def _walk_error(exc: OSError, sink: list[Diagnostic]) -> None:

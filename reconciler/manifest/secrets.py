@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,11 @@ from reconciler.secret_fields import holds_secret as holds_secret
 from reconciler.secret_fields import is_secret_name as is_secret_name
 from reconciler.secret_fields import is_secret_path as is_secret_path
 
+MAX_FILE_BYTES: Final = 64 * 1024
+# Where container runtimes and systemd put secrets; the fleet's own directory is allowed too.
+SYSTEM_SECRET_DIRS: Final = ("/run/secrets", "/var/run/secrets")
+CREDENTIALS_ENV: Final = "CREDENTIALS_DIRECTORY"
+SECRETS_DIRS_ENV: Final = "RECONCILER_SECRETS_DIRS"
 REFERENCE_PATTERN: Final = r"\$\{(env|file):([^}]*)\}"
 _REFERENCE: Final = re.compile(REFERENCE_PATTERN)
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -167,12 +174,88 @@ def resolve(
         return environ[ref.target]
     file = (base_dir / Path(ref.target).expanduser()).resolve()
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_small_file(file)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         message = f"secret file {file} cannot be read: {reason}"
         raise SecretUnavailableError(ref=ref, message=message, where=where, field=field) from None
+    except _Refused as exc:
+        message = f"secret file {file} {exc}"
+        raise SecretUnavailableError(ref=ref, message=message, where=where, field=field) from None
     return text.removesuffix("\n").removesuffix("\r")
+
+
+class _Refused(Exception):
+    """A secret file that is not one: a device, FIFO, socket or directory, or too big."""
+
+
+def _kind_problem(mode: int, size: int) -> str | None:
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, FIFO, socket or directory is never read)"
+    if size > MAX_FILE_BYTES:
+        return f"is larger than {MAX_FILE_BYTES // 1024} KiB, the most a secret file may hold"
+    return None
+
+
+def _read_small_file(file: Path) -> str:
+    """A regular file's text, at most ``MAX_FILE_BYTES``; anything else is refused unread.
+
+    Checked before opening (a FIFO would block ``open``, a device may act on it) and again on
+    the open file (it may have been swapped in between); non-blocking, and never more read
+    than the limit, so ``/dev/zero`` or a growing file cannot exhaust memory.
+    """
+    before = os.stat(file)
+    problem = _kind_problem(before.st_mode, before.st_size)
+    if problem:
+        raise _Refused(problem)
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        problem = _kind_problem(opened.st_mode, opened.st_size)
+        if problem:
+            raise _Refused(problem)
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Refused(_kind_problem(stat.S_IFREG, len(data)) or "is too large")
+    return data.decode("utf-8")
+
+
+def allowed_roots(fleet_root: Path, *, environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """The directories a ``${file:}`` reference may point into, symlinks resolved.
+
+    The fleet's own directory, ``/run/secrets`` and ``/var/run/secrets`` (Docker, Kubernetes),
+    ``$CREDENTIALS_DIRECTORY`` (systemd), and every directory in ``RECONCILER_SECRETS_DIRS``
+    (``--secrets-dir``), separated by ``os.pathsep``. A pull request's manifests are read by
+    CI: without this, ``${file:/home/runner/.ssh/id_rsa}`` would be one review away.
+    """
+    root = fleet_root if fleet_root.is_dir() else fleet_root.parent
+    named = [str(root), *SYSTEM_SECRET_DIRS, environ.get(CREDENTIALS_ENV, "")]
+    named.extend(environ.get(SECRETS_DIRS_ENV, "").split(os.pathsep))
+    return tuple(dict.fromkeys(Path(d).expanduser().resolve() for d in named if d.strip()))
+
+
+def file_problem(ref: SecretRef, *, base_dir: Path, roots: tuple[Path, ...]) -> str | None:
+    """Why the loader refuses a ``${file:}`` reference, without reading it; None if it may stay.
+
+    Its target (symlinks resolved) must be inside an allowed root; when it exists already it
+    must be a regular file within the size limit. A file that does not exist yet is fine here:
+    it may be mounted only where the fleet is applied.
+    """
+    if ref.kind != "file" or ref.problem() is not None:
+        return None
+    target = (base_dir / Path(ref.target).expanduser()).resolve()
+    if not any(target == root or root in target.parents for root in roots):
+        where = ", ".join(str(r) for r in roots)
+        return (
+            f"{ref} points outside the directories secret files may be read from ({where}); "
+            f"add its directory with --secrets-dir"
+        )
+    try:
+        found = os.stat(target)
+    except OSError:
+        return None
+    problem = _kind_problem(found.st_mode, found.st_size)
+    return None if problem is None else f"{ref} {problem}"
 
 
 def resolve_text(

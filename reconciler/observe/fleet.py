@@ -20,7 +20,7 @@ from typing import Final, Protocol
 
 from reconciler import naming
 from reconciler.agora import wire
-from reconciler.errors import NotFoundError, ReconcilerError
+from reconciler.errors import NotFoundError, ObservationError, ReconcilerError
 from reconciler.state import AgentRecord, StateSnapshot
 
 # Reach back past the lifetime cap, plus slack for clock skew between us and Agora.
@@ -41,6 +41,7 @@ class AgentReader(Protocol):
         from_time: float,
         channel: str | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]: ...
 
     async def query(self, agent_id: str) -> wire.QueryResponse: ...
@@ -92,11 +93,13 @@ class ObservedFleet:
 
 @dataclass(frozen=True)
 class Target:
-    """One project to observe: how to read it and which name prefix marks our agents."""
+    """One project to observe: how to read it, which name prefix marks our agents, and the most
+    agents its list may hold (and ids it may query) before the answer is not believed."""
 
     project: str
     reader: AgentReader
     prefix: str
+    max_listed: int | None = None
 
 
 def classify(*, agent_id: str, name: str | None, owned: Iterable[str], prefix: str) -> Ownership:
@@ -185,12 +188,20 @@ async def observe_fleet(
 async def observe_project(target: Target, *, state: StateSnapshot, now: float) -> ObservedProject:
     """List one project's live agents and query only the ids that need it."""
     records = [r for r in state.records.values() if r.project == target.project]
-    listed = await target.reader.list_all(
-        states=wire.NON_TERMINAL_CODES,
-        from_time=float(int(now) - LIST_WINDOW_SECONDS),
-        page_size=LIST_PAGE_SIZE,
-    )
+    try:
+        listed = await target.reader.list_all(
+            states=wire.NON_TERMINAL_CODES,
+            from_time=float(int(now) - LIST_WINDOW_SECONDS),
+            page_size=LIST_PAGE_SIZE,
+            max_items=target.max_listed,
+        )
+    except ObservationError as exc:
+        raise _unbelievable(target, exc.endpoint, exc.detail) from None
     wanted = ids_to_query(listed=(item.agent_id for item in listed), records=records)
+    # The owned ids come from the state, the others from the (bounded) list: more is a bug.
+    if target.max_listed is not None and len(wanted) > target.max_listed + len(records):
+        detail = f"{len(wanted)} agents to query, more than the {target.max_listed} allowed"
+        raise _unbelievable(target, wire.Endpoint.QUERY.value, detail)
     queried = await _query_all(target.reader, wanted)
     return assemble(
         project=target.project,
@@ -198,6 +209,14 @@ async def observe_project(target: Target, *, state: StateSnapshot, now: float) -
         listed=listed,
         queried=queried,
         records=records,
+    )
+
+
+def _unbelievable(target: Target, endpoint: str | None, detail: str | None) -> ObservationError:
+    return ObservationError(
+        status=None,
+        endpoint=endpoint,
+        detail=f"project {target.project}: {detail}; nothing is planned from this answer",
     )
 
 

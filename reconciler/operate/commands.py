@@ -30,6 +30,7 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import status
 from reconciler.reconcile import connect
+from reconciler.reconcile.bounds import Bounds
 from reconciler.source import git_dir, read_record, record_path
 from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, read_state
 
@@ -165,7 +166,13 @@ async def fleet_status(
         api_url=workspace.api_url,
         transport=workspace.transport,
     ) as readers:
-        observed = await reconcile.observe_all(fleet, readers=readers, state=state, now=now)
+        observed = await reconcile.observe_all(
+            fleet,
+            readers=readers,
+            state=state,
+            now=now,
+            bounds=Bounds.from_environ(workspace.environ),
+        )
     found = status.build_status(fleet, observed, state, now=now, fingerprints=fingerprints)
     return dataclasses.replace(found, source=source)
 

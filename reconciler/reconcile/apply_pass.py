@@ -31,6 +31,7 @@ from reconciler.clock import Clock, SystemClock
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import connect, planfile
+from reconciler.reconcile.bounds import Bounds
 from reconciler.source.local import head_revision
 from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
 
@@ -187,7 +188,10 @@ async def run_pass(
     fingerprints = reconcile.fingerprint_secrets(
         fleet, environ=environ, key=store.secret_key(), values=values
     )
-    made = await _plan(fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now())
+    bounds = Bounds.from_environ(environ)
+    made = await _plan(
+        fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now(), bounds=bounds
+    )
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
@@ -208,7 +212,12 @@ async def run_pass(
     settled = made
     if settle and changed:
         settled = await _plan(
-            fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now()
+            fleet,
+            store=store,
+            clients=apis,
+            fingerprints=fingerprints,
+            now=clock.now(),
+            bounds=bounds,
         )
     return Done(
         plan=made.plan,
@@ -286,6 +295,7 @@ async def _plan(
     clients: Mapping[str, AgoraClient],
     fingerprints: Mapping[str, str],
     now: float,
+    bounds: Bounds,
 ) -> Made:
     """Observe through read-only views and plan against the state as it is now."""
     made, observed = await reconcile.observe_and_plan(
@@ -294,6 +304,7 @@ async def _plan(
         readers={name: connect.ReadOnlyAgents(client) for name, client in clients.items()},
         fingerprints=fingerprints,
         now=now,
+        bounds=bounds,
     )
     return Made(
         plan=made, observed=observed, observed_fingerprint=planfile.observed_fingerprint(observed)

@@ -29,6 +29,7 @@ from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.models import Region
 from reconciler.observe.fleet import AgentReader
+from reconciler.reconcile.bounds import Bounds
 
 API_URL_ENV: Final = "AGORA_API_URL"
 
@@ -95,6 +96,7 @@ def open_client(
             customer_id=credentials.customer_id, customer_secret=credentials.customer_secret
         ),
         base_url=base_url(project, api_url=api_url),
+        deadline=Bounds.from_environ(environ).api_deadline,
         transport=transport,
         on_request=on_request,
         retry=retry,
@@ -121,9 +123,14 @@ class ReadOnlyAgents:
         from_time: float,
         channel: str | None = None,
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> list[wire.ListItem]:
         return await self._client.list_all(
-            states=states, from_time=from_time, channel=channel, page_size=page_size
+            states=states,
+            from_time=from_time,
+            channel=channel,
+            page_size=page_size,
+            max_items=max_items,
         )
 
     async def query(self, agent_id: str) -> wire.QueryResponse:

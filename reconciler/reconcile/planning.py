@@ -12,6 +12,7 @@ plan`` runs, and writes only to the streams it is handed.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ import structlog
 from reconciler import observe, plan, render
 from reconciler.agora.client import Transport
 from reconciler.apply import payloads
+from reconciler.errors import TransportError
 from reconciler.manifest import load, secrets
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
-from reconciler.reconcile import connect
+from reconciler.reconcile import connect, shrink
+from reconciler.reconcile.bounds import Bounds
 from reconciler.reconcile.planfile import PlanFile, observed_fingerprint, write_planfile
 from reconciler.state import StateSnapshot, read_state
 
@@ -51,6 +54,8 @@ class Planned:
     planfile: PlanFile
     refusals: tuple[str, ...]
     warnings: tuple[Diagnostic, ...]
+    # Per project that loses agents: how the fleet shrinks, and which files went (``shrink``).
+    notes: tuple[str, ...] = ()
 
     @property
     def plan(self) -> plan.Plan:
@@ -63,13 +68,28 @@ async def observe_all(
     readers: Mapping[str, observe.AgentReader],
     state: StateSnapshot,
     now: float,
+    bounds: Bounds | None = None,
 ) -> observe.ObservedFleet:
-    """Observe every project through its read-only reader, under the project's name prefix."""
+    """Observe every project through its read-only reader, under the project's name prefix,
+    within the pass deadline and listing at most ``observe_factor`` × its quota of agents."""
+    bounds = bounds or Bounds()
     targets = [
-        observe.Target(project=name, reader=reader, prefix=fleet.projects[name].name_prefix)
+        observe.Target(
+            project=name,
+            reader=reader,
+            prefix=fleet.projects[name].name_prefix,
+            max_listed=bounds.max_listed(fleet.projects[name].max_concurrent_agents),
+        )
         for name, reader in sorted(readers.items())
     ]
-    return await observe.observe_fleet(targets, state=state, now=now)
+    try:
+        async with asyncio.timeout(bounds.pass_deadline):
+            return await observe.observe_fleet(targets, state=state, now=now)
+    except TimeoutError:
+        raise TransportError(
+            may_have_reached_server=False,
+            detail=f"observing the live agents took longer than {bounds.pass_deadline:g} s",
+        ) from None
 
 
 async def observe_and_plan(
@@ -79,9 +99,10 @@ async def observe_and_plan(
     readers: Mapping[str, observe.AgentReader],
     fingerprints: Mapping[str, str],
     now: float,
+    bounds: Bounds | None = None,
 ) -> tuple[plan.Plan, observe.ObservedFleet]:
     """Observe every project through its read-only reader, then plan against ``state``."""
-    observed = await observe_all(fleet, readers=readers, state=state, now=now)
+    observed = await observe_all(fleet, readers=readers, state=state, now=now, bounds=bounds)
     computed = plan.make_plan(
         fleet,
         observed,
@@ -122,6 +143,7 @@ async def plan_pass(
             readers=readers,
             fingerprints=fingerprints,
             now=now,
+            bounds=Bounds.from_environ(environ),
         )
     refusals = plan.safety_problems(computed, limits=limits)
     log.info(
@@ -141,6 +163,9 @@ async def plan_pass(
         ),
         refusals=refusals,
         warnings=loaded.warnings,
+        notes=shrink.notes(
+            computed, fleet=fleet, state=state, deleted_files=shrink.git_deleted_files(path)
+        ),
     )
 
 
@@ -177,6 +202,8 @@ async def plan_command(
         return 1
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=stderr)
     refusals = outcome.refusals
     if output == "json":
         stdout.write(render.render_json(outcome.plan, refusals=refusals))

@@ -7,7 +7,10 @@ never a half-built value. This module must not touch storage.
 
 from __future__ import annotations
 
+import functools
 import json
+import types
+import typing
 from typing import Any, Final
 
 from reconciler.errors import StateError
@@ -44,6 +47,9 @@ INTENT_COLUMNS: Final = (
 )
 
 Row = tuple[Any, ...]
+# A damaged row may hold anything in any column: messages show at most this much of it.
+_KEY_SHOWN_MAX: Final = 80
+_PROBLEM_MAX: Final = 200
 
 
 def encode_json(value: JsonObject) -> str:
@@ -51,14 +57,62 @@ def encode_json(value: JsonObject) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def _decode_json(text: Any, *, what: str) -> JsonObject:
+def _decode_json(text: Any, *, what: str, column: str) -> JsonObject:
+    """A JSON object column; the error says where the JSON breaks, never what it holds."""
     try:
         value = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise StateError(f"{what} is corrupt: not JSON") from exc
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise StateError(
+            f"{what} is corrupt: {column} is not JSON ({exc.msg} at {where})"
+        ) from None
+    except TypeError:
+        raise StateError(f"{what} is corrupt: {column} is {_kind(text)}, not JSON text") from None
     if not isinstance(value, dict):
-        raise StateError(f"{what} is corrupt: not a JSON object")
+        raise StateError(f"{what} is corrupt: {column} is {_kind(value)}, not a JSON object")
     return value
+
+
+def _check_types(cls: type, values: dict[str, Any], *, what: str) -> None:
+    """Refuse a column whose value is not of its field's type, naming the column and the type.
+
+    Checked before the value is built, so the message is ours (the column and what it holds)
+    rather than whatever a comparison deep inside would say about the values themselves.
+    """
+    columns = _column_types(cls)
+    for column, value in values.items():
+        allowed = columns.get(column, ())
+        if allowed and not isinstance(value, allowed):
+            names = " or ".join(sorted("null" if t is type(None) else t.__name__ for t in allowed))
+            raise StateError(f"{what} is corrupt: {column} is {_kind(value)}, expected {names}")
+
+
+@functools.cache
+def _column_types(cls: type) -> dict[str, tuple[type, ...]]:
+    return {name: _plain_types(hint) for name, hint in typing.get_type_hints(cls).items()}
+
+
+def _plain_types(hint: Any) -> tuple[type, ...]:
+    """The classes a column may hold for a field of this type (``float`` takes ``int``, an
+    enum its text); empty for anything fancier, such as a JSON object decoded separately."""
+    parts = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if not all(isinstance(part, type) and not typing.get_args(part) for part in parts):
+        return ()
+    stored = {str if part is IntentAction else part for part in parts}
+    return tuple(stored | ({int} if float in stored else set()))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _shown(key: Any) -> str:
+    """The row's key as the message names it: short, whatever was written into it."""
+    text = repr(key)
+    return text if len(text) <= _KEY_SHOWN_MAX else text[: _KEY_SHOWN_MAX - 1] + "…"
 
 
 def record_row(record: AgentRecord) -> Row:
@@ -99,22 +153,30 @@ def intent_row(intent: Intent) -> Row:
 
 def record_from_row(row: Row) -> AgentRecord:
     """Rebuild a record, refusing one whose fields do not hang together."""
-    what = f"state record {row[0]!r}"
+    what = f"state record {_shown(row[0])}"
     values = dict(zip(RECORD_COLUMNS, row, strict=True))
-    values["applied_properties"] = _decode_json(values["applied_properties"], what=what)
+    _check_types(AgentRecord, values, what=what)
+    values["applied_properties"] = _decode_json(
+        values["applied_properties"], what=what, column="applied_properties"
+    )
     try:
         return AgentRecord(**values)
     except (TypeError, ValueError) as exc:
-        raise StateError(f"{what} is corrupt: {exc}") from exc
+        raise StateError(f"{what} is corrupt: {_cut(str(exc))}") from None
 
 
 def intent_from_row(row: Row) -> Intent:
     """Rebuild an intent, refusing one whose fields do not hang together."""
-    what = f"state intent {row[0]!r}"
+    what = f"state intent {_shown(row[0])}"
     values = dict(zip(INTENT_COLUMNS, row, strict=True))
-    values["payload"] = _decode_json(values["payload"], what=what)
+    _check_types(Intent, values, what=what)
+    values["payload"] = _decode_json(values["payload"], what=what, column="payload")
     try:
         values["action"] = IntentAction(values["action"])
         return Intent(**values)
     except (TypeError, ValueError) as exc:
-        raise StateError(f"{what} is corrupt: {exc}") from exc
+        raise StateError(f"{what} is corrupt: {_cut(str(exc))}") from None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _PROBLEM_MAX else text[: _PROBLEM_MAX - 1] + "…"

@@ -57,7 +57,13 @@ def test_a_failed_agent_is_healed_by_the_periodic_pass(emulator: Emulator, daemo
         return [a["agent_id"] != first["agent_id"] for a in emulator.live()] == [True]
 
     wait_until(healed, what="a new agent for a", daemon=daemon)
-    outcome = next(e for e in daemon.named("apply_outcome") if e["action"] == "recreate")
+
+    def recreated() -> list[dict[str, object]]:
+        return [e for e in daemon.named("apply_outcome") if e["action"] == "recreate"]
+
+    # The emulator may show the new agent before the daemon's log line about it is read.
+    wait_until(lambda: bool(recreated()), what="the recreate's outcome", daemon=daemon)
+    outcome = recreated()[0]
     assert outcome["outcome"] == "done"
     assert "agent FAILED (crashed)" in daemon.log()
 

@@ -128,6 +128,21 @@ def write_fleet(
     (directory / "fleet.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
 
 
+def split_into_teams(fleet: Path, *, team_b: set[str]) -> None:
+    """Rewrite ``fleet/fleet.yaml`` as ``project.yaml``, ``team-a/`` and ``team-b/`` files."""
+    documents = list(yaml.safe_load_all((fleet / "fleet.yaml").read_text()))
+    (fleet / "fleet.yaml").unlink()
+    project = [d for d in documents if d["kind"] == "Project"]
+    agents = [d for d in documents if d["kind"] != "Project"]
+    (fleet / "project.yaml").write_text(yaml.safe_dump_all(project))
+    for team, docs in {
+        "team-a": [d for d in agents if d["metadata"]["name"] not in team_b],
+        "team-b": [d for d in agents if d["metadata"]["name"] in team_b],
+    }.items():
+        (fleet / team).mkdir()
+        (fleet / team / "agents.yaml").write_text(yaml.safe_dump_all(docs))
+
+
 @dataclass(frozen=True)
 class Ran:
     """One ``reconciler apply``: its exit code and what it wrote."""

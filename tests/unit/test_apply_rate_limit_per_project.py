@@ -118,3 +118,17 @@ async def test_a_429_without_retry_after_does_not_pause() -> None:
     with pytest.raises(RateLimitedError):
         await api.leave("a-1")
     assert await api.bucket.take() == 0.0
+
+
+async def test_a_huge_retry_after_defers_the_projects_calls_not_the_pass(tmp_path: Path) -> None:
+    """``Retry-After: 999999999`` on the first join: that join is given up on at once, the
+    project's other joins are not sent, and the pass ends (failed) without waiting it out."""
+    world = World(tmp_path)
+    write_fleet(world.fleet, {f"a{i}": agent(f"room-{i}") for i in range(3)})
+    await world.fault(endpoint="join", status=429, retry_after=999_999_999)
+    ran = await world.apply(settings=ApplySettings(concurrency=1))
+    assert ran.code == 1
+    assert "deferred to a later pass" in ran.stdout + ran.stderr
+    counters = await world.control("GET", "/counters")
+    assert counters["join"] == {"429": 1}
+    assert sum(world.clock.slept) <= MAX_PAUSE_SECONDS

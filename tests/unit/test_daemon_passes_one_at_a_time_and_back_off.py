@@ -83,19 +83,21 @@ async def test_a_failing_pass_retries_along_the_backoff_and_resets_on_success(
     assert _count(the_daemon, "error") == 5
 
 
-async def test_wakeups_during_a_backoff_wait_for_the_retry(tmp_path: Path) -> None:
-    """A trigger while a failed pass waits out its delay does not cut the delay short."""
-    runner = ScriptedRunner(failures=1)
+async def test_a_wakeup_during_a_backoff_starts_the_retry_at_once(tmp_path: Path) -> None:
+    """A trigger (a manifest edit, a resync) while a failed pass waits out its delay cuts the
+    delay short: the retry runs without the clock moving, and the next failure backs off on."""
+    runner = ScriptedRunner(failures=2)
     clock = ManualClock()
     the_daemon = _daemon(tmp_path, runner, clock)
     async with running(the_daemon):
-        await until(lambda: bool(clock.deadlines()))
+        await until(lambda: runner.calls == 1 and clock.deadlines() == [1.0])
         the_daemon.wake()
-        await asyncio.sleep(0.05)
-        assert runner.calls == 1
-        await clock.advance(1.0)
+        await until(lambda: runner.calls == 2 and clock.deadlines() == [2.0])
+        for _ in range(3):
+            the_daemon.wake()
         await until(lambda: _count(the_daemon, "success") == 1)
-    assert runner.calls == 2
+        await until(lambda: the_daemon.idle)
+    assert runner.calls == 3
 
 
 async def test_stop_lets_the_pass_in_flight_finish_and_starts_no_other(tmp_path: Path) -> None:

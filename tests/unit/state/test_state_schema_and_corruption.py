@@ -106,3 +106,48 @@ def test_a_damaged_intent_is_reported_by_id(tmp_path: Path, make_intent: IntentF
     _execute(path, "UPDATE intents SET key = 'elsewhere/lobby' WHERE id = 'i-1'")
     with open_state(path) as store, pytest.raises(StateError, match="'i-1' is corrupt"):
         store.snapshot()
+
+
+MARKER = "do-not-quote-me"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("applied_properties", f'\'{{"llm": {{"{MARKER}": \'', "applied_properties is not JSON ("),
+        ("applied_properties", f"'[\"{MARKER}\", 1, 2]'", "applied_properties is a list, not a"),
+        ("generation", f"'{MARKER}'", "generation is a str, expected int"),
+        ("token_expires_at", f"'{MARKER}'", "token_expires_at is a str, expected float or int or"),
+        ("channel", "X'00ff'", "channel is a bytes, expected str"),
+    ],
+)
+def test_a_damaged_row_names_its_key_and_column_never_its_content(
+    tmp_path: Path, make_record: RecordFactory, column: str, value: str, problem: str
+) -> None:
+    """The message says which record, which column and what is wrong, and quotes nothing."""
+    path = tmp_path / "state.db"
+    with open_state(path) as store:
+        store.put_record(make_record())
+    _execute(path, f"UPDATE records SET {column} = {value} WHERE key = 'prod/lobby'")
+    with open_state(path) as store, pytest.raises(StateError) as raised:
+        store.snapshot()
+    message = str(raised.value)
+    assert message.startswith("state record 'prod/lobby' is corrupt: ")
+    assert problem in message
+    assert MARKER not in message
+    assert raised.value.__cause__ is None
+
+
+def test_a_key_holding_a_blob_is_shown_cut_short(
+    tmp_path: Path, make_intent: IntentFactory
+) -> None:
+    """Whatever was written into the key column, the message stays one short line."""
+    path = tmp_path / "state.db"
+    with open_state(path) as store:
+        store.record_intent(make_intent("i-1"))
+    blob = "{" + ", ".join(f'"k{i}": "{MARKER}"' for i in range(200)) + "}"
+    _execute(path, f"UPDATE intents SET key = '{blob}' WHERE id = 'i-1'")
+    with open_state(path) as store, pytest.raises(StateError) as raised:
+        store.snapshot()
+    assert str(raised.value).startswith("state intent 'i-1' is corrupt: ")
+    assert len(str(raised.value)) < 300

@@ -1,0 +1,76 @@
+"""How long and how far one pass may go: the limits that keep a hostile or broken API from
+holding a pass (and the daemon) forever or driving it through endless calls.
+
+- ``api_deadline``: every API call, all its attempts included, ends within it
+  (``RECONCILER_API_DEADLINE``, default 30 s); past it the call is a transient error.
+- ``pass_deadline``: observing all projects ends within it, and a daemon pass as a whole
+  (``RECONCILER_PASS_DEADLINE``, default 5 min).
+- ``observe_factor``: a project's list may hold at most this many times its
+  ``maxConcurrentAgents`` agents, which bounds the pages listed and the ids queried
+  (``RECONCILER_OBSERVE_FACTOR``, default 10). A live fleet far above its quota is a broken
+  answer, not a fleet to plan deletes from.
+
+Read from the environment, like ``AGORA_API_URL``, so that every command and the daemon share
+them without a flag each. It only parses; it must not call the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from reconciler.agora.client import DEFAULT_DEADLINE
+from reconciler.clock import parse_duration
+from reconciler.errors import ReconcilerError
+
+API_DEADLINE_ENV: Final = "RECONCILER_API_DEADLINE"
+PASS_DEADLINE_ENV: Final = "RECONCILER_PASS_DEADLINE"
+OBSERVE_FACTOR_ENV: Final = "RECONCILER_OBSERVE_FACTOR"
+DEFAULT_PASS_DEADLINE: Final = 300.0
+DEFAULT_OBSERVE_FACTOR: Final = 10
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The deadlines (seconds) and the observation cap one pass runs under."""
+
+    api_deadline: float = DEFAULT_DEADLINE
+    pass_deadline: float = DEFAULT_PASS_DEADLINE
+    observe_factor: int = DEFAULT_OBSERVE_FACTOR
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Bounds:
+        """The bounds the environment sets, the defaults for the rest; a bad value is an error."""
+        factor = environ.get(OBSERVE_FACTOR_ENV)
+        return cls(
+            api_deadline=_duration(environ, API_DEADLINE_ENV, DEFAULT_DEADLINE),
+            pass_deadline=_duration(environ, PASS_DEADLINE_ENV, DEFAULT_PASS_DEADLINE),
+            observe_factor=DEFAULT_OBSERVE_FACTOR if not factor else _factor(factor),
+        )
+
+    def max_listed(self, quota: int) -> int:
+        """The most agents a project with this ``maxConcurrentAgents`` may list or query."""
+        return max(1, quota) * self.observe_factor
+
+
+def _duration(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ReconcilerError(f"{name}: {exc}") from None
+
+
+def _factor(text: str) -> int:
+    try:
+        factor = int(text)
+    except ValueError:
+        factor = 0
+    if factor < 1:
+        raise ReconcilerError(
+            f"{OBSERVE_FACTOR_ENV}: expected a whole number of at least 1, got {text!r}"
+        )
+    return factor
