@@ -18,7 +18,7 @@ import time
 from types import MappingProxyType
 
 import httpx
-from apply_creates import emulator_process
+from harness import emulator_process
 
 from reconciler import logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth

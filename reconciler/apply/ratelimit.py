@@ -10,6 +10,7 @@ only when a call may go; it must not decide what to call or what an answer means
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
@@ -37,6 +38,11 @@ class RateLimit:
             raise ValueError(f"rate limit must be positive (got {self.per_second})")
         if self.burst < 1:
             raise ValueError(f"burst must be at least 1 (got {self.burst})")
+
+
+def burst_for(per_second: float) -> int:
+    """The burst the CLI gives a rate limit of ``per_second`` calls a second."""
+    return max(1, math.ceil(per_second))
 
 
 class TokenBucket:

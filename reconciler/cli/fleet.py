@@ -6,7 +6,6 @@ Typer wiring only: parse flags, call one stage function, turn its outcome into a
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import sys
 from pathlib import Path
@@ -165,7 +164,7 @@ def apply_(
     """
 
     from reconciler import logs
-    from reconciler.apply.ratelimit import RateLimit
+    from reconciler.apply.ratelimit import RateLimit, burst_for
     from reconciler.apply.steps import ApplySettings
     from reconciler.reconcile import apply_pass, connect
 
@@ -175,7 +174,7 @@ def apply_(
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
     settings = ApplySettings(
         concurrency=concurrency,
-        rate_limit=RateLimit(per_second=rate_limit, burst=max(1, math.ceil(rate_limit))),
+        rate_limit=RateLimit(per_second=rate_limit, burst=burst_for(rate_limit)),
         wait=wait,
     )
     code = asyncio.run(
