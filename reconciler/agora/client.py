@@ -21,6 +21,8 @@ speak, think) are resent only when they surely did not take effect, and always u
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +60,11 @@ _DETAIL_MAX: Final = 300
 # and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
 _REST_SCOPE: Final = ("reconciler", "0")
 
+# Every connection the pool may open is kept alive between calls: with httpx's default of 20
+# kept, 50 calls in flight closed 30 connections after every wave and opened them again (682 TCP
+# connections for 1,001 requests, measured: benchmarks/apply_creates.py).
+_POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
 M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
@@ -93,6 +100,14 @@ def base_url_for(
     if region not in _REGIONS:
         raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
     return _REGIONS[region] + root
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process: building one loads the CA bundle, ~20 ms,
+    which 50 projects each paid before their first call. httpx's own rules (``SSL_CERT_FILE``,
+    ``SSL_CERT_DIR``, else certifi) choose what it trusts."""
+    return httpx.create_ssl_context()
 
 
 Transport = httpx.AsyncBaseTransport
@@ -154,6 +169,8 @@ class AgoraClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             headers={"User-Agent": f"reconciler/{__version__}"},
+            verify=_tls_context(),
+            limits=_POOL_LIMITS,
         )
 
     def __repr__(self) -> str:
