@@ -41,8 +41,15 @@ class RateLimit:
 
 
 def burst_for(per_second: float) -> int:
-    """The burst the CLI gives a rate limit of ``per_second`` calls a second."""
-    return max(1, math.ceil(per_second))
+    """The burst ``--rate-limit`` allows: a tenth of a second's calls, at least 10, at most one
+    second's.
+
+    A bucket that let a whole second's calls go at once (the old rule) could send 2R calls within
+    one second after a quiet spell, just what a server counting calls per second refuses; a tenth
+    of a second's worth keeps any second at 1.1 R or below. A burst of 10 is harmless at any rate
+    and keeps small applies from being spaced out one call at a time.
+    """
+    return max(1, min(math.ceil(per_second), max(10, math.ceil(per_second / 10))))
 
 
 class TokenBucket:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import structlog
 
@@ -27,6 +27,11 @@ from reconciler.errors import ApiError
 T = TypeVar("T")
 
 
+DEFAULT_CONCURRENCY: Final = 16
+"""Changes in flight at once by default: enough that the default rate limit (10 calls a second),
+not the API's latency, bounds an apply, even at a second per call."""
+
+
 @dataclass(frozen=True)
 class ApplySettings:
     """How an apply runs: how wide, how fast, how patient, and whether it waits for RUNNING.
@@ -36,7 +41,7 @@ class ApplySettings:
     never resends what the client already retried (429, 500, 503), so the two never multiply.
     """
 
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wait: bool = False
     join_retry: RetryPolicy = field(
