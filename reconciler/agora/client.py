@@ -21,8 +21,6 @@ speak, think) are resent only when they surely did not take effect, and always u
 
 from __future__ import annotations
 
-import functools
-import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import wire
+from reconciler.agora import pools, wire
 from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
 from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
@@ -59,11 +57,6 @@ _DETAIL_MAX: Final = 300
 # The REST token scope of calls that name no channel; the server checks only app id, signature
 # and expiry (API notes §17 #17), as the SDK's own stop_agent (channel "stop", uid 0) shows.
 _REST_SCOPE: Final = ("reconciler", "0")
-
-# Every connection the pool may open is kept alive between calls: with httpx's default of 20
-# kept, 50 calls in flight closed 30 connections after every wave and opened them again (682 TCP
-# connections for 1,001 requests, measured: benchmarks/apply_creates.py).
-_POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,14 +93,6 @@ def base_url_for(
     if region not in _REGIONS:
         raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
     return _REGIONS[region] + root
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every client of the process: building one loads the CA bundle, ~20 ms,
-    which 50 projects each paid before their first call. httpx's own rules (``SSL_CERT_FILE``,
-    ``SSL_CERT_DIR``, else certifi) choose what it trusts."""
-    return httpx.create_ssl_context()
 
 
 Transport = httpx.AsyncBaseTransport
@@ -167,10 +152,8 @@ class AgoraClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport or pools.ShardedTransport(),
             headers={"User-Agent": f"reconciler/{__version__}"},
-            verify=_tls_context(),
-            limits=_POOL_LIMITS,
         )
 
     def __repr__(self) -> str:
