@@ -145,15 +145,24 @@ def _expect_running(url: str, setting: Setting, who: str) -> None:
         raise SystemExit(f"{who} left {live} agents running, expected {setting.agents}")
 
 
-def run_ours(url: str, setting: Setting) -> None:
-    """``reconciler apply`` with the CLI's own code path."""
+def run_ours(
+    url: str, setting: Setting, *, fleet: Path | None = None, state: Path | None = None
+) -> None:
+    """``reconciler apply`` with the CLI's own code path, on ``fleet`` (default: a fresh one)."""
     os.environ.update(ENV)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        write_fleet(root / "fleet", setting.agents)
+        if fleet is None:
+            fleet = root / "fleet"
+            write_fleet(fleet, setting.agents)
         arguments = [
-            *("apply", str(root / "fleet"), "--auto-approve", "--api-url", url),
-            *("--state", str(root / "state.db"), "--concurrency", str(setting.concurrency)),
+            *("apply", str(fleet), "--auto-approve", "--api-url", url),
+            *(
+                "--state",
+                str(state or root / "state.db"),
+                "--concurrency",
+                str(setting.concurrency),
+            ),
             *("--rate-limit", repr(setting.rate)),
         ]
         with (
