@@ -28,8 +28,9 @@ T = TypeVar("T")
 
 
 DEFAULT_CONCURRENCY: Final = 16
-"""Changes in flight at once by default: enough that the default rate limit (10 calls a second),
-not the API's latency, bounds an apply, even at a second per call."""
+"""``reconciler apply``'s changes in flight by default: enough that the default rate limit (10
+calls a second), not the API's latency, bounds an apply, even at a second per call. The daemon
+keeps ``ApplySettings``' 4: its passes usually change little, and it has no flag to raise it."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class ApplySettings:
     never resends what the client already retried (429, 500, 503), so the two never multiply.
     """
 
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int = 4
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wait: bool = False
     join_retry: RetryPolicy = field(
