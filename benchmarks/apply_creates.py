@@ -1,12 +1,19 @@
-"""Benchmark: N creates through ``reconciler apply`` against the emulator, latency on every call.
+"""Benchmark: N creates through ``reconciler apply`` against the floor and against a fair peer.
 
-Prints the wall time of the apply, the floor max(N·L/C, N/R) that latency L, concurrency C and a
-rate limit of R calls per second allow, and their ratio; then the same N creates made by a plain
-sequential loop over the official ``agora-agents`` SDK, and apply's speed-up over it. The
-emulator runs in its own process, its quota raised to fit N. Figures are printed, never asserted.
+Ours is the CLI itself (``reconciler apply --auto-approve``, called in this process through the
+typer app, so argument parsing, its default burst, token minting and the default log level are
+all the real ones; its output goes to a file, as in CI). The peer is what a careful user of the
+official SDK would write: ``agora_agent.AsyncAgora`` with the same concurrency, a token bucket of
+the same rate and burst, and a token minted per agent. Both create the same N agents on the same
+emulator, which runs in its own process with latency L on every call; the emulator is reset
+between runs, and one small untimed run of each side goes first (lazy imports). The floor is what
+latency, concurrency and the rate limit allow: max(N·L/C, (N−B)/R), B being the bucket's burst.
+Beside wall times it prints this process's CPU per create (user + system), which a shared
+machine disturbs less. It is run at R = 500/s and with no rate limit,
+each figure ``--runs`` times, ours and the peer alternating. Figures are printed, never asserted.
 
     python benchmarks/apply_creates.py [--agents 1000] [--latency-ms 50] [--concurrency 50]
-                                       [--rate 500] [--skip-sdk]
+                                       [--rate 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -14,33 +21,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import io
+import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import yaml
+from harness import SHARED_MACHINE_NOTE, control, emulator_process, running, spread, table
 
-from reconciler import logs
-from reconciler.apply.ratelimit import RateLimit
-from reconciler.apply.steps import ApplySettings
-from reconciler.emulator import DEMO_APP_ID, DEMO_CUSTOMER_ID, DEMO_CUSTOMER_SECRET
-from reconciler.reconcile import apply_pass
+from reconciler.apply.ratelimit import burst_for
+from reconciler.cli.app import app
+from reconciler.emulator import (
+    DEMO_APP_CERTIFICATE,
+    DEMO_APP_ID,
+    DEMO_CUSTOMER_ID,
+    DEMO_CUSTOMER_SECRET,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the SDK's pydantic-v1-style models warn under pydantic 2
+    from agora_agent.agentkit.token import generate_convo_ai_token
     from agora_agent.agents.types.start_agents_request_properties import (
         StartAgentsRequestProperties,
     )
-    from agora_agent.client import Agora
+    from agora_agent.client import AsyncAgora
     from agora_agent.types.llm import Llm
     from agora_agent.types.llm_params import LlmParams
     from agora_agent.types.microsoft_tts_params import MicrosoftTtsParams
@@ -48,6 +56,7 @@ with warnings.catch_warnings():
 
 ENV = {
     "AGORA_APP_ID": DEMO_APP_ID,
+    "AGORA_APP_CERTIFICATE": DEMO_APP_CERTIFICATE,
     "AGORA_CUSTOMER_ID": DEMO_CUSTOMER_ID,
     "AGORA_CUSTOMER_SECRET": DEMO_CUSTOMER_SECRET,
     "BENCH_LLM_KEY": "bench-llm-key",
@@ -55,27 +64,33 @@ ENV = {
 }
 LLM = {"url": "https://llm.example/v1/chat/completions", "params": {"model": "gpt-4o-mini"}}
 TTS_PARAMS = {"region": "eastus", "voice_name": "en-US-AndrewMultilingualNeural"}
+AGENT_UID = "1001"
+UNLIMITED = 1_000_000.0  # calls per second: no bucket ever waits
+TOKEN_LIFETIME_S = 86_400
 
 
 def _channel(index: int) -> str:
     return f"bench-{index:05d}"
 
 
-def write_fleet(directory: Path, agents: int) -> None:
-    """One Project and one AgentSet of ``agents`` channels, without an App Certificate."""
+def write_fleet(directory: Path, agents: int, *, certificate: bool = True) -> None:
+    """One Project (with an App Certificate, so tokens are minted) and one AgentSet."""
+    spec = {
+        "appId": "${env:AGORA_APP_ID}",
+        "customerId": "${env:AGORA_CUSTOMER_ID}",
+        "customerSecret": "${env:AGORA_CUSTOMER_SECRET}",
+        "maxConcurrentAgents": agents,
+    }
+    if certificate:
+        spec["appCertificate"] = "${env:AGORA_APP_CERTIFICATE}"
     project = {
         "apiVersion": "reconciler/v1",
         "kind": "Project",
         "metadata": {"name": "bench"},
-        "spec": {
-            "appId": "${env:AGORA_APP_ID}",
-            "customerId": "${env:AGORA_CUSTOMER_ID}",
-            "customerSecret": "${env:AGORA_CUSTOMER_SECRET}",
-            "maxConcurrentAgents": agents,
-        },
+        "spec": spec,
     }
     template = {
-        "agent_rtc_uid": "1001",
+        "agent_rtc_uid": AGENT_UID,
         "remote_rtc_uids": ["2001"],
         "idle_timeout": 0,
         "llm": {**LLM, "api_key": "${env:BENCH_LLM_KEY}"},
@@ -94,97 +109,178 @@ def write_fleet(directory: Path, agents: int) -> None:
     (directory / "fleet.yaml").write_text(yaml.safe_dump_all([project, agent_set]))
 
 
-async def _control(url: str, method: str, path: str, body: Any = None) -> Any:
-    async with httpx.AsyncClient(base_url=url) as http:
-        response = await http.request(method, "/_emulator" + path, json=body)
-        response.raise_for_status()
-        return response.json()
+@dataclass(frozen=True)
+class Setting:
+    """One configuration both sides run with."""
+
+    agents: int
+    latency_ms: int
+    concurrency: int
+    rate: float
+
+    @property
+    def burst(self) -> int:
+        return burst_for(self.rate)
+
+    @property
+    def floor(self) -> float:
+        n = self.agents
+        return max(
+            n * self.latency_ms / 1000 / self.concurrency, max(0, n - self.burst) / self.rate
+        )
+
+    @property
+    def label(self) -> str:
+        return "no limit" if self.rate >= UNLIMITED else f"R = {self.rate:g}/s"
 
 
-async def _live_count(url: str) -> int:
-    agents = (await _control(url, "GET", "/agents"))["agents"]
-    return sum(1 for a in agents if a["status"] == "RUNNING")
+def _fresh(url: str, setting: Setting) -> None:
+    control(url, "POST", "/reset")
+    control(url, "POST", "/faults", {"latency_ms": setting.latency_ms})
 
 
-def run_apply(url: str, *, agents: int, latency_ms: int, concurrency: int, rate: float) -> float:
-    """Apply N creates with the CLI's code path; returns the wall time in seconds."""
-    asyncio.run(_control(url, "POST", "/faults", {"latency_ms": latency_ms}))
+def _expect_running(url: str, setting: Setting, who: str) -> None:
+    live = running(url)
+    if live != setting.agents:
+        raise SystemExit(f"{who} left {live} agents running, expected {setting.agents}")
+
+
+def run_ours(
+    url: str, setting: Setting, *, fleet: Path | None = None, state: Path | None = None
+) -> None:
+    """``reconciler apply`` with the CLI's own code path, on ``fleet`` (default: a fresh one)."""
+    os.environ.update(ENV)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        write_fleet(root / "fleet", agents)
-        settings = ApplySettings(
-            concurrency=concurrency,
-            rate_limit=RateLimit(per_second=rate, burst=max(1, concurrency)),
-        )
-        out = io.StringIO()
-        started = time.perf_counter()
-        code = asyncio.run(
-            apply_pass.apply_command(
-                root / "fleet",
-                manifests=root / "fleet",
-                options=apply_pass.ApplyOptions(auto_approve=True, settings=settings),
-                state_path=root / "state.db",
-                api_url=url,
-                environ={**os.environ, **ENV},
-                streams=apply_pass.Streams(stdin=io.StringIO(), stdout=out, stderr=io.StringIO()),
-            )
-        )
-        wall = time.perf_counter() - started
-    if code != 0:
-        raise SystemExit(f"apply failed (exit {code}):\n{out.getvalue()[-2000:]}")
-    live = asyncio.run(_live_count(url))
-    if live != agents:
-        raise SystemExit(f"apply left {live} agents running, expected {agents}")
-    return wall
+        if fleet is None:
+            fleet = root / "fleet"
+            write_fleet(fleet, setting.agents)
+        arguments = [
+            *("apply", str(fleet), "--auto-approve", "--api-url", url),
+            *(
+                "--state",
+                str(state or root / "state.db"),
+                "--concurrency",
+                str(setting.concurrency),
+            ),
+            *("--rate-limit", repr(setting.rate)),
+        ]
+        with (
+            (root / "output.log").open("w") as output,
+            contextlib.redirect_stdout(output),
+            contextlib.redirect_stderr(output),
+        ):
+            code = app(arguments, standalone_mode=False)
+        if code not in (0, None):
+            tail = (root / "output.log").read_text()[-2000:]
+            raise SystemExit(f"apply failed (exit {code}):\n{tail}")
 
 
-def run_sdk_loop(url: str, *, agents: int, latency_ms: int) -> float:
-    """The same creates, one after another, through the official SDK; returns the wall time."""
-    asyncio.run(_control(url, "POST", "/reset"))
-    asyncio.run(_control(url, "POST", "/faults", {"latency_ms": latency_ms}))
+class _Bucket:
+    """The peer's limiter: ``rate`` calls a second after a burst of ``burst``, in arrival order."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate, self._burst = rate, burst
+        self._tokens, self._stamp = float(burst), time.monotonic()
+
+    async def take(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        self._tokens -= 1
+        if self._tokens < 0:
+            await asyncio.sleep(-self._tokens / self._rate)
+
+
+async def _peer_creates(url: str, setting: Setting) -> None:
     pair = f"{DEMO_CUSTOMER_ID}:{DEMO_CUSTOMER_SECRET}".encode()
-    client = Agora(
+    client = AsyncAgora(
         base_url=url + "/api/conversational-ai-agent",
         authorization="Basic " + base64.b64encode(pair).decode(),
         username=DEMO_CUSTOMER_ID,
         password=DEMO_CUSTOMER_SECRET,
     )
-    started = time.perf_counter()
-    for index in range(agents):
-        properties = StartAgentsRequestProperties(
-            channel=_channel(index),
-            token="",
-            agent_rtc_uid="1001",
-            remote_rtc_uids=["2001"],
-            idle_timeout=0,
-            llm=Llm(
-                url=LLM["url"], api_key=ENV["BENCH_LLM_KEY"], params=LlmParams(model="gpt-4o-mini")
-            ),
-            tts=Tts_Microsoft(params=MicrosoftTtsParams(key=ENV["BENCH_TTS_KEY"], **TTS_PARAMS)),
-        )
-        client.agents.start(DEMO_APP_ID, name=f"sdk-{index:05d}-g1", properties=properties)
-    wall = time.perf_counter() - started
-    live = asyncio.run(_live_count(url))
-    if live != agents:
-        raise SystemExit(f"the SDK loop left {live} agents running, expected {agents}")
-    return wall
+    gate = asyncio.Semaphore(setting.concurrency)
+    bucket = _Bucket(setting.rate, setting.burst) if setting.rate < UNLIMITED else None
+
+    async def create(index: int) -> None:
+        async with gate:
+            if bucket is not None:
+                await bucket.take()
+            token = generate_convo_ai_token(
+                app_id=DEMO_APP_ID,
+                app_certificate=DEMO_APP_CERTIFICATE,
+                channel_name=_channel(index),
+                uid=int(AGENT_UID),
+                token_expire=TOKEN_LIFETIME_S,
+            )
+            properties = StartAgentsRequestProperties(
+                channel=_channel(index),
+                token=token,
+                agent_rtc_uid=AGENT_UID,
+                remote_rtc_uids=["2001"],
+                idle_timeout=0,
+                llm=Llm(
+                    url=LLM["url"],
+                    api_key=ENV["BENCH_LLM_KEY"],
+                    params=LlmParams(model="gpt-4o-mini"),
+                ),
+                tts=Tts_Microsoft(
+                    params=MicrosoftTtsParams(key=ENV["BENCH_TTS_KEY"], **TTS_PARAMS)
+                ),
+            )
+            await client.agents.start(DEMO_APP_ID, name=f"sdk-{index:05d}", properties=properties)
+
+    await asyncio.gather(*(create(i) for i in range(setting.agents)))
 
 
-@contextmanager
-def emulator_process(*, quota: int) -> Iterator[str]:
-    """The emulator in its own process, so that its work does not share our interpreter's GIL."""
-    command = [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--quota", str(quota)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                if line.startswith("emulator listening on "):
-                    yield line.removeprefix("emulator listening on ").strip()
-                    return
-            raise SystemExit("the emulator did not start")
-        finally:
-            process.terminate()
-            process.communicate(timeout=10)
+def run_peer(url: str, setting: Setting) -> None:
+    """The same creates through the official SDK's async client."""
+    asyncio.run(_peer_creates(url, setting))
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One run: wall seconds, and this process's CPU milliseconds per create."""
+
+    wall: float
+    cpu_ms: float
+
+
+def timed(run: Callable[[str, Setting], None], url: str, setting: Setting) -> Timed:
+    _fresh(url, setting)
+    wall, cpu = time.perf_counter(), time.process_time()
+    run(url, setting)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    _expect_running(url, setting, run.__name__)
+    return Timed(wall=wall, cpu_ms=cpu * 1000 / setting.agents)
+
+
+def measure(url: str, setting: Setting, *, runs: int, peer: bool = True) -> list[str]:
+    """One row of the summary: ours, the peer, and the ratios of each run's pair."""
+    ours: list[Timed] = []
+    peers: list[Timed] = []
+    for _ in range(runs):
+        ours.append(timed(run_ours, url, setting))
+        if peer:
+            peers.append(timed(run_peer, url, setting))
+    floor = setting.floor
+    mine = [
+        setting.label,
+        f"{floor:.2f}",
+        spread([o.wall for o in ours]),
+        spread([o.wall / floor for o in ours]),
+    ]
+    if not peer:
+        return [*mine, "-", "-", "-", spread([o.cpu_ms for o in ours], digits=1), "-"]
+    return [
+        *mine,
+        spread([p.wall for p in peers]),
+        spread([p.wall / floor for p in peers]),
+        spread([p.wall / o.wall for o, p in zip(ours, peers, strict=True)]),
+        spread([o.cpu_ms for o in ours], digits=1),
+        spread([p.cpu_ms for p in peers], digits=1),
+    ]
 
 
 def main() -> None:
@@ -193,32 +289,31 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rate", type=float, default=500.0, help="calls per second per project")
-    parser.add_argument("--skip-sdk", action="store_true", help="skip the sequential SDK loop")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ours-only", action="store_true", help="skip the SDK peer")
     args = parser.parse_args()
-    logs.configure_logging(level="warning")
-    n, latency = args.agents, args.latency_ms / 1000
-    with emulator_process(quota=n + 10) as url:
-        wall = run_apply(
-            url,
-            agents=n,
-            latency_ms=args.latency_ms,
-            concurrency=args.concurrency,
-            rate=args.rate,
-        )
-        floor = max(n * latency / args.concurrency, n / args.rate)
-        print(
-            f"apply: {n} creates, latency {args.latency_ms} ms per call, concurrency "
-            f"{args.concurrency}, rate limit {args.rate:g}/s"
-        )
-        print(f"  wall time           {wall:8.2f} s")
-        print(f"  floor max(N·L/C, N/R) {floor:6.2f} s")
-        print(f"  wall / floor        {wall / floor:8.2f}")
-        if args.skip_sdk:
-            return
-        sdk = run_sdk_loop(url, agents=n, latency_ms=args.latency_ms)
-        print(f"official SDK, sequential loop: {n} creates")
-        print(f"  wall time           {sdk:8.2f} s")
-        print(f"  apply speed-up      {sdk / wall:8.1f}x")
+    rows = [
+        [
+            *("setting", "floor s", "ours s", "ours/floor", "SDK peer s", "peer/floor"),
+            *("peer/ours", "ours CPU ms", "peer CPU ms"),
+        ]
+    ]
+    with emulator_process(quota=args.agents + 10) as url:
+        # Untimed: pays the imports both sides make lazily on their first call, once.
+        warm_up = Setting(min(args.agents, 20), args.latency_ms, args.concurrency, UNLIMITED)
+        timed(run_ours, url, warm_up)
+        if not args.ours_only:
+            timed(run_peer, url, warm_up)
+        for rate in (args.rate, UNLIMITED):
+            setting = Setting(args.agents, args.latency_ms, args.concurrency, rate)
+            rows.append(measure(url, setting, runs=args.runs, peer=not args.ours_only))
+    print(
+        f"apply: {args.agents} creates, L = {args.latency_ms} ms, C = {args.concurrency}, "
+        f"burst B = {burst_for(args.rate)} at R = {args.rate:g}/s; "
+        f"median [min–max] of {args.runs} runs"
+    )
+    print(table(rows))
+    print(SHARED_MACHINE_NOTE)
 
 
 if __name__ == "__main__":

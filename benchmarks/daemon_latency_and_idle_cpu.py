@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from apply_creates import ENV, emulator_process, write_fleet
+from apply_creates import ENV, write_fleet
+from harness import emulator_process
 
 POLL_SECONDS = 0.002
 BOUND_SECONDS = 120.0

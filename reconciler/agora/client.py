@@ -41,7 +41,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import wire
+from reconciler.agora import pools, wire
 from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
 from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
@@ -170,7 +170,7 @@ class AgoraClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport or pools.ShardedTransport(),
             headers={"User-Agent": f"reconciler/{__version__}"},
         )
 

@@ -165,7 +165,7 @@ class _Run:
         if change.action in (Action.CREATE, Action.RECREATE):
             return await self._join(change, ctx)
         if change.action is Action.ADOPT:
-            return self._adopt(change)
+            return await self._adopt(change)
         return await self._update(change, ctx)
 
     async def _delete(self, change: Change, ctx: StepContext) -> StepResult:
@@ -175,7 +175,7 @@ class _Run:
         if record.agent_id not in (None, change.agent_id):
             return _moved(change, record)
         if change.agent_id is None or not change.leaves_live:
-            self._ledger.delete(change.key)
+            await self._ledger.delete(change.key)
             return _result(change, Outcome.DONE, "its agent had already ended; record removed")
         ticket = LeaveTicket(
             key=change.key,
@@ -257,7 +257,7 @@ class _Run:
             reason="not-running",
         )
 
-    def _adopt(self, change: Change) -> StepResult:
+    async def _adopt(self, change: Change) -> StepResult:
         record = self._ledger.record(change.key)
         if change.agent_id is None:
             return _moved(change, record)
@@ -273,7 +273,7 @@ class _Run:
             # The slot of an unconfirmed join holds what that join sent: trust it over today's spec.
             applied, spec_hash = dict(record.applied_properties), record.spec_hash
         now = self._clock.now()
-        self._ledger.put(
+        await self._ledger.put(
             AgentRecord(
                 key=change.key,
                 project=change.project,
@@ -343,7 +343,7 @@ class _Run:
                 spec_hash=diff.spec_hash(view),
                 git_revision=self._settings.git_revision,
             )
-        self._ledger.put(updated)
+        await self._ledger.put(updated)
         if renew:
             detail = "token renewed"
         elif change.update:

@@ -32,11 +32,13 @@ import structlog
 from reconciler import naming
 from reconciler.agora import wire
 from reconciler.apply import readiness
+from reconciler.apply.commits import GroupCommitter
 from reconciler.apply.ratelimit import AgentApi
 from reconciler.apply.report import Outcome, StepResult
 from reconciler.clock import Clock
 from reconciler.errors import ApiError, ConflictError, NotFoundError, StateError
 from reconciler.state import AgentRecord, Intent, IntentAction, StateStore
+from reconciler.state.store import Mutation
 
 RESOLVE_JOIN = "resolve-join"
 RESOLVE_LEAVE = "resolve-leave"
@@ -52,11 +54,12 @@ class Ledger:
     """The state store with an in-memory copy of its records and intents.
 
     Apply holds the state's lock and is its only writer, so the copy stays exact, and no step
-    has to read the whole state back after every commit.
+    has to read the whole state back after every commit. Every write returns once it is durable;
+    the writes of concurrent steps share commits (``commits.GroupCommitter``).
     """
 
     def __init__(self, store: StateStore) -> None:
-        self._store = store
+        self._committer = GroupCommitter(store)
         snapshot = store.snapshot()
         self._records = dict(snapshot.records)
         self._intents = {intent.id: intent for intent in snapshot.intents}
@@ -71,31 +74,34 @@ class Ledger:
     def intents(self) -> tuple[Intent, ...]:
         return tuple(self._intents.values())
 
-    def begin(self, intent: Intent) -> None:
+    async def begin(self, intent: Intent) -> None:
         """Commit ``intent`` before the call it announces."""
-        self._store.record_intent(intent)
+        await self._committer.commit(Mutation(add_intent=intent))
         self._intents[intent.id] = intent
 
-    def settle(
+    async def settle(
         self, intent_id: str, *, put: AgentRecord | None = None, delete_key: str | None = None
     ) -> None:
         """Replace a pending intent by its outcome, in one transaction."""
         if delete_key is not None and delete_key not in self._records:
             delete_key = None
-        self._store.resolve_intent(intent_id, put=put, delete_key=delete_key)
+        mutation = Mutation(
+            remove_intent=intent_id, put=() if put is None else (put,), delete=delete_key
+        )
+        await self._committer.commit(mutation)
         del self._intents[intent_id]
         if put is not None:
             self._records[put.key] = put
         if delete_key is not None:
             del self._records[delete_key]
 
-    def put(self, record: AgentRecord) -> None:
-        self._store.put_record(record)
+    async def put(self, record: AgentRecord) -> None:
+        await self._committer.commit(Mutation(put=(record,)))
         self._records[record.key] = record
 
-    def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         if key in self._records:
-            self._store.delete_record(key)
+            await self._committer.commit(Mutation(delete=key))
             del self._records[key]
 
 
@@ -265,13 +271,13 @@ class LeaveTicket:
             then_generation=then_generation if isinstance(then_generation, int) else None,
         )
 
-    def settle_gone(self, ledger: Ledger, intent_id: str, *, now: float) -> None:
+    async def settle_gone(self, ledger: Ledger, intent_id: str, *, now: float) -> None:
         """Record that the agent is gone: forget the key, or leave the slot of its next join."""
         record = ledger.record(self.key)
         if record is None or record.agent_id not in (None, self.agent_id):
-            ledger.settle(intent_id)
+            await ledger.settle(intent_id)
         elif self.then_name is None or self.then_generation is None:
-            ledger.settle(intent_id, delete_key=self.key)
+            await ledger.settle(intent_id, delete_key=self.key)
         else:
             slot = dataclasses.replace(
                 record,
@@ -282,7 +288,7 @@ class LeaveTicket:
                 updated_at=now,
                 status_hint=HINT_LEFT,
             )
-            ledger.settle(intent_id, put=slot)
+            await ledger.settle(intent_id, put=slot)
 
 
 def may_write(record: AgentRecord | None, *, generation: int) -> bool:
@@ -314,13 +320,13 @@ async def settle_join(
     """
     writable = may_write(ledger.record(ticket.key), generation=ticket.generation)
     if found is None:
-        ledger.settle(intent_id, put=ticket.unconfirmed(now=now) if writable else None)
+        await ledger.settle(intent_id, put=ticket.unconfirmed(now=now) if writable else None)
         return Settled.KEPT
     if not writable:
         await leave_quietly(api, found.agent_id)
-        ledger.settle(intent_id)
+        await ledger.settle(intent_id)
         return Settled.SUPERSEDED
-    ledger.settle(
+    await ledger.settle(
         intent_id, put=ticket.joined(agent_id=found.agent_id, status=found.status, now=now)
     )
     return Settled.FOUND
@@ -385,7 +391,7 @@ async def _resolve_leave(
         return _result(
             intent, Outcome.FAILED, f"left again, still {seen.describe()}", ticket.agent_id
         )
-    ticket.settle_gone(ledger, intent.id, now=clock.now())
+    await ticket.settle_gone(ledger, intent.id, now=clock.now())
     return _result(intent, Outcome.DONE, f"agent is {seen.describe()}", ticket.agent_id)
 
 

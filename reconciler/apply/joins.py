@@ -47,7 +47,7 @@ class Joined:
 async def join(ctx: StepContext, ticket: JoinTicket, request: wire.JoinRequest) -> Joined:
     """Join under ``ticket.remote_name`` and record what happened, per the module's rules."""
     intent = ticket.intent(now=ctx.clock.now())
-    ctx.ledger.begin(intent)
+    await ctx.ledger.begin(intent)
     retry = ctx.settings.join_retry
     maybe_joined = False
     attempt = 0
@@ -58,7 +58,7 @@ async def join(ctx: StepContext, ticket: JoinTicket, request: wire.JoinRequest) 
         except ConflictError as exc:
             return await _conflict(ctx, ticket, intent, exc)
         except QuotaExceededError as exc:
-            _spend(ctx, ticket, intent)
+            await _spend(ctx, ticket, intent)
             return Joined(None, str(exc), reason=exc.reason or "quota", quota=True)
         except ApiError as exc:
             maybe_joined = maybe_joined or _may_have_joined(exc)
@@ -67,9 +67,9 @@ async def join(ctx: StepContext, ticket: JoinTicket, request: wire.JoinRequest) 
                 continue
             if maybe_joined:
                 return await _lost(ctx, ticket, intent, exc)
-            _spend(ctx, ticket, intent)
+            await _spend(ctx, ticket, intent)
             return Joined(None, f"{exc}; its name is spent", reason=_reason(exc))
-        ctx.ledger.settle(
+        await ctx.ledger.settle(
             intent.id,
             put=ticket.joined(agent_id=answer.agent_id, status=answer.status, now=ctx.clock.now()),
         )
@@ -132,10 +132,10 @@ async def _find(
         return exc
 
 
-def _spend(ctx: StepContext, ticket: JoinTicket, intent: Intent) -> None:
+async def _spend(ctx: StepContext, ticket: JoinTicket, intent: Intent) -> None:
     writable = may_write(ctx.ledger.record(ticket.key), generation=ticket.generation)
     spent = ticket.spent(now=ctx.clock.now())
-    ctx.ledger.settle(intent.id, put=spent if writable else None)
+    await ctx.ledger.settle(intent.id, put=spent if writable else None)
 
 
 def _pending(error: ApiError, lookup: ApiError) -> Joined:

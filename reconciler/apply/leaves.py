@@ -33,7 +33,7 @@ class Left:
 async def leave(ctx: StepContext, ticket: LeaveTicket) -> Left:
     """Leave ``ticket.agent_id``, wait until it is gone, and record the outcome."""
     intent = ticket.intent(now=ctx.clock.now())
-    ctx.ledger.begin(intent)
+    await ctx.ledger.begin(intent)
     try:
         await ctx.attempt("leave", 1, lambda: ctx.api.leave(ticket.agent_id))
     except (NotFoundError, ConflictError):
@@ -63,5 +63,5 @@ async def leave(ctx: StepContext, ticket: LeaveTicket) -> Left:
             ),
             reason="timeout",
         )
-    ticket.settle_gone(ctx.ledger, intent.id, now=ctx.clock.now())
+    await ticket.settle_gone(ctx.ledger, intent.id, now=ctx.clock.now())
     return Left(gone=True, detail=f"left ({seen.describe()})")

@@ -13,6 +13,7 @@ what an answer means.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
@@ -40,6 +41,18 @@ class RateLimit:
             raise ValueError(f"rate limit must be positive (got {self.per_second})")
         if self.burst < 1:
             raise ValueError(f"burst must be at least 1 (got {self.burst})")
+
+
+def burst_for(per_second: float) -> int:
+    """The burst ``--rate-limit`` allows: a tenth of a second's calls, at least 10, at most one
+    second's.
+
+    A bucket that let a whole second's calls go at once (the old rule) could send 2R calls within
+    one second after a quiet spell, just what a server counting calls per second refuses; a tenth
+    of a second's worth keeps any second at 1.1 R or below. A burst of 10 is harmless at any rate
+    and keeps small applies from being spaced out one call at a time.
+    """
+    return max(1, min(math.ceil(per_second), max(10, math.ceil(per_second / 10))))
 
 
 class TokenBucket:

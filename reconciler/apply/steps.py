@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import structlog
 
@@ -25,6 +25,12 @@ from reconciler.clock import Clock
 from reconciler.errors import ApiError
 
 T = TypeVar("T")
+
+
+DEFAULT_CONCURRENCY: Final = 16
+"""``reconciler apply``'s changes in flight by default: enough that the default rate limit (10
+calls a second), not the API's latency, bounds an apply, even at a second per call. The daemon
+keeps ``ApplySettings``' 4: its passes usually change little, and it has no flag to raise it."""
 
 
 @dataclass(frozen=True)

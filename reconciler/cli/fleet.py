@@ -6,7 +6,6 @@ Typer wiring only: parse flags, call one stage function, turn its outcome into a
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import sys
 from pathlib import Path
@@ -167,6 +166,10 @@ def plan(
     raise typer.Exit(code)
 
 
+# Spelled out here so that ``--help`` does not import apply; a test keeps it equal to the default.
+CONCURRENCY_DEFAULT_TEXT = "16"
+
+
 @app.command("apply")
 def apply_(
     target: Annotated[
@@ -177,10 +180,22 @@ def apply_(
     ] = False,
     allow_mass_delete: AllowMassDeleteOption = False,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, help="Changes in flight at once.")
-    ] = 4,
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            show_default=False,
+            help=f"Changes in flight at once.  [default: {CONCURRENCY_DEFAULT_TEXT}]",
+        ),
+    ] = None,
     rate_limit: Annotated[
-        float, typer.Option("--rate-limit", min=0.1, help="API calls per second per project.")
+        float,
+        typer.Option(
+            "--rate-limit",
+            min=0.1,
+            help="API calls per second per project; bursts of a tenth of a second's calls "
+            "(at least 10).",
+        ),
     ] = 10.0,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each joined agent is RUNNING.")
@@ -199,8 +214,8 @@ def apply_(
     """
 
     from reconciler import logs
-    from reconciler.apply.ratelimit import RateLimit
-    from reconciler.apply.steps import ApplySettings
+    from reconciler.apply.ratelimit import RateLimit, burst_for
+    from reconciler.apply.steps import DEFAULT_CONCURRENCY, ApplySettings
     from reconciler.reconcile import apply_pass, connect
 
     try:
@@ -208,8 +223,8 @@ def apply_(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
     settings = ApplySettings(
-        concurrency=concurrency,
-        rate_limit=RateLimit(per_second=rate_limit, burst=max(1, math.ceil(rate_limit))),
+        concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+        rate_limit=RateLimit(per_second=rate_limit, burst=burst_for(rate_limit)),
         wait=wait,
     )
     code = asyncio.run(

@@ -4,7 +4,8 @@ It decides every answer (which status, which ``ApiFailure``) and holds all agent
 service (the global API or the separate CN one), but knows nothing of routes, auth or JSON: that
 is app.py's job. Timers are lazy: each operation first ``settle``s the events that fell due on the
 virtual clock, in time order, so a clock jump takes effect at once and nothing runs in the
-background. Listing keeps agents sorted by (start_ts, agent_id) so paging 10,000 agents stays cheap.
+background. Listing keeps each status's agents sorted by (start_ts, agent_id), so a page costs a
+bisect and its own items however many agents there are: paging 50,000 agents stays cheap.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import heapq
 import math
 import random
 import string
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -21,7 +22,7 @@ from typing import Any, Final
 
 from reconciler.agora import wire
 from reconciler.agora.wire import AgentStatus, Reason
-from reconciler.emulator import conversation, rules
+from reconciler.emulator import conversation, listing, rules
 from reconciler.emulator.agent import Agent, AgentSeed
 from reconciler.emulator.clock import VirtualClock
 from reconciler.emulator.config import EmulatorConfig
@@ -57,7 +58,7 @@ class _Timer:
 class _Project:
     """The agents of one App ID and the indexes the rules need."""
 
-    order: list[tuple[int, str]] = field(default_factory=list)
+    by_status: dict[AgentStatus, list[tuple[int, str]]] = field(default_factory=dict)
     live: set[str] = field(default_factory=set)
     holders: dict[str, str] = field(default_factory=dict)
     uid_holders: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -124,7 +125,7 @@ class AgentStore:
         agent = self._agent(app_id, agent_id)
         if agent.winding_down:
             raise not_found(agent_id)
-        agent.status = AgentStatus.STOPPING
+        self._set_status(agent, AgentStatus.STOPPING)
         self._schedule(now + self.config.stopping_seconds, _Due.STOPPED, agent)
 
     def query(self, app_id: str, agent_id: str) -> wire.QueryResponse:
@@ -152,22 +153,28 @@ class AgentStore:
         if self.config.max_list_limit is not None:
             limit = min(limit, self.config.max_list_limit)
         project = self._project(app_id)
-        keys: Sequence[tuple[int, str]] = project.order
-        if query.channel is not None:
-            keys = sorted(
-                (self._agents[i].start_ts, i) for i in project.by_channel.get(query.channel, ())
-            )
-        low = bisect_left(keys, (math.ceil(from_time), ""))
-        high = bisect_right(keys, (math.floor(to_time), _LAST_ID))
-        matching = [key for key in keys[low:high] if self._agents[key[1]].status in statuses]
-        first = 0
+        low = (math.ceil(from_time), "")
+        high = (math.floor(to_time), _LAST_ID)
+        start = low
         if query.cursor:
             anchor = self._agents.get(query.cursor)
             if anchor is None or anchor.app_id != app_id:
                 raise invalid("cursor", f"unknown agent id {query.cursor!r}")
-            first = bisect_left(matching, (anchor.start_ts, anchor.agent_id))
-        page = [self._agents[agent_id] for _, agent_id in matching[first : first + limit]]
-        after = first + limit
+            start = max(low, (anchor.start_ts, anchor.agent_id))
+        runs: list[Sequence[listing.Key]]
+        if query.channel is None:
+            runs = [project.by_status.get(status, []) for status in statuses]
+        else:
+            in_channel = project.by_channel.get(query.channel, ())
+            runs = [
+                sorted(
+                    (self._agents[i].start_ts, i)
+                    for i in in_channel
+                    if self._agents[i].status in statuses
+                )
+            ]
+        keys, following, total = listing.page_of(runs, low=low, high=high, start=start, limit=limit)
+        page = [self._agents[agent_id] for _, agent_id in keys]
         return wire.ListResponse(
             data=wire.ListData(
                 count=len(page),
@@ -176,9 +183,7 @@ class AgentStore:
                     for a in page
                 ),
             ),
-            meta=wire.ListMeta(
-                cursor=matching[after][1] if after < len(matching) else "", total=len(matching)
-            ),
+            meta=wire.ListMeta(cursor="" if following is None else following[1], total=total),
         )
 
     def update(
@@ -331,7 +336,7 @@ class AgentStore:
     def _fire(self, timer: _Timer, agent: Agent) -> None:
         if timer.kind is _Due.RUNNING:
             if agent.status == AgentStatus.STARTING:
-                agent.status = AgentStatus.RUNNING
+                self._set_status(agent, AgentStatus.RUNNING)
                 self.announce.joined(agent)
         elif timer.kind is _Due.STOPPED:
             if agent.status == AgentStatus.STOPPING:
@@ -349,7 +354,7 @@ class AgentStore:
     def _register(self, agent: Agent, *, now: float) -> None:
         project = self._project(agent.app_id)
         self._agents[agent.agent_id] = agent
-        insort(project.order, (agent.start_ts, agent.agent_id))
+        insort(project.by_status.setdefault(agent.status, []), (agent.start_ts, agent.agent_id))
         project.by_channel.setdefault(agent.channel, set()).add(agent.agent_id)
         project.last_with_name[agent.name] = agent.agent_id
         if not agent.live:
@@ -375,7 +380,7 @@ class AgentStore:
 
     def _finish(self, agent: Agent, *, status: AgentStatus, message: str, at: float) -> None:
         project = self._project(agent.app_id)
-        agent.status = status
+        self._set_status(agent, status)
         agent.stop_ts = int(at)
         agent.message = message
         self.announce.left(agent, history=tuple(agent.history))
@@ -385,6 +390,15 @@ class AgentStore:
             del project.holders[agent.name]
         if project.uid_holders.get((agent.channel, agent.agent_rtc_uid)) == agent.agent_id:
             del project.uid_holders[agent.channel, agent.agent_rtc_uid]
+
+    def _set_status(self, agent: Agent, status: AgentStatus) -> None:
+        """Change an agent's status and move it to that status's list index."""
+        lists = self._project(agent.app_id).by_status
+        key = (agent.start_ts, agent.agent_id)
+        old = lists[agent.status]
+        del old[bisect_left(old, key)]
+        insort(lists.setdefault(status, []), key)
+        agent.status = status
 
     def _schedule(
         self, due: float, kind: _Due, agent: Agent, *, idle_since: float | None = None

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -282,31 +282,29 @@ class SqliteStateStore(StateStore):
                 self._held.release()
 
     def _commit(self, mutation: Mutation) -> None:
-        added = None if mutation.add_intent is None else rows.intent_row(mutation.add_intent)
-        put = [rows.record_row(record) for record in mutation.put]
         with self._session() as connection, _transaction(connection):
-            if mutation.remove_intent is not None:
-                gone = connection.execute(
-                    "DELETE FROM intents WHERE id = ?", (mutation.remove_intent,)
-                )
-                if gone.rowcount != 1:
-                    raise unknown_intent(mutation.remove_intent)
-            if added is not None:
+            _write(connection, mutation)
+
+    def commit_group(self, mutations: Sequence[Mutation]) -> list[StateError | None]:
+        """All of ``mutations`` in one transaction, so one flush to disk makes them all durable.
+
+        Each runs inside its own savepoint: one that fails is rolled back alone and reported, the
+        others commit. An SQLite error (a full disk, say) fails the whole group, which then
+        changes nothing.
+        """
+        failures: list[StateError | None] = []
+        with self._session() as connection, _transaction(connection):
+            for mutation in mutations:
+                connection.execute("SAVEPOINT mutation")
                 try:
-                    connection.execute(_INTENT_INSERT, added)
-                except sqlite3.IntegrityError as exc:
-                    raise duplicate_intent(added[0]) from exc
-            connection.executemany(_RECORD_UPSERT, put)
-            if mutation.delete is not None:
-                gone = connection.execute("DELETE FROM records WHERE key = ?", (mutation.delete,))
-                if gone.rowcount != 1:
-                    raise unknown_record(mutation.delete)
-            connection.executemany(
-                "INSERT INTO generations (key, last) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET last = MAX(last, excluded.last)",
-                used_generations(mutation).items(),
-            )
-            connection.execute("UPDATE state SET serial = serial + 1")
+                    _write(connection, mutation)
+                except StateError as exc:
+                    connection.execute("ROLLBACK TO mutation")
+                    failures.append(exc)
+                else:
+                    failures.append(None)
+                connection.execute("RELEASE mutation")
+        return failures
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[sqlite3.Connection]:
@@ -318,3 +316,29 @@ class SqliteStateStore(StateStore):
                 yield self._connection
             except sqlite3.Error as exc:
                 raise StateError(f"state {self._path}: {exc}") from exc
+
+
+def _write(connection: sqlite3.Connection, mutation: Mutation) -> None:
+    """Write one mutation and step the serial, inside the caller's transaction."""
+    added = None if mutation.add_intent is None else rows.intent_row(mutation.add_intent)
+    put = [rows.record_row(record) for record in mutation.put]
+    if mutation.remove_intent is not None:
+        gone = connection.execute("DELETE FROM intents WHERE id = ?", (mutation.remove_intent,))
+        if gone.rowcount != 1:
+            raise unknown_intent(mutation.remove_intent)
+    if added is not None:
+        try:
+            connection.execute(_INTENT_INSERT, added)
+        except sqlite3.IntegrityError as exc:
+            raise duplicate_intent(added[0]) from exc
+    connection.executemany(_RECORD_UPSERT, put)
+    if mutation.delete is not None:
+        gone = connection.execute("DELETE FROM records WHERE key = ?", (mutation.delete,))
+        if gone.rowcount != 1:
+            raise unknown_record(mutation.delete)
+    connection.executemany(
+        "INSERT INTO generations (key, last) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET last = MAX(last, excluded.last)",
+        used_generations(mutation).items(),
+    )
+    connection.execute("UPDATE state SET serial = serial + 1")

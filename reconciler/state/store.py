@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
@@ -195,6 +195,25 @@ class StateStore(ABC):
     @abstractmethod
     def _commit(self, mutation: Mutation) -> None:
         """Apply ``mutation`` and bump the serial in one transaction, or change nothing."""
+
+    def commit_group(self, mutations: Sequence[Mutation]) -> list[StateError | None]:
+        """Apply each of ``mutations``, in order, whole or not at all; what each one failed with.
+
+        One mutation failing (an unknown intent, say) does not stop the others, and the serial
+        steps once per mutation that landed, as if each were committed alone. Writers with many
+        independent changes at once (apply's concurrent joins) hand them over together, so that a
+        durable backend pays one flush to disk for all of them. This default commits them one
+        transaction each; a backend that can do better overrides it.
+        """
+        failures: list[StateError | None] = []
+        for mutation in mutations:
+            try:
+                self._commit(mutation)
+            except StateError as exc:
+                failures.append(exc)
+            else:
+                failures.append(None)
+        return failures
 
     def record_intent(self, intent: Intent) -> None:
         """Commit an intent before the call it announces."""

@@ -6,16 +6,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import EmulatorApi
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from reconciler.agora import events
 from reconciler.agora.wire import Endpoint
 from reconciler.daemon import health
+
+if TYPE_CHECKING:
+    # Only a type: importing a conftest by name picks whichever was loaded first.
+    from conftest import EmulatorApi
 
 SECRET = "emulator-webhook-secret"
 BOUND_SECONDS = 10.0
