@@ -5,8 +5,8 @@ manifest change, by the jittered resync, by the next token-renewal deadline, by 
 own retry after a failure (along ``Backoff``'s delays, reset by a success). Triggers carry no
 payload, so bursts coalesce. Each pass loads the manifests; a load with errors is logged and the
 last good fleet stays in force, so a broken edit never deletes anything. Between planning and
-applying, ``FlapGuard`` holds back agents that keep being recreated and the safety rules refuse
-mass deletes.
+applying, ``FlapGuard`` holds back agents that keep being recreated and the safety rules hold
+back what they are about (a mass delete, a protected agent); the rest of the plan still runs.
 
 ``Daemon.run`` holds the worker, the triggers and the HTTP server in one ``TaskGroup``: one
 failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
@@ -115,7 +115,6 @@ class Daemon:
         self._fleet: DesiredFleet | None = None
         self._digest: str | None = None
         self._last_success: float | None = None
-        self._refusals: tuple[str, ...] = ()
         self._passing = False
 
     def wake(self) -> None:
@@ -186,7 +185,6 @@ class Daemon:
                 # Retrying cannot fix a file; the watcher wakes us when it changes.
                 self._finish(PassResult.INVALID, started=started)
                 return True
-            self._refusals = ()
             try:
                 ran = await self._runner(fleet, choose=self._choose, stopping=self._stop.is_set)
             except ReconcilerError as exc:
@@ -194,7 +192,8 @@ class Daemon:
                 self._finish(PassResult.ERROR, started=started)
                 return False
             self._take_in(fleet, ran)
-            ok = ran.report.ok and not self._refusals
+            # Held-back changes are policy, not failure: the resync tries them again.
+            ok = ran.report.ok
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
 
@@ -221,7 +220,7 @@ class Daemon:
         return loaded.fleet
 
     def _choose(self, made: plan.Plan) -> plan.Plan | None:
-        """Hold back flapping recreations, then let the safety rules refuse what remains."""
+        """Hold back flapping recreations, then what the safety rules hold back; the rest runs."""
         now = self._clock.now()
         filtered = self._flap.filter(made, now=now)
         for held in filtered.held:
@@ -237,11 +236,20 @@ class Daemon:
             _log.info(
                 "change_planned", key=change.key, action=change.action.value, why=change.reason
             )
-        self._refusals = plan.safety_problems(filtered.plan, limits=self.settings.limits)
-        if self._refusals:
-            _log.error("plan_refused", refusals=list(self._refusals))
-            return None
-        return filtered.plan
+        limits = self.settings.limits
+        if self._fleet is not None:
+            limits = plan.for_fleet(limits, self._fleet)
+        gated = plan.hold_back(filtered.plan, limits=limits)
+        self.metrics.held(str(kept.rule) for kept in gated.held)
+        for kept in gated.held:
+            _log.warning(
+                "change_held_back",
+                key=kept.change.key,
+                action=kept.change.action.value,
+                rule=str(kept.rule),
+                why=kept.reason,
+            )
+        return gated
 
     def _take_in(self, fleet: DesiredFleet, ran: Done) -> None:
         """Feed the metrics, the flap memory and the renewal alarm from a pass's outcome."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import Region, RestartPolicy
+from reconciler.manifest.rollout import RolloutSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,11 @@ class ProjectSpec:
     name_prefix: str
     token_lifetime_seconds: int
     source: SourceLocation
+    max_delete_fraction: float = 0.5
+
+
+# The project's rollout with every default: what an agent built without a manifest gets.
+NO_ROLLOUT: Final = RolloutSpec(scope="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,8 @@ class DesiredAgent:
     ``properties`` is the merged join ``properties`` object (profile under agent, maps merged,
     lists replaced, keys set to null dropped) without ``channel`` and ``token``, which the
     reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
-    a fixed RTC token, for projects without an App Certificate, or None.
+    a fixed RTC token, for projects without an App Certificate, or None. ``rollout`` paces its
+    replace; an empty scope means the project's.
     """
 
     key: str
@@ -58,6 +65,7 @@ class DesiredAgent:
     protect: bool
     archive_history: str | None
     source: SourceLocation
+    rollout: RolloutSpec = NO_ROLLOUT
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ Everything else live is reported and never touched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -82,10 +83,14 @@ class _Planner:
         self._claimed: set[str] = {
             r.agent_id for r in state.records.values() if r.agent_id is not None
         }
-        self._owned_live = sum(
-            1
-            for r in state.records.values()
-            if r.agent_id is not None and r.agent_id in self._seen(r.project).live
+        self._owned_by_project = dict(
+            sorted(
+                Counter(
+                    r.project
+                    for r in state.records.values()
+                    if r.agent_id is not None and r.agent_id in self._seen(r.project).live
+                ).items()
+            )
         )
         self._records = state.records
         self._state = state
@@ -189,7 +194,8 @@ class _Planner:
             changes=tuple(changes),
             reports=tuple(reports),
             quota=self._quota(changes),
-            owned_live=self._owned_live,
+            owned_live=sum(self._owned_by_project.values()),
+            owned_by_project=MappingProxyType(self._owned_by_project),
         )
 
     def _plan_owned(

@@ -20,7 +20,7 @@ from typing import Any, Final
 from reconciler import files, render
 from reconciler.errors import StateError
 from reconciler.observe.fleet import ObservedFleet
-from reconciler.plan import Action, Change, Plan, QuotaCheck, Report, ReportKind
+from reconciler.plan import Action, Change, Held, HoldRule, Plan, QuotaCheck, Report, ReportKind
 from reconciler.plan.diff import ABSENT, FieldDiff
 
 PLANFILE_VERSION: Final = "1"
@@ -115,6 +115,10 @@ def loads(document: Any) -> PlanFile:
             reports=tuple(_report(item) for item in plan["reports"]),
             quota=tuple(_quota(item) for item in plan["quota"]),
             owned_live=int(plan["owned_live"]),
+            held=tuple(_held(item) for item in plan.get("held", ())),
+            owned_by_project=MappingProxyType(
+                {str(k): int(v) for k, v in plan.get("owned_by_project", {}).items()}
+            ),
         ),
         lineage=_optional_str(document["lineage"]),
         serial=int(document["serial"]),
@@ -137,6 +141,12 @@ def _change(item: Any) -> Change:
         update=MappingProxyType(dict(item["update"])),
         protect=bool(item["protect"]),
         leaves_live=bool(item["leaves_live"]),
+    )
+
+
+def _held(item: Any) -> Held:
+    return Held(
+        change=_change(item["change"]), rule=HoldRule(item["rule"]), reason=str(item["reason"])
     )
 
 

@@ -55,6 +55,8 @@ _SUMMARY_WORDS: Final[Mapping[Action, str]] = {
 # Always named, as Terraform does; the others only when the plan has some.
 _ALWAYS_SUMMARISED: Final = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 NO_CHANGES: Final = "No changes. The fleet matches the manifests."
+NOTHING_TO_APPLY: Final = "No changes to apply in this pass: every change is held back."
+HELD_BACK: Final = "Held back by a safety rule (the rest of the plan runs; a later pass retries):"
 _FINGERPRINT: Final = re.compile(f"[0-9a-f]{{{secrets.FINGERPRINT_HEX_CHARS}}}")
 SHORT_FINGERPRINT: Final = 8
 
@@ -69,6 +71,11 @@ class FieldLine:
     path: str
     text: str
     forces_replacement: bool
+
+
+def empty_headline(plan: Plan) -> str:
+    """What an empty plan says: in sync, or everything held back."""
+    return NOTHING_TO_APPLY if plan.held else NO_CHANGES
 
 
 def summary(plan: Plan) -> str:

@@ -33,7 +33,11 @@ equal plans.
   "quota": [{"project": "prod", "limit": 20, "live": 3, "leaving": 0, "joining": 2,
              "peak": 5, "ok": true}],
   "owned_live": 3,
-  "refusals": ["..."]                       # why check_safety refuses it; empty when safe
+  "owned_by_project": {"prod": 3},          # added within version 1
+  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget",
+            "reason": "..."}],              # held back from this pass (a change as above);
+                                            # added within version 1
+  "refusals": ["..."]                       # why changes are held back; empty when none is
 }
 ```
 
@@ -49,7 +53,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from reconciler.plan import Change, Plan, QuotaCheck, Report
+from reconciler.plan import Change, Held, Plan, QuotaCheck, Report
 from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render import common
 
@@ -71,6 +75,8 @@ def plan_document(plan: Plan, *, refusals: Sequence[str] = ()) -> dict[str, Any]
         "reports": [_report(report) for report in plan.reports],
         "quota": [_quota(check) for check in plan.quota],
         "owned_live": plan.owned_live,
+        "owned_by_project": dict(plan.owned_by_project),
+        "held": [_held(held) for held in plan.held],
         "refusals": list(refusals),
     }
 
@@ -90,6 +96,10 @@ def _change(change: Change) -> dict[str, Any]:
         "fields": [_field(field) for field in change.fields],
         "update": dict(change.update),
     }
+
+
+def _held(held: Held) -> dict[str, Any]:
+    return {"change": _change(held.change), "rule": str(held.rule), "reason": held.reason}
 
 
 def _field(field: FieldDiff) -> dict[str, Any]:

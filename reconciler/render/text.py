@@ -32,7 +32,7 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
     paint = _Painter(enabled=color)
     lines: list[str] = []
     if plan.is_empty:
-        lines.append(paint(common.NO_CHANGES, _BOLD))
+        lines.append(paint(common.empty_headline(plan), _BOLD))
     else:
         counts = plan.counts()
         present = [action for action in Action if counts[action]]
@@ -53,7 +53,7 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
         lines.extend(f"  {common.report_line(report)}" for report in plan.reports)
     if refusals:
         lines.append("")
-        lines.append(paint("This plan is refused by a safety rule:", "31;1"))
+        lines.append(paint(common.HELD_BACK, "31;1"))
         lines.extend(f"  - {refusal}" for refusal in refusals)
     return "\n".join(lines) + "\n"
 

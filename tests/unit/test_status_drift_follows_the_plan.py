@@ -155,7 +155,7 @@ def test_status_never_disagrees_with_the_plan(path: Path) -> None:
     """On every golden planner case, a key drifts exactly when the plan has a change for it."""
     case = yaml.safe_load(path.read_text())
     inputs = casekit.build(case)
-    made = inputs.plan()
+    made = inputs.made()
     first: dict[str, plan.Action] = {}
     for change in made.changes:
         first.setdefault(change.key, change.action)
