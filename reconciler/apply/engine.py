@@ -2,10 +2,12 @@
 
 ``apply_plan`` runs the changes in the plan's order (the pass has already resolved the intents a
 killed pass left behind, through the same ``Ledger``), one action at a time, each action's
-changes concurrently under a bound: deletes (to free quota), replaces (leave, wait until gone,
-join the next generation), recreates, creates, adopts, updates, token renewals. Every call to a
-project passes its token bucket. Before a delete or replace makes an agent leave, its history is
-archived where its manifest asks (``archive``), since Agora forgets it at stop. The crash-safety
+changes concurrently under a bound: deletes (to free quota), recreates, replaces (leave, wait
+until gone, join the next generation; in the plan's rollout waves, each scope's waves one after
+another and every wave RUNNING before the next), creates, adopts, updates, token renewals.
+Every call to a project passes its token bucket. Before a delete or replace makes an agent
+leave, its history is archived where its manifest asks (``archive``), since Agora forgets it at
+stop. The crash-safety
 rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module decides
 which steps a change takes, keeps going when one fails, stops joining in a project that answered
 422, and turns each outcome into the report.
@@ -20,22 +22,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 from reconciler.agora import wire
 from reconciler.apply import archive, joins, leaves, payloads, readiness, rtc_tokens, steps
 from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.steps import ApplySettings, StepContext
 from reconciler.clock import Clock, SystemClock
 from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
-from reconciler.plan import Action, Change, Plan, diff
+from reconciler.plan import Action, Change, Plan, diff, waves
 from reconciler.state import AgentRecord
 
 __all__ = ["ApplySettings", "apply_plan"]
+
+T = TypeVar("T")
 
 
 async def apply_plan(
@@ -107,18 +112,51 @@ class _Run:
             batch = [(i, c) for i, c in enumerate(plan.changes) if c.action is action]
             if not batch:
                 continue
-            try:
-                async with asyncio.TaskGroup() as group:
-                    tasks = {i: group.create_task(self._guarded(change)) for i, change in batch}
-            except* StateError as failures:
-                raise failures.exceptions[0] from None
-            results.update({i: task.result() for i, task in tasks.items()})
+            if action is Action.REPLACE:
+                scopes: dict[str, list[tuple[int, Change]]] = {}
+                for i, change in batch:
+                    scope = waves.scope_of(self._desired.agents[change.key])
+                    scopes.setdefault(scope, []).append((i, change))
+                rollouts = [self._rollout(scope, items) for scope, items in scopes.items()]
+                for done in await _together(rollouts):
+                    results.update(done)
+                continue
+            tasks = await _together([self._guarded(change) for _, change in batch])
+            results.update({i: result for (i, _), result in zip(batch, tasks, strict=True)})
         return ApplyReport(
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
         )
 
-    async def _guarded(self, change: Change) -> StepResult:
+    async def _rollout(self, scope: str, items: list[tuple[int, Change]]) -> dict[int, StepResult]:
+        """The replaces of one scope, wave after wave: each wave's new agents must be RUNNING
+        within the progress deadline before the next starts, after the pause between waves;
+        a wave that falls short stops the rollout, and the next pass goes on from there."""
+        spec = self._desired.agents[items[0][1].key].rollout
+        must_run = dataclasses.replace(self._settings.ready_polling, timeout=spec.deadline_seconds)
+        results: dict[int, StepResult] = {}
+        stopped: str | None = None
+        for number, wave in enumerate(sorted({c.wave for _, c in items})):
+            members = [(i, c) for i, c in items if c.wave == wave]
+            if stopped is not None:
+                for i, change in members:
+                    skipped = _result(change, Outcome.SKIPPED, stopped, reason="rollout-stopped")
+                    results[i] = steps.outcome(
+                        self._context(change), skipped, started=time.perf_counter()
+                    )
+                continue
+            if number and spec.pause_seconds:
+                await self._clock.sleep(spec.pause_seconds)
+            done = await _together([self._guarded(c, must_run=must_run) for _, c in members])
+            results.update({i: result for (i, _), result in zip(members, done, strict=True)})
+            if any(result.outcome is not Outcome.DONE for result in done):
+                stopped = (
+                    f"not started: the rollout of {scope} stopped after wave {wave}, which did "
+                    "not all reach RUNNING; the next pass goes on"
+                )
+        return results
+
+    async def _guarded(self, change: Change, *, must_run: Polling | None = None) -> StepResult:
         async with self._gate:
             if self._stopping():
                 not_started = _result(
@@ -127,13 +165,13 @@ class _Run:
                 return steps.outcome(
                     self._context(change), not_started, started=time.perf_counter()
                 )
-            return await self._run(change)
+            return await self._run(change, must_run=must_run)
 
-    async def _run(self, change: Change) -> StepResult:
+    async def _run(self, change: Change, *, must_run: Polling | None) -> StepResult:
         started = time.perf_counter()
         ctx = self._context(change)
         try:
-            result = await self._dispatch(change, ctx)
+            result = await self._dispatch(change, ctx, must_run=must_run)
         except (ManifestError, ApiError) as exc:
             result = _result(change, Outcome.FAILED, str(exc), reason=type(exc).__name__)
         return steps.outcome(ctx, result, started=started)
@@ -157,11 +195,13 @@ class _Run:
             ),
         )
 
-    async def _dispatch(self, change: Change, ctx: StepContext) -> StepResult:
+    async def _dispatch(
+        self, change: Change, ctx: StepContext, *, must_run: Polling | None
+    ) -> StepResult:
         if change.action is Action.DELETE:
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:
-            return await self._replace(change, ctx)
+            return await self._replace(change, ctx, must_run=must_run)
         if change.action in (Action.CREATE, Action.RECREATE):
             return await self._join(change, ctx)
         if change.action is Action.ADOPT:
@@ -189,7 +229,9 @@ class _Run:
         outcome = Outcome.DONE if left.gone else Outcome.FAILED
         return _result(change, outcome, left.detail, reason=left.reason)
 
-    async def _replace(self, change: Change, ctx: StepContext) -> StepResult:
+    async def _replace(
+        self, change: Change, ctx: StepContext, *, must_run: Polling | None
+    ) -> StepResult:
         record = self._ledger.record(change.key)
         if record is None or change.agent_id is None or record.agent_id != change.agent_id:
             return _moved(change, record)
@@ -210,7 +252,9 @@ class _Run:
         )
         if not left.gone:
             return _result(change, Outcome.FAILED, f"old agent: {left.detail}", reason=left.reason)
-        return await self._joined(change, ctx.bind(agent_id=None), request, ticket)
+        return await self._joined(
+            change, ctx.bind(agent_id=None), request, ticket, must_run=must_run
+        )
 
     async def _join(self, change: Change, ctx: StepContext) -> StepResult:
         if change.project in self._quota_stopped:
@@ -236,16 +280,21 @@ class _Run:
         ctx: StepContext,
         request: wire.JoinRequest,
         ticket: JoinTicket,
+        *,
+        must_run: Polling | None = None,
     ) -> StepResult:
+        """Join; then, when asked (``--wait``, or a rollout wave that must be RUNNING before
+        the next starts), wait until the new agent is RUNNING."""
         joined = await joins.join(ctx, ticket, request)
         if joined.quota:
             self._quota_stopped.add(change.project)
         if joined.agent_id is None:
             return _result(change, Outcome.FAILED, joined.detail, reason=joined.reason)
-        if not self._settings.wait:
+        polling = must_run or (self._settings.ready_polling if self._settings.wait else None)
+        if polling is None:
             return _result(change, Outcome.DONE, joined.detail, joined.agent_id)
         seen = await readiness.wait_until_running(
-            ctx.api, joined.agent_id, clock=self._clock, polling=self._settings.ready_polling
+            ctx.api, joined.agent_id, clock=self._clock, polling=polling
         )
         if seen.reached:
             return _result(change, Outcome.DONE, f"{joined.detail}; RUNNING", joined.agent_id)
@@ -378,6 +427,17 @@ class _Run:
             git_revision=self._settings.git_revision,
         )
         return request, ticket
+
+
+async def _together(steps: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run ``steps`` concurrently and give their results in order; a ``StateError`` in any
+    stops them all and is raised alone, since nothing may go on without the state."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(step) for step in steps]
+    except* StateError as failures:
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _applied(view: diff.View, agent: DesiredAgent) -> dict[str, Any]:

@@ -20,8 +20,9 @@ class Action(StrEnum):
     """What a change does; the declaration order is the order apply runs them in."""
 
     DELETE = "delete"
-    REPLACE = "replace"
+    # Before replaces: recreating an agent that is already down never waits on a rollout.
     RECREATE = "recreate"
+    REPLACE = "replace"
     CREATE = "create"
     ADOPT = "adopt"
     UPDATE = "update"
@@ -84,7 +85,8 @@ class Held:
 
 @dataclass(frozen=True)
 class Rollout:
-    """The waves the replaces of one rollout scope run in (``Change.wave`` numbers them).
+    """The waves the replaces of one rollout scope run in (``Change.wave`` numbers them);
+    ``keys`` are the agents it replaces.
 
     ``unavailable`` channels of the scope's ``size`` lacked a RUNNING agent when planned; each
     wave replaces at most ``max_unavailable - unavailable`` agents, then waits for them to be
@@ -96,10 +98,14 @@ class Rollout:
     size: int
     max_unavailable: int
     unavailable: int
-    replaces: int
     waves: int
     pause_seconds: float
     deadline_seconds: float
+    keys: tuple[str, ...] = ()
+
+    @property
+    def replaces(self) -> int:
+        return len(self.keys)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,15 @@ def hold_back(plan: Plan, *, limits: SafetyLimits) -> Plan:
             )
             held.extend(Held(change=c, rule=HoldRule.QUOTA, reason=reason) for c in over)
             kept = [c for c in kept if c not in over]
-    return dataclasses.replace(plan, changes=tuple(kept), held=tuple(held), quota=tuple(quota))
+    replacing = {c.key for c in kept if c.action is Action.REPLACE}
+    rollouts = []
+    for rollout in plan.rollouts:
+        keys = tuple(key for key in rollout.keys if key in replacing)
+        if keys:
+            rollouts.append(dataclasses.replace(rollout, keys=keys))
+    return dataclasses.replace(
+        plan, changes=tuple(kept), held=tuple(held), quota=tuple(quota), rollouts=tuple(rollouts)
+    )
 
 
 def for_fleet(limits: SafetyLimits, fleet: DesiredFleet) -> SafetyLimits:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reconciler.manifest import secrets
-from reconciler.plan import Action, Change, Plan, Report
+from reconciler.plan import Action, Change, Plan, Report, Rollout
 from reconciler.plan.diff import ABSENT, FieldDiff
 
 SYMBOLS: Final[Mapping[Action, str]] = {
@@ -146,6 +146,19 @@ def _sensitive(field: FieldDiff, *, kind: FieldKind) -> str:
     if before is None or after is None:
         return "(sensitive, changed)"
     return f"(sensitive, changed: {before} -> {after})"
+
+
+def rollout_line(rollout: Rollout) -> str:
+    """``AgentSet prod/desk: 8 replaces in 4 waves of at most 2 (maxUnavailable 2 of 8, ...)``."""
+    room = rollout.max_unavailable - rollout.unavailable
+    line = (
+        f"{rollout.scope}: {rollout.replaces} to replace in {rollout.waves} wave(s) of at most "
+        f"{room} (maxUnavailable {rollout.max_unavailable} of {rollout.size} channels, "
+        f"{rollout.unavailable} already down)"
+    )
+    if rollout.pause_seconds:
+        line += f", {rollout.pause_seconds:g}s between waves"
+    return line
 
 
 def report_line(report: Report) -> str:

@@ -19,6 +19,7 @@ equal plans.
      "agent_id": "1NT29X...",                # the existing agent acted on; null for create
      "protect": false,
      "leaves_live": true,                    # a running agent leaves because of it
+     "wave": 1,                              # replace: its rollout wave; else 0 (added in 1)
      "fields": [
        {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
@@ -37,6 +38,9 @@ equal plans.
   "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget",
             "reason": "..."}],              # held back from this pass (a change as above);
                                             # added within version 1
+  "rollouts": [{"scope": "AgentSet prod/desk", "project": "prod", "size": 8,
+                "max_unavailable": 2, "unavailable": 0, "waves": 4, "pause_seconds": 0.0,
+                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."]}],  # added in 1
   "refusals": ["..."]                       # why changes are held back; empty when none is
 }
 ```
@@ -49,6 +53,7 @@ values keep secret references such as ``${env:NAME}`` unresolved.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any, Final
@@ -77,6 +82,7 @@ def plan_document(plan: Plan, *, refusals: Sequence[str] = ()) -> dict[str, Any]
         "owned_live": plan.owned_live,
         "owned_by_project": dict(plan.owned_by_project),
         "held": [_held(held) for held in plan.held],
+        "rollouts": [dataclasses.asdict(rollout) for rollout in plan.rollouts],
         "refusals": list(refusals),
     }
 
@@ -93,6 +99,7 @@ def _change(change: Change) -> dict[str, Any]:
         "agent_id": change.agent_id,
         "protect": change.protect,
         "leaves_live": change.leaves_live,
+        "wave": change.wave,
         "fields": [_field(field) for field in change.fields],
         "update": dict(change.update),
     }

@@ -47,6 +47,11 @@ def render_text(plan: Plan, *, refusals: Sequence[str] = (), color: bool = False
             lines.extend(_change_block(change, paint))
         lines.append("")
         lines.append(paint(common.summary(plan), _BOLD))
+    paced = [rollout for rollout in plan.rollouts if rollout.waves > 1]
+    if paced:
+        lines.append("")
+        lines.append("Replaces roll out in waves, each RUNNING before the next:")
+        lines.extend(f"  {common.rollout_line(rollout)}" for rollout in paced)
     if plan.reports:
         lines.append("")
         lines.append("Left as they are (the plan never touches these):")
