@@ -136,7 +136,8 @@ class _Run:
         must_run = dataclasses.replace(self._settings.ready_polling, timeout=spec.deadline_seconds)
         results: dict[int, StepResult] = {}
         stopped: str | None = None
-        for number, wave in enumerate(sorted({c.wave for _, c in items})):
+        numbers = sorted({c.wave for _, c in items})
+        for number, wave in enumerate(numbers):
             members = [(i, c) for i, c in items if c.wave == wave]
             if stopped is not None:
                 for i, change in members:
@@ -147,7 +148,10 @@ class _Run:
                 continue
             if number and spec.pause_seconds:
                 await self._clock.sleep(spec.pause_seconds)
-            done = await _together([self._guarded(c, must_run=must_run) for _, c in members])
+            # The last wave has no wave to hold back: it waits only if --wait says so.
+            last = number == len(numbers) - 1
+            polling = None if last else must_run
+            done = await _together([self._guarded(c, must_run=polling) for _, c in members])
             results.update({i: result for (i, _), result in zip(members, done, strict=True)})
             if any(result.outcome is not Outcome.DONE for result in done):
                 stopped = (

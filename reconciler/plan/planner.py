@@ -391,10 +391,13 @@ class _Planner:
                     return live
         return None
 
-    def _running(self, agent: DesiredAgent) -> bool:
-        """Whether the agent the state owns for ``agent`` is live and RUNNING."""
+    def _running(self, agent: DesiredAgent) -> bool | None:
+        """Whether the agent the state owns for ``agent`` is live and RUNNING; None when the
+        state owns none (a channel never served)."""
         record = self._records.get(agent.key)
-        if record is None or record.agent_id is None:
+        if record is None:
+            return None
+        if record.agent_id is None:
             return False
         live = self._seen(agent.project).live.get(record.agent_id)
         return live is not None and live.status == wire.AgentStatus.RUNNING

@@ -30,10 +30,15 @@ def plan_waves(
     changes: Sequence[Change],
     *,
     desired: DesiredFleet,
-    running: Callable[[DesiredAgent], bool],
+    running: Callable[[DesiredAgent], bool | None],
 ) -> tuple[tuple[Change, ...], tuple[Held, ...], tuple[Rollout, ...]]:
     """The changes with each replace numbered into its wave, the replaces held back for lack
-    of budget, and one ``Rollout`` per scope that has replaces; in scope order."""
+    of budget, and one ``Rollout`` per scope that has replaces; in scope order.
+
+    ``running`` says whether the agent the state owns for a desired agent is RUNNING, or None
+    when the state owns none: a channel the reconciler never served loses nothing while it
+    waits for its create, so it does not count as down.
+    """
     replaces: dict[str, list[Change]] = {}
     for change in changes:
         if change.action is Action.REPLACE:
@@ -50,19 +55,29 @@ def plan_waves(
         spec = desired.agents[group[0].key].rollout
         size = len(members[scope])
         budget = spec.budget(size)
-        down = sum(1 for agent in members[scope] if not running(agent))
+        down = sum(1 for agent in members[scope] if running(agent) is False)
         room = budget - down
-        if room <= 0:
+        # Replacing an agent that is not RUNNING takes nothing more from the budget: its
+        # channel is down already. Those go in the first wave; the others wait their turn.
+        healing = [c for c in group if not running(desired.agents[c.key])]
+        disrupting = [c for c in group if running(desired.agents[c.key])]
+        if disrupting and room <= 0:
             reason = (
                 f"the rollout budget of {scope} is used up: {down} of {size} channels already "
                 f"lack a RUNNING agent (maxUnavailable {spec.max_unavailable} = {budget}); held "
-                f"back: {', '.join(f'replace {c.key}' for c in group)}"
+                f"back: {', '.join(f'replace {c.key}' for c in disrupting)}"
             )
-            held.extend(Held(change=c, rule=HoldRule.ROLLOUT_BUDGET, reason=reason) for c in group)
+            held.extend(
+                Held(change=c, rule=HoldRule.ROLLOUT_BUDGET, reason=reason) for c in disrupting
+            )
+            disrupting = []
+        if not healing and not disrupting:
             continue
-        count = math.ceil(len(group) / room)
+        group = [*healing, *disrupting]
+        room = max(room, 1)
+        count = max(1, math.ceil(len(disrupting) / room))
         for index, change in enumerate(group):
-            wave = index // room + 1
+            wave = 1 if index < len(healing) else (index - len(healing)) // room + 1
             said = f"{change.reason}; wave {wave} of {count}" if count > 1 else change.reason
             numbered[id(change)] = dataclasses.replace(change, wave=wave, reason=said)
         rollouts.append(

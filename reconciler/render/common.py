@@ -150,7 +150,7 @@ def _sensitive(field: FieldDiff, *, kind: FieldKind) -> str:
 
 def rollout_line(rollout: Rollout) -> str:
     """``AgentSet prod/desk: 8 replaces in 4 waves of at most 2 (maxUnavailable 2 of 8, ...)``."""
-    room = rollout.max_unavailable - rollout.unavailable
+    room = max(1, rollout.max_unavailable - rollout.unavailable)
     line = (
         f"{rollout.scope}: {rollout.replaces} to replace in {rollout.waves} wave(s) of at most "
         f"{room} (maxUnavailable {rollout.max_unavailable} of {rollout.size} channels, "

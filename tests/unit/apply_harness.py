@@ -90,6 +90,7 @@ def write_fleet(
     certificate: bool = True,
     quota: int = 20,
     token_lifetime: int | None = None,
+    rollout: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a project ``demo`` and one Agent document per entry of ``agents`` (name → spec)."""
     project: dict[str, Any] = {
@@ -102,6 +103,8 @@ def write_fleet(
         project["appCertificate"] = "${env:AGORA_APP_CERTIFICATE}"
     if token_lifetime is not None:
         project["tokenLifetimeSeconds"] = token_lifetime
+    if rollout is not None:
+        project["rollout"] = dict(rollout)
     documents = [
         {
             "apiVersion": "reconciler/v1",
