@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.manifest.rollout import RolloutSpec, resolve
 from reconciler.manifest.rollout import Rollout as RolloutBlock
+from reconciler.manifest.rollout import RolloutSpec, resolve
 from reconciler.plan import Action, HoldRule
 
 casekit = SimpleNamespace(
