@@ -22,25 +22,32 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from reconciler.agora import wire
-from reconciler.apply import archive, joins, leaves, payloads, readiness, rtc_tokens, steps
+from reconciler.apply import (
+    archive,
+    joins,
+    leaves,
+    payloads,
+    readiness,
+    rollout,
+    rtc_tokens,
+    steps,
+)
 from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
 from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.steps import ApplySettings, StepContext
 from reconciler.clock import Clock, SystemClock
-from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
+from reconciler.errors import ApiError, ManifestError, NotFoundError
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
-from reconciler.plan import Action, Change, Plan, diff, waves
+from reconciler.plan import Action, Change, Plan, diff
 from reconciler.state import AgentRecord
 
 __all__ = ["ApplySettings", "apply_plan"]
-
-T = TypeVar("T")
 
 
 async def apply_plan(
@@ -113,52 +120,28 @@ class _Run:
             if not batch:
                 continue
             if action is Action.REPLACE:
-                scopes: dict[str, list[tuple[int, Change]]] = {}
-                for i, change in batch:
-                    scope = waves.scope_of(self._desired.agents[change.key])
-                    scopes.setdefault(scope, []).append((i, change))
-                rollouts = [self._rollout(scope, items) for scope, items in scopes.items()]
-                for done in await _together(rollouts):
-                    results.update(done)
+                results.update(
+                    await rollout.run_replaces(
+                        batch,
+                        desired=self._desired,
+                        start=lambda change, polling: self._guarded(change, must_run=polling),
+                        skip=self._skip,
+                        clock=self._clock,
+                        polling=self._settings.ready_polling,
+                    )
+                )
                 continue
-            tasks = await _together([self._guarded(change) for _, change in batch])
+            tasks = await rollout.together([self._guarded(change) for _, change in batch])
             results.update({i: result for (i, _), result in zip(batch, tasks, strict=True)})
         return ApplyReport(
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
         )
 
-    async def _rollout(self, scope: str, items: list[tuple[int, Change]]) -> dict[int, StepResult]:
-        """The replaces of one scope, wave after wave: each wave's new agents must be RUNNING
-        within the progress deadline before the next starts, after the pause between waves;
-        a wave that falls short stops the rollout, and the next pass goes on from there."""
-        spec = self._desired.agents[items[0][1].key].rollout
-        must_run = dataclasses.replace(self._settings.ready_polling, timeout=spec.deadline_seconds)
-        results: dict[int, StepResult] = {}
-        stopped: str | None = None
-        numbers = sorted({c.wave for _, c in items})
-        for number, wave in enumerate(numbers):
-            members = [(i, c) for i, c in items if c.wave == wave]
-            if stopped is not None:
-                for i, change in members:
-                    skipped = _result(change, Outcome.SKIPPED, stopped, reason="rollout-stopped")
-                    results[i] = steps.outcome(
-                        self._context(change), skipped, started=time.perf_counter()
-                    )
-                continue
-            if number and spec.pause_seconds:
-                await self._clock.sleep(spec.pause_seconds)
-            # The last wave has no wave to hold back: it waits only if --wait says so.
-            last = number == len(numbers) - 1
-            polling = None if last else must_run
-            done = await _together([self._guarded(c, must_run=polling) for _, c in members])
-            results.update({i: result for (i, _), result in zip(members, done, strict=True)})
-            if any(result.outcome is not Outcome.DONE for result in done):
-                stopped = (
-                    f"not started: the rollout of {scope} stopped after wave {wave}, which did "
-                    "not all reach RUNNING; the next pass goes on"
-                )
-        return results
+    def _skip(self, change: Change, why: str) -> StepResult:
+        """A replace of a rollout that stopped before its wave: reported, not started."""
+        skipped = _result(change, Outcome.SKIPPED, why, reason="rollout-stopped")
+        return steps.outcome(self._context(change), skipped, started=time.perf_counter())
 
     async def _guarded(self, change: Change, *, must_run: Polling | None = None) -> StepResult:
         async with self._gate:
@@ -431,17 +414,6 @@ class _Run:
             git_revision=self._settings.git_revision,
         )
         return request, ticket
-
-
-async def _together(steps: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Run ``steps`` concurrently and give their results in order; a ``StateError`` in any
-    stops them all and is raised alone, since nothing may go on without the state."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(step) for step in steps]
-    except* StateError as failures:
-        raise failures.exceptions[0] from None
-    return [task.result() for task in tasks]
 
 
 def _applied(view: diff.View, agent: DesiredAgent) -> dict[str, Any]:

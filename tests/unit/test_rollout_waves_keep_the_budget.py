@@ -116,3 +116,20 @@ async def test_the_default_budget_is_a_quarter_of_the_scope(tmp_path: Path) -> N
     assert (await world.apply()).code == 0
     assert world.clock.slept.count(30.0) == 3
     await world.assert_converged()
+
+
+async def test_a_wave_that_misses_its_deadline_stops_the_rollout(tmp_path: Path) -> None:
+    """New agents still STARTING at progressDeadline fail their wave; later waves wait."""
+    world = World(tmp_path)
+    _write(world, voice="a", rollout={"maxUnavailable": 4})
+    assert (await world.apply()).code == 0
+    await world.control("POST", "/config", {"join_status": "STARTING", "starting_seconds": 3600})
+    _write(world, voice="b", rollout={"maxUnavailable": 4, "progressDeadline": "10s"})
+    ran = await world.apply()
+    assert ran.code == 1, ran.stdout + ran.stderr
+    assert "the rollout of AgentSet demo/shop stopped after wave 1" in ran.stdout
+    replaced = [r for r in world.records().values() if r.generation == 2]
+    assert len(replaced) == 4
+    await world.control("POST", "/clock", {"advance": 3600})
+    planned = await world.plan()
+    assert [str(c.action) for c in planned.changes] == ["replace"] * 4
