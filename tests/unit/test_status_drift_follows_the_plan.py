@@ -157,7 +157,7 @@ def test_status_never_disagrees_with_the_plan(path: Path) -> None:
     inputs = casekit.build(case)
     made = inputs.made()
     first: dict[str, plan.Action] = {}
-    for change in made.changes:
+    for change in (*made.changes, *(held.change for held in made.held)):
         first.setdefault(change.key, change.action)
     found = _status(case)
     assert {row.key for row in found.rows} >= set(first)
