@@ -2,10 +2,12 @@
 
 ``apply_plan`` runs the changes in the plan's order (the pass has already resolved the intents a
 killed pass left behind, through the same ``Ledger``), one action at a time, each action's
-changes concurrently under a bound: deletes (to free quota), replaces (leave, wait until gone,
-join the next generation), recreates, creates, adopts, updates, token renewals. Every call to a
-project passes its token bucket. Before a delete or replace makes an agent leave, its history is
-archived where its manifest asks (``archive``), since Agora forgets it at stop. The crash-safety
+changes concurrently under a bound: deletes (to free quota), recreates, replaces (leave, wait
+until gone, join the next generation; in the plan's rollout waves, each scope's waves one after
+another and every wave RUNNING before the next), creates, adopts, updates, token renewals.
+Every call to a project passes its token bucket. Before a delete or replace makes an agent
+leave, its history is archived where its manifest asks (``archive``), since Agora forgets it at
+stop. The crash-safety
 rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module decides
 which steps a change takes, keeps going when one fails, stops joining in a project that answered
 422, and turns each outcome into the report.
@@ -24,13 +26,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.agora import wire
-from reconciler.apply import archive, joins, leaves, payloads, readiness, rtc_tokens, steps
+from reconciler.apply import (
+    archive,
+    joins,
+    leaves,
+    payloads,
+    readiness,
+    rollout,
+    rtc_tokens,
+    steps,
+)
 from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.steps import ApplySettings, StepContext
 from reconciler.clock import Clock, SystemClock
-from reconciler.errors import ApiError, ManifestError, NotFoundError, StateError
+from reconciler.errors import ApiError, ManifestError, NotFoundError
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.plan import Action, Change, Plan, diff
 from reconciler.state import AgentRecord
@@ -107,18 +119,31 @@ class _Run:
             batch = [(i, c) for i, c in enumerate(plan.changes) if c.action is action]
             if not batch:
                 continue
-            try:
-                async with asyncio.TaskGroup() as group:
-                    tasks = {i: group.create_task(self._guarded(change)) for i, change in batch}
-            except* StateError as failures:
-                raise failures.exceptions[0] from None
-            results.update({i: task.result() for i, task in tasks.items()})
+            if action is Action.REPLACE:
+                results.update(
+                    await rollout.run_replaces(
+                        batch,
+                        desired=self._desired,
+                        start=lambda change, polling: self._guarded(change, must_run=polling),
+                        skip=self._skip,
+                        clock=self._clock,
+                        polling=self._settings.ready_polling,
+                    )
+                )
+                continue
+            tasks = await rollout.together([self._guarded(change) for _, change in batch])
+            results.update({i: result for (i, _), result in zip(batch, tasks, strict=True)})
         return ApplyReport(
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
         )
 
-    async def _guarded(self, change: Change) -> StepResult:
+    def _skip(self, change: Change, why: str) -> StepResult:
+        """A replace of a rollout that stopped before its wave: reported, not started."""
+        skipped = _result(change, Outcome.SKIPPED, why, reason="rollout-stopped")
+        return steps.outcome(self._context(change), skipped, started=time.perf_counter())
+
+    async def _guarded(self, change: Change, *, must_run: Polling | None = None) -> StepResult:
         async with self._gate:
             if self._stopping():
                 not_started = _result(
@@ -127,13 +152,13 @@ class _Run:
                 return steps.outcome(
                     self._context(change), not_started, started=time.perf_counter()
                 )
-            return await self._run(change)
+            return await self._run(change, must_run=must_run)
 
-    async def _run(self, change: Change) -> StepResult:
+    async def _run(self, change: Change, *, must_run: Polling | None) -> StepResult:
         started = time.perf_counter()
         ctx = self._context(change)
         try:
-            result = await self._dispatch(change, ctx)
+            result = await self._dispatch(change, ctx, must_run=must_run)
         except (ManifestError, ApiError) as exc:
             result = _result(change, Outcome.FAILED, str(exc), reason=type(exc).__name__)
         return steps.outcome(ctx, result, started=started)
@@ -157,11 +182,13 @@ class _Run:
             ),
         )
 
-    async def _dispatch(self, change: Change, ctx: StepContext) -> StepResult:
+    async def _dispatch(
+        self, change: Change, ctx: StepContext, *, must_run: Polling | None
+    ) -> StepResult:
         if change.action is Action.DELETE:
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:
-            return await self._replace(change, ctx)
+            return await self._replace(change, ctx, must_run=must_run)
         if change.action in (Action.CREATE, Action.RECREATE):
             return await self._join(change, ctx)
         if change.action is Action.ADOPT:
@@ -189,7 +216,9 @@ class _Run:
         outcome = Outcome.DONE if left.gone else Outcome.FAILED
         return _result(change, outcome, left.detail, reason=left.reason)
 
-    async def _replace(self, change: Change, ctx: StepContext) -> StepResult:
+    async def _replace(
+        self, change: Change, ctx: StepContext, *, must_run: Polling | None
+    ) -> StepResult:
         record = self._ledger.record(change.key)
         if record is None or change.agent_id is None or record.agent_id != change.agent_id:
             return _moved(change, record)
@@ -210,7 +239,9 @@ class _Run:
         )
         if not left.gone:
             return _result(change, Outcome.FAILED, f"old agent: {left.detail}", reason=left.reason)
-        return await self._joined(change, ctx.bind(agent_id=None), request, ticket)
+        return await self._joined(
+            change, ctx.bind(agent_id=None), request, ticket, must_run=must_run
+        )
 
     async def _join(self, change: Change, ctx: StepContext) -> StepResult:
         if change.project in self._quota_stopped:
@@ -236,16 +267,21 @@ class _Run:
         ctx: StepContext,
         request: wire.JoinRequest,
         ticket: JoinTicket,
+        *,
+        must_run: Polling | None = None,
     ) -> StepResult:
+        """Join; then, when asked (``--wait``, or a rollout wave that must be RUNNING before
+        the next starts), wait until the new agent is RUNNING."""
         joined = await joins.join(ctx, ticket, request)
         if joined.quota:
             self._quota_stopped.add(change.project)
         if joined.agent_id is None:
             return _result(change, Outcome.FAILED, joined.detail, reason=joined.reason)
-        if not self._settings.wait:
+        polling = must_run or (self._settings.ready_polling if self._settings.wait else None)
+        if polling is None:
             return _result(change, Outcome.DONE, joined.detail, joined.agent_id)
         seen = await readiness.wait_until_running(
-            ctx.api, joined.agent_id, clock=self._clock, polling=self._settings.ready_polling
+            ctx.api, joined.agent_id, clock=self._clock, polling=polling
         )
         if seen.reached:
             return _result(change, Outcome.DONE, f"{joined.detail}; RUNNING", joined.agent_id)

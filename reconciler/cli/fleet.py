@@ -19,6 +19,7 @@ from reconciler.cli.options import (
     AllowMassDeleteOption,
     ApiUrlOption,
     LogLevelOption,
+    MaxDeleteFractionOption,
     PathArgument,
     StateOption,
 )
@@ -135,11 +136,12 @@ def plan(
             "--show-unowned", help="List every agent these manifests do not manage (text view)."
         ),
     ] = False,
+    max_delete_fraction: MaxDeleteFractionOption = None,
 ) -> None:
     """Show what apply would change; never joins, updates or leaves an agent.
 
-    Exit 0: no changes (or changes without --detailed-exitcode); 2: changes; 3: refused by a
-    safety rule; 1: error. Markdown longer than one pull-request comment comes as several,
+    Exit 0: no changes (or changes without --detailed-exitcode); 2: changes; 3: changes held
+    back by a safety rule; 1: error. Markdown longer than one pull-request comment comes as several,
     separated by a `<!-- reconciler: next comment -->` line.
     """
 
@@ -157,6 +159,7 @@ def plan(
             api_url=api_url,
             state_path=state,
             allow_mass_delete=allow_mass_delete,
+            max_delete_fraction=max_delete_fraction,
             environ=os.environ,
             stdout=sys.stdout,
             stderr=sys.stderr,
@@ -179,6 +182,7 @@ def apply_(
         bool, typer.Option("--auto-approve", help="Apply without asking for 'yes'.")
     ] = False,
     allow_mass_delete: AllowMassDeleteOption = False,
+    max_delete_fraction: MaxDeleteFractionOption = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -209,8 +213,8 @@ def apply_(
 ) -> None:
     """Change the live fleet to match the manifests, after showing the plan and asking.
 
-    Exit 0: done; 1: error or partial failure (the summary says what failed); 3: refused by a
-    safety rule, or a saved plan gone stale.
+    Exit 0: done; 1: error or partial failure (the summary says what failed); 3: changes held
+    back by a safety rule (the rest was applied), or a saved plan gone stale.
     """
 
     from reconciler import logs
@@ -232,7 +236,10 @@ def apply_(
             target,
             manifests=manifests,
             options=apply_pass.ApplyOptions(
-                auto_approve=auto_approve, allow_mass_delete=allow_mass_delete, settings=settings
+                auto_approve=auto_approve,
+                allow_mass_delete=allow_mass_delete,
+                max_delete_fraction=max_delete_fraction,
+                settings=settings,
             ),
             state_path=state,
             api_url=connect.api_url_override(api_url, environ=os.environ),
@@ -260,6 +267,7 @@ def run(
     api_url: ApiUrlOption = None,
     state: StateOption = None,
     allow_mass_delete: AllowMassDeleteOption = False,
+    max_delete_fraction: MaxDeleteFractionOption = None,
     log_level: LogLevelOption = "info",
     git: gitflags.GitUrlOption = None,
     git_ref: gitflags.GitRefOption = "main",
@@ -334,7 +342,9 @@ def run(
     settings = daemon.DaemonSettings(
         manifests=path,
         interval=seconds,
-        limits=SafetyLimits(allow_mass_delete=allow_mass_delete),
+        limits=SafetyLimits(
+            allow_mass_delete=allow_mass_delete, max_delete_fraction=max_delete_fraction
+        ),
         pass_deadline=Bounds.from_environ(os.environ).pass_deadline,
         stop_grace=grace,
     )

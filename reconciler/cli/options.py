@@ -22,6 +22,16 @@ AgentName = Annotated[
 ]
 OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 AllowMassDeleteOption = Annotated[
-    bool, typer.Option("--allow-mass-delete", help="Accept leaving most owned agents.")
+    bool, typer.Option("--allow-mass-delete", help="Accept deleting most or all owned agents.")
+]
+MaxDeleteFractionOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-delete-fraction",
+        min=0.0,
+        max=1.0,
+        help="Share of a project's owned agents one plan may delete (default: the Project's "
+        "maxDeleteFraction, 0.5); deleting all of them always needs --allow-mass-delete.",
+    ),
 ]
 LogLevelOption = Annotated[str, typer.Option("--log-level", help="Log level on stderr.")]

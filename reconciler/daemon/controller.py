@@ -6,9 +6,9 @@ Agora Notification Center event about an owned agent (``ncs`` receives, ``reacti
 whether to wake), or by its own retry after a failure (along ``Backoff``'s delays, reset by a
 success). Triggers carry no payload, so bursts coalesce. Each pass loads the manifests; a load
 with errors is logged and the last good fleet stays in force, so a broken edit never deletes
-anything. Between planning and
-applying, ``FlapGuard`` holds back agents that keep being recreated and the safety rules refuse
-mass deletes.
+anything. Between planning and applying, ``FlapGuard`` holds back agents that keep being
+recreated and the safety rules hold back what they are about (a mass delete, a protected agent);
+the rest of the plan still runs.
 
 ``Daemon.run`` holds the worker, the triggers and the HTTP server in one ``TaskGroup``: one
 failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
@@ -129,7 +129,6 @@ class Daemon:
         self._flap = flap.FlapGuard(settings.flap)
         self._alarm = triggers.Alarm(self.wake, clock=clock)
         self._last_success: float | None = None
-        self._refusals: tuple[str, ...] = ()
         self._passing = False
         self._between_passes = asyncio.Event()
         self._between_passes.set()
@@ -260,7 +259,6 @@ class Daemon:
             if in_force.revision is not None:
                 # Kept for the worker's later events too: the revision in force until the next.
                 structlog.contextvars.bind_contextvars(revision=in_force.revision)
-            self._refusals = ()
             deadline = asyncio.timeout(self.settings.pass_deadline)
             try:
                 async with deadline:
@@ -284,12 +282,13 @@ class Daemon:
                 return False
             self._alerts.pass_finished(error=None, ran=ran)
             self._take_in(fleet, ran)
-            ok = ran.report.ok and not self._refusals
+            # Held-back changes are policy, not failure: the resync tries them again.
+            ok = ran.report.ok
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
 
     def _choose(self, made: plan.Plan) -> plan.Plan | None:
-        """Hold back flapping recreations, then let the safety rules refuse what remains."""
+        """Hold back flapping recreations, then what the safety rules hold back; the rest runs."""
         now = self._clock.now()
         filtered = self._flap.filter(made, now=now)
         for held in filtered.held:
@@ -306,12 +305,21 @@ class Daemon:
             _log.info(
                 "change_planned", key=change.key, action=change.action.value, why=change.reason
             )
-        self._refusals = plan.safety_problems(filtered.plan, limits=self.settings.limits)
-        self._alerts.refused(self._refusals)
-        if self._refusals:
-            _log.error("plan_refused", refusals=list(self._refusals))
-            return None
-        return filtered.plan
+        limits = self.settings.limits
+        if self._manifests.fleet is not None:
+            limits = plan.for_fleet(limits, self._manifests.fleet)
+        gated = plan.hold_back(filtered.plan, limits=limits)
+        self.metrics.held(str(kept.rule) for kept in gated.held)
+        for kept in gated.held:
+            _log.warning(
+                "change_held_back",
+                key=kept.change.key,
+                action=kept.change.action.value,
+                rule=str(kept.rule),
+                why=kept.reason,
+            )
+        self._alerts.refused(tuple(f"{kept.change.key}: {kept.reason}" for kept in gated.held))
+        return gated
 
     def _take_in(self, fleet: DesiredFleet, ran: Done) -> None:
         """Feed the metrics, the flap memory and the renewal alarm from a pass's outcome."""

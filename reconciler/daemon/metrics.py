@@ -30,6 +30,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from reconciler.agora import wire
 from reconciler.apply.report import StepResult
+from reconciler.plan import HoldRule
+
+HOLD_RULES: Final = tuple(str(rule) for rule in HoldRule)
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 NAMESPACE: Final = "reconciler"
@@ -131,6 +134,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.held_back = Gauge(
+            "held_back_changes",
+            "Changes the last pass held back, by the rule that holds them (mass-delete, "
+            "protect, quota, rollout-budget); later passes try them again.",
+            ["reason"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.flapping_agents = Gauge(
             "flapping_agents",
             "Agents whose recreation flap protection is holding back.",
@@ -154,6 +165,12 @@ class Metrics:
         for status, count in sorted(Tally(live_statuses).items()):
             self.agents_live.labels(status=status).set(count)
         self.drift_agents.set(drift)
+
+    def held(self, rules: Iterable[str]) -> None:
+        """The changes one pass held back, by rule; every rule is present, 0 when none held."""
+        counts = Tally(rules)
+        for rule in HOLD_RULES:
+            self.held_back.labels(reason=rule).set(counts.get(rule, 0))
 
     def applied(self, results: Iterable[StepResult]) -> None:
         """Count every step of an apply (leftover intents included) by action and outcome."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from reconciler.agora import wire
-from reconciler.manifest import merge, models
+from reconciler.manifest import merge, models, rollout
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import (
     Diagnostic,
@@ -283,6 +283,7 @@ def _desired(member: _Member) -> DesiredAgent:
         archive_history=shape.template.archive_history or _profile_archive(shape.profile),
         source=SourceLocation(shape.entry.doc.path, line, column),
         join_fields=shape.join_fields,
+        rollout=_rollout(member),
     )
 
 
@@ -298,6 +299,22 @@ def _join_fields(template: models.AgentTemplate, profile: Entry | None) -> dict[
         if value is not None:
             found[name] = value
     return found
+
+
+def _rollout(member: _Member) -> rollout.RolloutSpec:
+    """The project's rollout under the set's or the agent's own; see ``rollout`` for scopes."""
+    model = member.shape.entry.model
+    project = member.shape.project.model
+    assert isinstance(model, models.Agent | models.AgentSet)
+    assert isinstance(project, models.Project)
+    own = model.spec.rollout
+    if isinstance(model, models.AgentSet):
+        scope = f"AgentSet {model.metadata.project}/{model.metadata.name}"
+    elif own is not None:
+        scope = f"Agent {member.key}"
+    else:
+        scope = f"the Agents of project {model.metadata.project}"
+    return rollout.resolve(scope, project.spec.rollout, own)
 
 
 def _profile_archive(profile: Entry | None) -> str | None:
@@ -390,6 +407,7 @@ def _project_spec(entry: Entry) -> ProjectSpec:
         notification_secret=(
             ref(spec.notification_secret) if spec.notification_secret is not None else None
         ),
+        max_delete_fraction=spec.max_delete_fraction,
     )
 
 

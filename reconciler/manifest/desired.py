@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import Region, RestartPolicy
+from reconciler.manifest.rollout import RolloutSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,11 @@ class ProjectSpec:
     token_lifetime_seconds: int
     source: SourceLocation
     notification_secret: str | None = None
+    max_delete_fraction: float = 0.5
+
+
+# The project's rollout with every default: what an agent built without a manifest gets.
+NO_ROLLOUT: Final = RolloutSpec(scope="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,7 @@ class DesiredAgent:
     reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
     a fixed RTC token, for projects without an App Certificate, or None. ``join_fields`` are
     Agora's top-level join fields beside ``properties`` (``preset``, ``pipeline_id``) that are set.
+    ``rollout`` paces its replace; an empty scope means the project's.
     """
 
     key: str
@@ -61,6 +68,7 @@ class DesiredAgent:
     archive_history: str | None
     source: SourceLocation
     join_fields: Mapping[str, str] = field(default_factory=dict)
+    rollout: RolloutSpec = NO_ROLLOUT
 
 
 @dataclass(frozen=True, slots=True)

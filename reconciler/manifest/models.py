@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from reconciler.agora import wire
 from reconciler.manifest import secrets
 from reconciler.manifest.properties import Properties
+from reconciler.manifest.rollout import Rollout
 
 API_VERSION: Final = "reconciler/v1"
 NAME_PATTERN: Final = r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"
@@ -222,6 +223,21 @@ class ProjectSettings(_Own):
             "validate --strict does for all projects; for CI."
         ),
     )
+    max_delete_fraction: Annotated[float, Field(ge=0, le=1, strict=False)] = Field(
+        default=0.5,
+        description=(
+            "The share of this project's running owned agents that one plan may delete (make "
+            "leave with no successor) before the deletes are held back (0 holds back every "
+            "delete); a plan deleting all of them is held back whatever this says. "
+            "--allow-mass-delete lets them through, and --max-delete-fraction overrides this. "
+            "A replace is not a delete."
+        ),
+    )
+    rollout: Rollout | None = Field(
+        default=None,
+        description="How replaces of this project's agents are paced; AgentSets and Agents "
+        "may override it.",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> ProjectSettings:
@@ -284,7 +300,8 @@ class AgentTemplate(_Own):
     protect: bool = Field(
         default=False,
         description=(
-            "Refuse plans that would delete or replace the agent; to remove it, apply "
+            "Hold back any delete or replace of the agent (the rest of a plan still runs); "
+            "to remove it, apply "
             "protect: false first. Updates in place and restarts still happen."
         ),
     )
@@ -304,8 +321,17 @@ class AgentTemplate(_Own):
     )
 
 
+_ROLLOUT_OVERRIDE: Final = "How replaces are paced, field by field over the Project's rollout"
+
+
 class AgentSettings(AgentTemplate):
     """One agent in one channel."""
+
+    rollout: Rollout | None = Field(
+        default=None,
+        description=_ROLLOUT_OVERRIDE + "; with it the agent is replaced on its own, not in "
+        "one rollout with its project's other Agents.",
+    )
 
     channel: Channel = Field(
         description=(
@@ -327,6 +353,9 @@ class AgentSetSettings(_Own):
         )
     )
     template: AgentTemplate = Field(description="The agent each channel gets.")
+    rollout: Rollout | None = Field(
+        default=None, description=_ROLLOUT_OVERRIDE + ", for the set's agents as one rollout."
+    )
 
 
 class _Document(_Own):

@@ -9,27 +9,35 @@ the clock or does I/O.
 from reconciler.plan.model import (
     Action,
     Change,
+    Held,
+    HoldRule,
     Plan,
     PlanPolicy,
     QuotaCheck,
     Report,
     ReportKind,
+    Rollout,
     SafetyLimits,
 )
 from reconciler.plan.planner import make_plan
 from reconciler.plan.renewal import renewal_due_at
-from reconciler.plan.safety import check_safety, safety_problems
+from reconciler.plan.safety import check_safety, for_fleet, hold_back, safety_problems
 
 __all__ = [
     "Action",
     "Change",
+    "Held",
+    "HoldRule",
     "Plan",
     "PlanPolicy",
     "QuotaCheck",
     "Report",
     "ReportKind",
+    "Rollout",
     "SafetyLimits",
     "check_safety",
+    "for_fleet",
+    "hold_back",
     "make_plan",
     "renewal_due_at",
     "safety_problems",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from reconciler.plan import diff
 
@@ -20,8 +20,9 @@ class Action(StrEnum):
     """What a change does; the declaration order is the order apply runs them in."""
 
     DELETE = "delete"
-    REPLACE = "replace"
+    # Before replaces: recreating an agent that is already down never waits on a rollout.
     RECREATE = "recreate"
+    REPLACE = "replace"
     CREATE = "create"
     ADOPT = "adopt"
     UPDATE = "update"
@@ -60,6 +61,51 @@ class Change:
     update: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     protect: bool = False
     leaves_live: bool = False
+    wave: int = 0
+
+
+class HoldRule(StrEnum):
+    """Why a change waits for a later pass instead of running in this one."""
+
+    MASS_DELETE = "mass-delete"
+    PROTECT = "protect"
+    QUOTA = "quota"
+    ROLLOUT_BUDGET = "rollout-budget"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A change held back from this pass: the rule that holds it and the sentence that says why
+    (shared by every change one breach of the rule holds)."""
+
+    change: Change
+    rule: HoldRule
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """The waves the replaces of one rollout scope run in (``Change.wave`` numbers them);
+    ``keys`` are the agents it replaces.
+
+    ``unavailable`` channels of the scope's ``size`` lacked a RUNNING agent when planned; each
+    wave replaces at most ``max_unavailable - unavailable`` agents, then waits for them to be
+    RUNNING (at most ``deadline_seconds``) and ``pause_seconds`` before the next.
+    """
+
+    scope: str
+    project: str
+    size: int
+    max_unavailable: int
+    unavailable: int
+    waves: int
+    pause_seconds: float
+    deadline_seconds: float
+    keys: tuple[str, ...] = ()
+
+    @property
+    def replaces(self) -> int:
+        return len(self.keys)
 
 
 @dataclass(frozen=True)
@@ -100,12 +146,24 @@ class QuotaCheck:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every change in apply order, the reports, and the quota check of each project."""
+    """Every change in apply order, the reports, and the quota check of each project.
+
+    ``held`` are changes a rule keeps out of this pass (they are not in ``changes``);
+    ``owned_by_project`` counts the running agents the state owns in each project.
+    """
 
     changes: tuple[Change, ...]
     reports: tuple[Report, ...] = ()
     quota: tuple[QuotaCheck, ...] = ()
     owned_live: int = 0
+    held: tuple[Held, ...] = ()
+    rollouts: tuple[Rollout, ...] = ()
+    owned_by_project: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def refusals(self) -> tuple[str, ...]:
+        """Why changes are held back, one sentence per breach, in the order of the holds."""
+        return tuple(dict.fromkeys(held.reason for held in self.held))
 
     @property
     def is_empty(self) -> bool:
@@ -124,8 +182,27 @@ class PlanPolicy:
     renew_token_fraction: float = 0.25
 
 
+DEFAULT_DELETE_FRACTION: Final = 0.5
+
+
 @dataclass(frozen=True)
 class SafetyLimits:
-    """What ``check_safety`` lets through."""
+    """What the safety rules let through.
+
+    ``max_delete_fraction`` (the flag) overrides each project's own (``delete_fractions``, from
+    its manifest); a plan deleting every owned agent of a project is held back whatever the
+    fraction, unless ``allow_mass_delete``.
+    """
 
     allow_mass_delete: bool = False
+    max_delete_fraction: float | None = None
+    delete_fractions: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.max_delete_fraction is not None and not 0 <= self.max_delete_fraction <= 1:
+            raise ValueError(f"max delete fraction must be 0 to 1 (got {self.max_delete_fraction})")
+
+    def delete_fraction(self, project: str) -> float:
+        if self.max_delete_fraction is not None:
+            return self.max_delete_fraction
+        return self.delete_fractions.get(project, DEFAULT_DELETE_FRACTION)

@@ -1,8 +1,9 @@
 """``make_plan``: desired, observed and state in, a ``Plan`` out; pure and deterministic.
 
 No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
-inputs give equal plans, in the order apply runs them: deletes (to free quota), replaces,
-recreates, creates, adopts, updates, token renewals, each sorted by key.
+inputs give equal plans, in the order apply runs them: deletes (to free quota), recreates,
+replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals, each sorted by
+key.
 
 Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
 and only an agent carrying the exact name the state expects for a desired key is adopted.
@@ -11,7 +12,8 @@ Everything else live is reported and never touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -19,7 +21,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff
+from reconciler.plan import diff, waves
 from reconciler.plan.model import (
     Action,
     Change,
@@ -82,10 +84,14 @@ class _Planner:
         self._claimed: set[str] = {
             r.agent_id for r in state.records.values() if r.agent_id is not None
         }
-        self._owned_live = sum(
-            1
-            for r in state.records.values()
-            if r.agent_id is not None and r.agent_id in self._seen(r.project).live
+        self._owned_by_project = dict(
+            sorted(
+                Counter(
+                    r.project
+                    for r in state.records.values()
+                    if r.agent_id is not None and r.agent_id in self._seen(r.project).live
+                ).items()
+            )
         )
         self._records = state.records
         self._state = state
@@ -181,7 +187,11 @@ class _Planner:
             for live in seen.live.values():
                 if live.agent_id not in self._claimed:
                     self._reports.append(_leftover_report(project, live))
-        changes = sorted(self._changes, key=lambda c: (_ORDER[c.action], c.key))
+        changes, held, rollouts = waves.plan_waves(
+            sorted(self._changes, key=lambda c: (_ORDER[c.action], c.key)),
+            desired=self._desired,
+            running=self._running,
+        )
         reports = sorted(
             self._reports, key=lambda r: (r.project, r.kind, r.agent_id or "", r.key or "")
         )
@@ -189,7 +199,10 @@ class _Planner:
             changes=tuple(changes),
             reports=tuple(reports),
             quota=self._quota(changes),
-            owned_live=self._owned_live,
+            owned_live=sum(self._owned_by_project.values()),
+            owned_by_project=MappingProxyType(self._owned_by_project),
+            held=held,
+            rollouts=rollouts,
         )
 
     def _plan_owned(
@@ -378,13 +391,24 @@ class _Planner:
                     return live
         return None
 
+    def _running(self, agent: DesiredAgent) -> bool | None:
+        """Whether the agent the state owns for ``agent`` is live and RUNNING; None when the
+        state owns none (a channel never served)."""
+        record = self._records.get(agent.key)
+        if record is None:
+            return None
+        if record.agent_id is None:
+            return False
+        live = self._seen(agent.project).live.get(record.agent_id)
+        return live is not None and live.status == wire.AgentStatus.RUNNING
+
     def _seen(self, project: str) -> ObservedProject:
         seen = self._observed.projects.get(project)
         if seen is None:
             return ObservedProject(project=project, live=_NOTHING, ended=_NOTHING)
         return seen
 
-    def _quota(self, changes: list[Change]) -> tuple[QuotaCheck, ...]:
+    def _quota(self, changes: Sequence[Change]) -> tuple[QuotaCheck, ...]:
         checks = []
         for name, project in sorted(self._desired.projects.items()):
             mine = [c for c in changes if c.project == name]

@@ -110,7 +110,8 @@ def build_status(
         fingerprints=fingerprints,
     )
     changes: dict[str, list[plan.Change]] = {}
-    for change in made.changes:
+    # A change held back (a rollout's used-up budget) is drift all the same.
+    for change in (*made.changes, *(held.change for held in made.held)):
         changes.setdefault(change.key, []).append(change)
     kept = {
         report.key: report.message

@@ -9,8 +9,8 @@ It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
-failure, 3 refused by a safety rule or a stale plan. It must not decide what to change (that is
-the planner's) nor how to change it (that is apply's).
+failure, 3 a stale plan, or changes held back by a safety rule (the rest was applied). It must
+not decide what to change (that is the planner's) nor how to change it (that is apply's).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class ApplyOptions:
 
     auto_approve: bool = False
     allow_mass_delete: bool = False
+    max_delete_fraction: float | None = None
     settings: ApplySettings = dataclasses.field(default_factory=ApplySettings)
 
 
@@ -91,20 +92,20 @@ async def apply_command(
     clock = clock or SystemClock()
     settings = dataclasses.replace(options.settings, git_revision=head_revision(source))
     refused: list[int] = []
+    held: list[plan.Held] = []
 
     def choose(made: Made) -> plan.Plan | None:
-        """The plan to apply after showing it and asking; None (and the exit code) if not."""
+        """The plan to apply (its held-back changes apart) after showing it and asking; None
+        (and the exit code) if nothing is to be applied."""
         chosen = made.plan if saved is None else saved.plan
-        stale = saved is not None and _stale(
-            saved, made, store=store, loaded=loaded, streams=streams
-        )
-        if stale or not _shown_and_allowed(
-            chosen, options=options, environ=environ, streams=streams
-        ):
+        if saved is not None and _stale(saved, made, store=store, loaded=loaded, streams=streams):
             refused.append(EXIT_REFUSED)
-        elif not chosen.is_empty and saved is None and not _approved(options, streams):
+            return None
+        chosen = _shown(chosen, fleet=fleet, options=options, environ=environ, streams=streams)
+        held.extend(chosen.held)
+        if not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
-        return None if refused else chosen
+        return None if refused or chosen.is_empty else chosen
 
     with open_state(state_path or DEFAULT_STATE_PATH) as store:
         async with connect.open_clients(
@@ -122,7 +123,11 @@ async def apply_command(
                 # check would make it stale.
                 resolve_first=saved is None,
             )
-    return refused[0] if refused else _finish(done.report, streams=streams)
+    if refused:
+        return refused[0]
+    code = _finish(done.report, streams=streams)
+    # A failure says more than a hold: it needs looking at before the held changes matter.
+    return EXIT_REFUSED if code == 0 and held else code
 
 
 @dataclass(frozen=True)
@@ -275,17 +280,25 @@ def _stale(
     return bool(moved)
 
 
-def _shown_and_allowed(
-    chosen: plan.Plan, *, options: ApplyOptions, environ: Mapping[str, str], streams: Streams
-) -> bool:
-    """Show the plan; False (after saying why) when a safety rule refuses it."""
-    limits = plan.SafetyLimits(allow_mass_delete=options.allow_mass_delete)
-    refusals = plan.safety_problems(chosen, limits=limits)
+def _shown(
+    chosen: plan.Plan,
+    *,
+    fleet: DesiredFleet,
+    options: ApplyOptions,
+    environ: Mapping[str, str],
+    streams: Streams,
+) -> plan.Plan:
+    """Hold back what the safety rules hold back, show the plan and say what is held and why."""
+    limits = plan.SafetyLimits(
+        allow_mass_delete=options.allow_mass_delete,
+        max_delete_fraction=options.max_delete_fraction,
+    )
+    gated = plan.hold_back(chosen, limits=plan.for_fleet(limits, fleet))
     color = reconcile.color_wanted(streams.stdout, environ=environ)
-    streams.stdout.write(render.render_text(chosen, refusals=refusals, color=color))
-    if refusals:
-        print(f"error: the plan is refused: {'; '.join(refusals)}", file=streams.stderr)
-    return not refusals
+    streams.stdout.write(render.render_text(gated, refusals=gated.refusals, color=color))
+    if gated.held:
+        print(reconcile.held_back_message(gated.refusals), file=streams.stderr)
+    return gated
 
 
 async def _plan(

@@ -20,7 +20,17 @@ from typing import Any, Final
 from reconciler import files, render
 from reconciler.errors import StateError
 from reconciler.observe.fleet import ObservedFleet
-from reconciler.plan import Action, Change, Plan, QuotaCheck, Report, ReportKind
+from reconciler.plan import (
+    Action,
+    Change,
+    Held,
+    HoldRule,
+    Plan,
+    QuotaCheck,
+    Report,
+    ReportKind,
+    Rollout,
+)
 from reconciler.plan.diff import ABSENT, FieldDiff
 
 PLANFILE_VERSION: Final = "1"
@@ -115,6 +125,11 @@ def loads(document: Any) -> PlanFile:
             reports=tuple(_report(item) for item in plan["reports"]),
             quota=tuple(_quota(item) for item in plan["quota"]),
             owned_live=int(plan["owned_live"]),
+            held=tuple(_held(item) for item in plan.get("held", ())),
+            rollouts=tuple(_rollout(item) for item in plan.get("rollouts", ())),
+            owned_by_project=MappingProxyType(
+                {str(k): int(v) for k, v in plan.get("owned_by_project", {}).items()}
+            ),
         ),
         lineage=_optional_str(document["lineage"]),
         serial=int(document["serial"]),
@@ -137,6 +152,27 @@ def _change(item: Any) -> Change:
         update=MappingProxyType(dict(item["update"])),
         protect=bool(item["protect"]),
         leaves_live=bool(item["leaves_live"]),
+        wave=int(item.get("wave", 0)),
+    )
+
+
+def _held(item: Any) -> Held:
+    return Held(
+        change=_change(item["change"]), rule=HoldRule(item["rule"]), reason=str(item["reason"])
+    )
+
+
+def _rollout(item: Any) -> Rollout:
+    return Rollout(
+        scope=str(item["scope"]),
+        project=str(item["project"]),
+        size=int(item["size"]),
+        max_unavailable=int(item["max_unavailable"]),
+        unavailable=int(item["unavailable"]),
+        waves=int(item["waves"]),
+        pause_seconds=float(item["pause_seconds"]),
+        deadline_seconds=float(item["deadline_seconds"]),
+        keys=tuple(str(key) for key in item["keys"]),
     )
 
 

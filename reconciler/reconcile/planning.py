@@ -49,7 +49,8 @@ class LoadFailed:
 
 @dataclass(frozen=True)
 class Planned:
-    """A plan, why safety refuses it (empty when safe), and what it was made from."""
+    """A plan (its held-back changes apart), why they are held (empty when none is), and what
+    it was made from."""
 
     planfile: PlanFile
     refusals: tuple[str, ...]
@@ -145,12 +146,13 @@ async def plan_pass(
             now=now,
             bounds=Bounds.from_environ(environ),
         )
-    refusals = plan.safety_problems(computed, limits=limits)
+    computed = plan.hold_back(computed, limits=plan.for_fleet(limits, fleet))
+    refusals = computed.refusals
     log.info(
         "plan_computed",
         changes=len(computed.changes),
         reports=len(computed.reports),
-        refused=bool(refusals),
+        held=len(computed.held),
         **{str(action): count for action, count in computed.counts().items() if count},
     )
     return Planned(
@@ -182,18 +184,21 @@ async def plan_command(
     stdout: TextIO,
     stderr: TextIO,
     show_unowned: bool = False,
+    max_delete_fraction: float | None = None,
 ) -> int:
     """``reconciler plan``: the plan on ``stdout``, diagnostics on ``stderr``, and the exit code.
 
-    0 no changes (or changes without ``detailed_exitcode``), 2 changes, 3 refused by a safety
-    rule (a refused plan is shown but not saved), 1 invalid manifests.
+    0 no changes (or changes without ``detailed_exitcode``), 2 changes, 3 changes held back by
+    a safety rule (such a plan is shown but not saved), 1 invalid manifests.
     """
     outcome = await plan_pass(
         path,
         state_path=state_path,
         api_url=connect.api_url_override(api_url, environ=environ),
         environ=environ,
-        limits=plan.SafetyLimits(allow_mass_delete=allow_mass_delete),
+        limits=plan.SafetyLimits(
+            allow_mass_delete=allow_mass_delete, max_delete_fraction=max_delete_fraction
+        ),
     )
     if isinstance(outcome, LoadFailed):
         for diagnostic in outcome.diagnostics:
@@ -217,11 +222,16 @@ async def plan_command(
             )
         )
     if refusals:
-        print(f"error: the plan is refused: {'; '.join(refusals)}", file=stderr)
+        print(held_back_message(refusals), file=stderr)
         return EXIT_REFUSED
     if out is not None:
         write_planfile(out, outcome.planfile)
     return EXIT_CHANGES if detailed_exitcode and not outcome.plan.is_empty else 0
+
+
+def held_back_message(refusals: tuple[str, ...]) -> str:
+    """The one stderr line that says what is held back and why."""
+    return f"error: changes are held back by a safety rule: {'; '.join(refusals)}"
 
 
 def color_wanted(stream: TextIO, *, environ: Mapping[str, str]) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reconciler.manifest import secrets
-from reconciler.plan import Action, Change, Plan, Report, ReportKind
+from reconciler.plan import Action, Change, Plan, Report, ReportKind, Rollout
 from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render.line_diff import line_diff
 
@@ -59,6 +59,8 @@ _ALWAYS_SUMMARISED: Final = (Action.CREATE, Action.UPDATE, Action.REPLACE, Actio
 NO_CHANGES: Final = "No changes. The fleet matches the manifests."
 # Unmanaged agents listed one by one per project in the text view; the rest are counted.
 UNOWNED_LISTED: Final = 5
+NOTHING_TO_APPLY: Final = "No changes to apply in this pass: every change is held back."
+HELD_BACK: Final = "Held back by a safety rule (the rest of the plan runs; a later pass retries):"
 _FINGERPRINT: Final = re.compile(f"[0-9a-f]{{{secrets.FINGERPRINT_HEX_CHARS}}}")
 SHORT_FINGERPRINT: Final = 8
 
@@ -73,6 +75,11 @@ class FieldLine:
     path: str
     text: str
     forces_replacement: bool
+
+
+def empty_headline(plan: Plan) -> str:
+    """What an empty plan says: in sync, or everything held back."""
+    return NOTHING_TO_APPLY if plan.held else NO_CHANGES
 
 
 def summary(plan: Plan) -> str:
@@ -175,6 +182,19 @@ def report_lines(reports: Sequence[Report], *, every: bool) -> list[str]:
                 "never touched (--show-unowned lists them)"
             )
     return lines
+
+
+def rollout_line(rollout: Rollout) -> str:
+    """``AgentSet prod/desk: 8 replaces in 4 waves of at most 2 (maxUnavailable 2 of 8, ...)``."""
+    room = max(1, rollout.max_unavailable - rollout.unavailable)
+    line = (
+        f"{rollout.scope}: {rollout.replaces} to replace in {rollout.waves} wave(s) of at most "
+        f"{room} (maxUnavailable {rollout.max_unavailable} of {rollout.size} channels, "
+        f"{rollout.unavailable} already down)"
+    )
+    if rollout.pause_seconds:
+        line += f", {rollout.pause_seconds:g}s between waves"
+    return line
 
 
 def report_line(report: Report) -> str:

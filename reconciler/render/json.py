@@ -19,6 +19,7 @@ equal plans.
      "agent_id": "1NT29X...",                # the existing agent acted on; null for create
      "protect": false,
      "leaves_live": true,                    # a running agent leaves because of it
+     "wave": 1,                              # replace: its rollout wave; else 0 (added in 1)
      "fields": [
        {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
@@ -34,7 +35,14 @@ equal plans.
   "quota": [{"project": "prod", "limit": 20, "live": 3, "leaving": 0, "joining": 2,
              "peak": 5, "ok": true}],
   "owned_live": 3,
-  "refusals": ["..."]                       # why check_safety refuses it; empty when safe
+  "owned_by_project": {"prod": 3},          # added within version 1
+  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget",
+            "reason": "..."}],              # held back from this pass (a change as above);
+                                            # added within version 1
+  "rollouts": [{"scope": "AgentSet prod/desk", "project": "prod", "size": 8,
+                "max_unavailable": 2, "unavailable": 0, "waves": 4, "pause_seconds": 0.0,
+                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."]}],  # added in 1
+  "refusals": ["..."]                       # why changes are held back; empty when none is
 }
 ```
 
@@ -49,11 +57,12 @@ version 1) is what says which sides exist. ``update`` values keep secret referen
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from reconciler.plan import Change, Plan, QuotaCheck, Report
+from reconciler.plan import Change, Held, Plan, QuotaCheck, Report
 from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render import common
 
@@ -81,6 +90,9 @@ def plan_document(
         "reports": [_report(report) for report in plan.reports],
         "quota": [_quota(check) for check in plan.quota],
         "owned_live": plan.owned_live,
+        "owned_by_project": dict(plan.owned_by_project),
+        "held": [_held(held, every_fingerprint) for held in plan.held],
+        "rollouts": [dataclasses.asdict(rollout) for rollout in plan.rollouts],
         "refusals": list(refusals),
     }
 
@@ -97,9 +109,15 @@ def _change(change: Change, every_fingerprint: bool) -> dict[str, Any]:
         "agent_id": change.agent_id,
         "protect": change.protect,
         "leaves_live": change.leaves_live,
+        "wave": change.wave,
         "fields": [_field(field, every_fingerprint) for field in change.fields],
         "update": dict(change.update),
     }
+
+
+def _held(held: Held, every_fingerprint: bool) -> dict[str, Any]:
+    change = _change(held.change, every_fingerprint)
+    return {"change": change, "rule": str(held.rule), "reason": held.reason}
 
 
 def _field(field: FieldDiff, every_fingerprint: bool) -> dict[str, Any]:

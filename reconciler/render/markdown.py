@@ -47,7 +47,7 @@ def render_markdown(
 
 
 def _head(plan: Plan, *, refusals: Sequence[str]) -> str:
-    parts = [f"**{common.NO_CHANGES if plan.is_empty else common.summary(plan)}**"]
+    parts = [f"**{common.empty_headline(plan) if plan.is_empty else common.summary(plan)}**"]
     leaving = [change for change in plan.changes if change.leaves_live]
     if leaving:
         lines = ["> [!WARNING]", f"> {len(leaving)} running agent(s) will leave:"]
@@ -57,7 +57,7 @@ def _head(plan: Plan, *, refusals: Sequence[str]) -> str:
         )
         parts.append("\n".join(lines))
     if refusals:
-        lines = ["> [!CAUTION]", "> This plan is refused by a safety rule:"]
+        lines = ["> [!CAUTION]", f"> {common.HELD_BACK}"]
         lines.extend(f"> - {_text(refusal)}" for refusal in refusals)
         parts.append("\n".join(lines))
     if plan.reports:

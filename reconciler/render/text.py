@@ -38,7 +38,7 @@ def render_text(
     paint = _Painter(enabled=color)
     lines: list[str] = []
     if plan.is_empty:
-        lines.append(paint(common.NO_CHANGES, _BOLD))
+        lines.append(paint(common.empty_headline(plan), _BOLD))
     else:
         counts = plan.counts()
         present = [action for action in Action if counts[action]]
@@ -53,13 +53,18 @@ def render_text(
             lines.extend(_change_block(change, paint))
         lines.append("")
         lines.append(paint(common.summary(plan), _BOLD))
+    paced = [rollout for rollout in plan.rollouts if rollout.waves > 1]
+    if paced:
+        lines.append("")
+        lines.append("Replaces roll out in waves, each RUNNING before the next:")
+        lines.extend(f"  {common.rollout_line(rollout)}" for rollout in paced)
     if plan.reports:
         lines.append("")
         lines.append("Left as they are (the plan never touches these):")
         lines.extend(f"  {line}" for line in common.report_lines(plan.reports, every=show_unowned))
     if refusals:
         lines.append("")
-        lines.append(paint("This plan is refused by a safety rule:", "31;1"))
+        lines.append(paint(common.HELD_BACK, "31;1"))
         lines.extend(f"  - {refusal}" for refusal in refusals)
     return "\n".join(lines) + "\n"
 

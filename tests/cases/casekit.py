@@ -21,7 +21,7 @@ from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.models import RestartPolicy
-from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, make_plan, safety_problems
+from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 
 SOURCE = SourceLocation(file="fleet/agents.yaml", line=1)
@@ -39,7 +39,8 @@ class Inputs:
     fingerprints: Mapping[str, str]
     limits: SafetyLimits
 
-    def plan(self) -> Plan:
+    def made(self) -> Plan:
+        """The plan as ``make_plan`` makes it, before the safety rules hold anything back."""
         return make_plan(
             self.desired,
             self.observed,
@@ -49,8 +50,12 @@ class Inputs:
             fingerprints=self.fingerprints,
         )
 
+    def plan(self) -> Plan:
+        """The plan as apply runs it: what the safety rules hold back moved to ``held``."""
+        return hold_back(self.made(), limits=for_fleet(self.limits, self.desired))
+
     def refusals(self, plan: Plan) -> tuple[str, ...]:
-        return safety_problems(plan, limits=self.limits)
+        return plan.refusals
 
 
 def project(name: str, **overrides: Any) -> ProjectSpec:
@@ -174,7 +179,10 @@ def build(case: Mapping[str, Any]) -> Inputs:
         state=state,
         now=float(case.get("now", 1_700_000_000)),
         fingerprints=fingerprints,
-        limits=SafetyLimits(allow_mass_delete=bool(case.get("allow_mass_delete", False))),
+        limits=SafetyLimits(
+            allow_mass_delete=bool(case.get("allow_mass_delete", False)),
+            max_delete_fraction=case.get("max_delete_fraction"),
+        ),
     )
 
 

@@ -59,6 +59,11 @@ async def test_connections_dropped_after_the_join_took_effect_adopt_not_duplicat
     await _one_agent_per_key(world)
 
 
+# Fault safety is the subject here, not pacing: agents left down by faults would use up a
+# rollout budget, and the last apply must converge in one pass.
+ALL_AT_ONCE = {"maxUnavailable": "100%"}
+
+
 def _variant(round_number: int) -> dict[str, Any]:
     """A fleet that differs from the last one: a new prompt, one agent swapped, a TTS change."""
     llm = {
@@ -78,7 +83,7 @@ async def test_random_faults_on_every_endpoint_never_duplicate(world: Any) -> No
     await world.fault(drop_connection=True, when="after", fraction=0.15)
     await world.fault(status=500, fraction=0.1)
     for round_number in range(8):
-        harness.write_fleet(world.fleet, _variant(round_number))
+        harness.write_fleet(world.fleet, _variant(round_number), rollout=ALL_AT_ONCE)
         with contextlib.suppress(ApiError):
             await world.apply(allow_mass_delete=True)
         names = [a["name"] for a in await world.live()]
@@ -87,7 +92,7 @@ async def test_random_faults_on_every_endpoint_never_duplicate(world: Any) -> No
     counters = await world.control("GET", "/counters")
     assert counters["join"].get("dropped", 0) + counters["join"].get("503", 0) > 0
     await world.control("DELETE", "/faults")
-    harness.write_fleet(world.fleet, FLEET)
+    harness.write_fleet(world.fleet, FLEET, rollout=ALL_AT_ONCE)
     ran = await world.apply(allow_mass_delete=True)
     assert ran.code == 0, ran.stdout + ran.stderr
     await _one_agent_per_key(world)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import naming, observe, render
+from reconciler.manifest.rollout import RolloutSpec
 from reconciler.plan import Action, Change, Plan, diff, make_plan
 from reconciler.state import AgentRecord, StateSnapshot
 
@@ -52,7 +53,12 @@ def _desired(draw: st.DrawFn, key: str) -> dict[str, Any]:
         "protect": draw(st.booleans()),
         "token": draw(st.sampled_from([None, "${env:K2}"])),
         "properties": draw(_properties()),
+        # Pacing is tested on its own: here one apply must converge, so no budget holds back.
+        "rollout": ALL_AT_ONCE,
     }
+
+
+ALL_AT_ONCE = RolloutSpec(scope="", max_unavailable="100%")
 
 
 @st.composite
@@ -118,7 +124,7 @@ def _name(key: str, generation: int) -> str:
 
 
 def _plan(inputs: Any) -> Plan:
-    plan: Plan = inputs.plan()
+    plan: Plan = inputs.made()
     return plan
 
 

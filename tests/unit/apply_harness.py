@@ -91,6 +91,7 @@ def write_fleet(
     quota: int = 20,
     token_lifetime: int | None = None,
     notification_secret: str | None = None,
+    rollout: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a project ``demo`` and one Agent document per entry of ``agents`` (name → spec)."""
     project: dict[str, Any] = {
@@ -105,6 +106,8 @@ def write_fleet(
         project["tokenLifetimeSeconds"] = token_lifetime
     if notification_secret is not None:
         project["notificationSecret"] = notification_secret
+    if rollout is not None:
+        project["rollout"] = dict(rollout)
     documents = [
         {
             "apiVersion": "reconciler/v1",

@@ -1,8 +1,9 @@
 """Golden planner cases: desired + observed + state in tests/cases/*.yaml -> plan and its text.
 
-Each case's ``expect`` holds the changes (``action key``), the reports (``kind subject``), the
-safety refusals and the rendered text. ``UPDATE_GOLDEN=1 pytest tests/unit/test_plan_golden.py``
-rewrites them after a deliberate change; review the diff before committing it.
+Each case's ``expect`` holds the changes (``action key``), the changes held back (``rule: action
+key``), the reports (``kind subject``), the safety refusals and the rendered text.
+``UPDATE_GOLDEN=1 pytest tests/unit/test_plan_golden.py`` rewrites them after a deliberate change;
+review the diff before committing it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ yaml.SafeDumper.add_representer(_Literal, _literal)
 def _observed_outcome(plan: Plan, refusals: tuple[str, ...]) -> dict[str, Any]:
     return {
         "changes": [f"{change.action} {change.key}" for change in plan.changes],
+        "held": [f"{held.rule}: {held.change.action} {held.change.key}" for held in plan.held],
         "reports": [f"{report.kind} {report.agent_id or report.key}" for report in plan.reports],
         "refusals": list(refusals),
         "text": render_text(plan, refusals=refusals),
@@ -74,6 +76,7 @@ def test_every_action_and_report_has_a_case() -> None:
     for path in CASES:
         expect = yaml.safe_load(path.read_text())["expect"]
         seen.update(line.split()[0] for line in expect["changes"] + expect["reports"])
+        seen.update(line.split()[1] for line in expect["held"])
     assert seen >= {
         "create",
         "update",

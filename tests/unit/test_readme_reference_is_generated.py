@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from reconciler.manifest import models, reference
+from reconciler.manifest import models, reference, rollout
 
 README = Path(__file__).parents[2] / reference.README
 SPEC_MODELS = (
@@ -20,6 +20,7 @@ SPEC_MODELS = (
     models.AgentSettings,
     models.AgentSetSettings,
     models.Properties,
+    rollout.Rollout,
 )
 
 

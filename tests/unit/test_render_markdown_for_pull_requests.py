@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from reconciler import render
+from reconciler.render.common import HELD_BACK
 
 casekit = SimpleNamespace(
     **runpy.run_path(str(Path(__file__).parents[1] / "cases" / "casekit.py"), run_name="casekit")
@@ -61,10 +62,10 @@ def test_long_plan_is_split_into_comments_under_the_limit() -> None:
 
 
 def test_refusals_are_shown_as_a_caution() -> None:
-    """Safety refusals head the comment in a caution block."""
+    """Safety holds head the comment in a caution block."""
     plan = casekit.build(_big_plan_case(1)).plan()
     (comment,) = render.render_markdown(plan, refusals=("too many agents would leave",))
-    assert "> [!CAUTION]\n> This plan is refused by a safety rule:\n> - too many agents" in comment
+    assert f"> [!CAUTION]\n> {HELD_BACK}\n> - too many agents" in comment
 
 
 def test_empty_plan_says_no_changes() -> None:
