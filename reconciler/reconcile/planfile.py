@@ -137,6 +137,8 @@ def _change(item: Any) -> Change:
         update=MappingProxyType(dict(item["update"])),
         protect=bool(item["protect"]),
         leaves_live=bool(item["leaves_live"]),
+        recovered=bool(item.get("recovered", False)),
+        stale_agent_id=_optional_str(item.get("stale_agent_id")),
     )
 
 

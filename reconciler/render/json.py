@@ -19,6 +19,8 @@ equal plans.
      "agent_id": "1NT29X...",                # the existing agent acted on; null for create
      "protect": false,
      "leaves_live": true,                    # a running agent leaves because of it
+     "recovered": false,                     # adopt/replace of ours found by name, no record
+     "stale_agent_id": null,                 # recovered: the ended agent the record named
      "fields": [
        {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
@@ -87,6 +89,8 @@ def _change(change: Change) -> dict[str, Any]:
         "agent_id": change.agent_id,
         "protect": change.protect,
         "leaves_live": change.leaves_live,
+        "recovered": change.recovered,
+        "stale_agent_id": change.stale_agent_id,
         "fields": [_field(field) for field in change.fields],
         "update": dict(change.update),
     }
