@@ -37,17 +37,21 @@ def recovered_record(
 ) -> AgentRecord:
     """The record of the agent recovery found (the one the change leaves or adopts).
 
-    ``known`` is the part of the agent's view its name vouches for.
+    ``known`` is the part of the agent's view its name vouches for. An adopt's record is of
+    the agent adopted; a replace's, of the agent that leaves (under its own generation).
     """
     assert change.agent_id is not None  # recovery names a live agent
     view = diff.View(properties=known, sensitive=frozenset())
-    name = change.previous_name or change.remote_name
-    parsed = naming.parse(name, prefix=prefix)
+    name, generation = change.remote_name, change.generation
+    if change.previous_name is not None:  # a replace: the record is of the agent that leaves
+        parsed = naming.parse(change.previous_name, prefix=prefix)
+        name = change.previous_name
+        generation = parsed.generation if parsed is not None else max(generation - 1, 0)
     return AgentRecord(
         key=change.key,
         project=change.project,
         remote_name=name,
-        generation=parsed.generation if parsed is not None else change.generation,
+        generation=generation,
         agent_id=change.agent_id,
         channel=agent.channel,
         agent_rtc_uid=agent.agent_rtc_uid,

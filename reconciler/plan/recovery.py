@@ -70,12 +70,34 @@ def adopt(
     mints_token: bool,
     stale: str | None,
 ) -> Change:
-    """Adopt a recovered agent whose digest is the manifests', re-sending the in-place fields.
+    """Adopt a recovered agent whose digest is the manifests', re-sending the in-place fields."""
+    return take_over(
+        agent,
+        found.live,
+        generation=found.parsed.generation,
+        view=view,
+        mints_token=mints_token,
+        stale=stale,
+        why=f"{_found(stale)} and the manifests' spec digest",
+    )
 
-    The name vouches for everything but the in-place fields, so each of those the manifests set
-    is sent whole; a token the reconciler mints is minted afresh, since its expiry is unknown.
+
+def take_over(
+    agent: DesiredAgent,
+    live: LiveAgent,
+    *,
+    generation: int,
+    view: diff.View,
+    mints_token: bool,
+    stale: str | None,
+    why: str,
+) -> Change:
+    """Own ``live`` for ``agent``'s key, trusting it runs the spec ``update`` cannot change.
+
+    That trust is all a name (or an operator's ``import``) can give, so each in-place field the
+    manifests set is sent whole, and a token the reconciler mints is minted afresh, since its
+    expiry is unknown. ``why`` opens the change's reason.
     """
-    assert found.live.name is not None  # found by name
     known = diff.without_in_place(view.properties)
     fields = diff.diff(known, view.properties, sensitive=view.sensitive)
     update: dict[str, Any] = diff.in_place_update(agent, fields)
@@ -86,10 +108,10 @@ def adopt(
         action=Action.ADOPT,
         key=agent.key,
         project=agent.project,
-        reason=f"{_found(stale)} and the manifests' spec digest{resent}",
-        remote_name=found.live.name,
-        generation=found.parsed.generation,
-        agent_id=found.live.agent_id,
+        reason=why + resent,
+        remote_name=live.name or live.agent_id,
+        generation=generation,
+        agent_id=live.agent_id,
         fields=fields,
         update=MappingProxyType(update),
         protect=agent.protect,
