@@ -32,6 +32,7 @@ from reconciler.apply import (
     leaves,
     payloads,
     readiness,
+    recovered,
     rollout,
     rtc_tokens,
     steps,
@@ -191,6 +192,8 @@ class _Run:
             return await self._replace(change, ctx, must_run=must_run)
         if change.action in (Action.CREATE, Action.RECREATE):
             return await self._join(change, ctx)
+        if change.action is Action.ADOPT and change.recovered:
+            return await self._adopt_recovered(change, ctx)
         if change.action is Action.ADOPT:
             return await self._adopt(change)
         return await self._update(change, ctx)
@@ -220,9 +223,15 @@ class _Run:
         self, change: Change, ctx: StepContext, *, must_run: Polling | None
     ) -> StepResult:
         record = self._ledger.record(change.key)
-        if record is None or change.agent_id is None or record.agent_id != change.agent_id:
-            return _moved(change, record)
         agent = self._desired.agents[change.key]
+        if change.agent_id is None:
+            return _moved(change, record)
+        if change.recovered and recovered.still_recoverable(change, record):
+            # No record owns the agent it leaves: the archive and the leave go by what the plan
+            # found, and only the join that follows writes a record.
+            record = self._recovered_record(change, agent, known={})
+        elif record is None or record.agent_id != change.agent_id:
+            return _moved(change, record)
         request, ticket = self._join_body(change, agent)
         await archive.save_before_leave(ctx.api, record, agent=agent)
         left = await leaves.leave(
@@ -328,6 +337,35 @@ class _Run:
             )
         )
         return _result(change, Outcome.DONE, "adopted", change.agent_id)
+
+    async def _adopt_recovered(self, change: Change, ctx: StepContext) -> StepResult:
+        """Own a live agent found by its name and digest, then send it the in-place fields.
+
+        The record first holds only what the name vouches for, so that if the update fails the
+        next plan still sees the in-place fields as unsent and sends them.
+        """
+        record = self._ledger.record(change.key)
+        if not recovered.still_recoverable(change, record):
+            return _moved(change, record)
+        agent = self._desired.agents[change.key]
+        view = diff.desired_view(agent, fingerprints=self._fingerprints)
+        await self._ledger.put(
+            self._recovered_record(change, agent, known=diff.without_in_place(view.properties))
+        )
+        result = await self._update(change, ctx)
+        return dataclasses.replace(result, detail=f"adopted; {result.detail}")
+
+    def _recovered_record(
+        self, change: Change, agent: DesiredAgent, *, known: Mapping[str, Any]
+    ) -> AgentRecord:
+        return recovered.recovered_record(
+            change,
+            agent,
+            known=known,
+            prefix=self._desired.projects[change.project].name_prefix,
+            now=self._clock.now(),
+            git_revision=self._settings.git_revision,
+        )
 
     async def _update(self, change: Change, ctx: StepContext) -> StepResult:
         record = self._ledger.record(change.key)

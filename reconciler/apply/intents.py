@@ -191,7 +191,9 @@ class JoinTicket:
         generation = self.generation + 1
         return self._record(
             agent_id=None,
-            remote_name=naming.remote_name(prefix=self.prefix, key=self.key, generation=generation),
+            remote_name=naming.next_generation(
+                self.remote_name, prefix=self.prefix, key=self.key, generation=generation
+            ),
             generation=generation,
             token_expires_at=None,
             now=now,

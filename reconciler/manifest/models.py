@@ -201,8 +201,10 @@ class ProjectSettings(_Own):
         json_schema_extra={"pattern": NAME_PREFIX_PATTERN},
         description=(
             "Starts the name of every agent the reconciler joins, as in "
-            "<prefix>-<project>--<name>-g<n>, so it knows its own agents again after a crash. "
-            "1 to 16 lowercase letters and digits, starting with a letter."
+            "<prefix>-<project>--<name>-g<n>-<spec digest>, so it knows its own agents again "
+            "after a crash or a lost state. It is this fleet's identity: two fleets that share "
+            "an App ID and a project name must use different prefixes. 1 to 16 lowercase "
+            "letters and digits, starting with a letter."
         ),
     )
     token_lifetime_seconds: Annotated[int, Field(ge=60, le=wire.TOKEN_MAX_LIFETIME_SECONDS)] = (

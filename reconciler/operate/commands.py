@@ -26,10 +26,9 @@ from reconciler import observe, reconcile
 from reconciler.agora import wire
 from reconciler.agora.client import AgoraClient, Transport
 from reconciler.errors import NotFoundError, ReconcilerError
-from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import status
-from reconciler.reconcile import connect
+from reconciler.reconcile import connect, state_commands
 from reconciler.reconcile.bounds import Bounds
 from reconciler.source import git_dir, read_record, record_path
 from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, read_state
@@ -283,14 +282,7 @@ async def _act(agent: _Running, call: Awaitable[T]) -> T:
 
 def _load(path: Path) -> DesiredFleet:
     """The desired fleet, or the first problem of the manifests as one error."""
-    loaded = load.load_fleet(path)
-    if loaded.fleet is not None:
-        return loaded.fleet
-    first, *rest = loaded.errors
-    if rest:
-        more = f" (and {len(rest)} more; see `reconciler validate {path}`)"
-        first = dataclasses.replace(first, message=first.message + more)
-    raise first.to_error()
+    return state_commands.load_or_raise(path)
 
 
 def _close(name: str, keys: Iterable[str]) -> tuple[str, ...]:

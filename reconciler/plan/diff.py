@@ -16,11 +16,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from reconciler import naming
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import DesiredAgent
 from reconciler.state import AgentRecord
@@ -140,6 +141,20 @@ def flag_changes(record: AgentRecord, agent: DesiredAgent) -> tuple[str, ...]:
     return tuple(found)
 
 
+def spec_digest(agent: DesiredAgent) -> str:
+    """The short digest of what ``update`` cannot change, which every remote name carries.
+
+    It is what recovery compares when the state is lost, so it must not need the state: secrets
+    count by their reference, not by their fingerprint (keyed by the lost state) nor by their
+    value (a name is public). The in-place fields are left out, since an update changes them
+    without a new name; channel and uid are in.
+    """
+    view = desired_view(agent, fingerprints={})
+    fixed = _without(view.properties, IN_PLACE_FIELDS)
+    canonical = json.dumps(fixed, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[: naming.DIGEST_LEN]
+
+
 def spec_hash(view: View) -> str:
     """A stable hash of a view, for ``AgentRecord.spec_hash``."""
     canonical = json.dumps(view.properties, sort_keys=True, separators=(",", ":"), default=str)
@@ -201,6 +216,25 @@ def in_place_update(agent: DesiredAgent, diffs: tuple[FieldDiff, ...]) -> dict[s
 def _textual(*values: Any) -> bool:
     """Whether either side could hold a secret: numbers and booleans never do (secret_fields)."""
     return any(not isinstance(v, int | float | bool | Absent) and v is not None for v in values)
+
+
+def without_in_place(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``properties`` without the fields ``update`` replaces: what a name's digest vouches for."""
+    return _without(properties, IN_PLACE_FIELDS)
+
+
+def _without(data: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``data`` without the subtrees at the dotted ``paths``."""
+    copy = dict(data)
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head not in copy:
+            continue
+        if not rest:
+            del copy[head]
+        elif isinstance(copy[head], Mapping):
+            copy[head] = _without(copy[head], (rest,))
+    return copy
 
 
 def _recorded(record: AgentRecord) -> Mapping[str, Any]:

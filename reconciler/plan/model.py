@@ -46,7 +46,10 @@ class Change:
     recreate), the new one; ``previous_name`` is the generation a replace or recreate retires;
     ``agent_id`` is the existing agent it acts on. ``update`` holds, for an update, the whole new
     value of each in-place field by dotted path (secrets as references; a None token means mint
-    one). ``leaves_live`` says a running agent will leave because of it.
+    one). ``leaves_live`` says a running agent will leave because of it. ``recovered`` marks an
+    adopt or replace of a live agent that no record owns but that carries this fleet's name for
+    the key (the state was lost or is stale); ``stale_agent_id`` is the ended agent the key's
+    record still named then, if any, which apply expects to find there.
     """
 
     action: Action
@@ -62,6 +65,8 @@ class Change:
     protect: bool = False
     leaves_live: bool = False
     wave: int = 0
+    recovered: bool = False
+    stale_agent_id: str | None = None
 
 
 class HoldRule(StrEnum):

@@ -6,8 +6,11 @@ replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals
 key.
 
 Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
-and only an agent carrying the exact name the state expects for a desired key is adopted.
-Everything else live is reported and never touched.
+and only an agent carrying the exact name the state expects for a desired key is adopted — or,
+for a desired key with no live owned agent (the state was lost, emptied or is stale), an agent
+carrying this fleet's name for that key in the digest form (``recovery``): adopted when its
+digest is the manifests', replaced otherwise. Everything else live is reported and never
+touched.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, waves
+from reconciler.plan import diff, recovery, waves
 from reconciler.plan.model import (
     Action,
     Change,
@@ -31,7 +34,7 @@ from reconciler.plan.model import (
     Report,
     ReportKind,
 )
-from reconciler.plan.renewal import renewal_due_at
+from reconciler.plan.renewal import mints_token, renewal_due_at
 from reconciler.state import AgentRecord, IntentAction, StateSnapshot
 
 _ORDER: Final = {action: index for index, action in enumerate(Action)}
@@ -96,6 +99,7 @@ class _Planner:
         self._records = state.records
         self._state = state
         self._by_name: dict[str, dict[str, list[LiveAgent]]] = {}
+        self._by_slug: dict[str, Mapping[str, Sequence[recovery.Candidate]]] = {}
         self._pending: dict[str, list[str]] = {}
         for intent in state.intents:
             if intent.action is IntentAction.JOIN:
@@ -112,6 +116,9 @@ class _Planner:
     ) -> None:
         record = self._records.get(agent.key)
         if record is not None and record.agent_id is not None:
+            ended = record.agent_id not in self._seen(agent.project).live
+            if ended and self._recover(agent, project=project, view=view, stale=record.agent_id):
+                return
             change = self._plan_owned(agent, record=record, project=project, view=view)
             if change is None or (change.action is Action.UPDATE and "token" not in change.update):
                 self._plan_token(agent, record=record, project=project, now=now, policy=policy)
@@ -121,13 +128,15 @@ class _Planner:
         if found is not None:
             self._add_adopt(agent.key, agent.project, live=found, prefix=project.name_prefix)
             return
+        if self._recover(agent, project=project, view=view, stale=None):
+            return
         if expected:
             name = expected[0]
             parsed = naming.parse(name, prefix=project.name_prefix)
             generation = parsed.generation if parsed else (record.generation if record else 1)
             reason = "retrying an unconfirmed join under the same name"
         else:
-            name, generation, note = self._fresh_name(project, agent.key)
+            name, generation, note = self._fresh_name(project, agent)
             reason = "not in the state" + note
         self._add(
             Change(
@@ -200,7 +209,7 @@ class _Planner:
             reports=tuple(reports),
             quota=self._quota(changes),
             owned_live=sum(self._owned_by_project.values()),
-            owned_by_project=MappingProxyType(self._owned_by_project),
+            owned_by_project=MappingProxyType(dict(sorted(self._owned_by_project.items()))),
             held=held,
             rollouts=rollouts,
         )
@@ -236,7 +245,7 @@ class _Planner:
                     )
                 )
                 return None
-            name, generation, note = self._fresh_name(project, agent.key)
+            name, generation, note = self._fresh_name(project, agent)
             return self._add(
                 Change(
                     action=Action.RECREATE,
@@ -250,7 +259,7 @@ class _Planner:
             )
         forcing = diff.forcing_fields(diffs)
         if forcing:
-            name, generation, note = self._fresh_name(project, agent.key)
+            name, generation, note = self._fresh_name(project, agent)
             return self._add(
                 Change(
                     action=Action.REPLACE,
@@ -340,27 +349,68 @@ class _Planner:
             )
         )
 
+    def _recover(
+        self, agent: DesiredAgent, *, project: ProjectSpec, view: diff.View, stale: str | None
+    ) -> bool:
+        """Take over the live agent that carries this fleet's name for the key, if one does.
+
+        ``stale`` is the ended agent the key's record still names, if any. The agent taken over
+        counts as owned for the mass-delete rule, so a lost state cannot replace a whole fleet
+        unasked.
+        """
+        slug = naming.slug(agent.key, prefix=project.name_prefix)
+        digest = diff.spec_digest(agent)
+        found = recovery.pick(
+            self._slugged(project).get(slug, ()), claimed=self._claimed, digest=digest
+        )
+        if found is None:
+            return False
+        self._claimed.add(found.live.agent_id)
+        self._owned_by_project[project.name] = self._owned_by_project.get(project.name, 0) + 1
+        if found.parsed.digest == digest:
+            mints = mints_token(agent, project=project)
+            self._add(recovery.adopt(agent, found, view=view, mints_token=mints, stale=stale))
+        else:
+            fresh = self._fresh_name(project, agent)
+            self._add(recovery.replace(agent, found, view=view, fresh=fresh, stale=stale))
+        return True
+
+    def _slugged(self, project: ProjectSpec) -> Mapping[str, Sequence[recovery.Candidate]]:
+        """The project's live agents with our prefix by slug, indexed once per plan."""
+        if project.name not in self._by_slug:
+            seen = self._seen(project.name)
+            self._by_slug[project.name] = recovery.by_slug(seen, prefix=project.name_prefix)
+        return self._by_slug[project.name]
+
     def _add(self, change: Change) -> Change:
         self._changes.append(change)
         return change
 
-    def _fresh_name(self, project: ProjectSpec, key: str) -> tuple[str, int, str]:
+    def _fresh_name(self, project: ProjectSpec, agent: DesiredAgent) -> tuple[str, int, str]:
         """A never-used name: the first generation past every one the key used, that no live
-        agent holds; with a note for the plan's reason when live agents made it skip some.
+        agent of the key holds (in any name form); carrying the agent's spec digest; with a note
+        for the plan's reason when live agents made it skip some.
 
         Names are single-use: a name used before may be refused for good (API notes §9), and
         joining under a name an agent we do not own already holds would end in a 409 that,
-        resolved by name, would adopt an agent the state never owned.
+        resolved by name, would adopt an agent the state never owned. A generation stays one
+        agent's, whatever its digest, so that recovery's newest generation means the newest.
         """
+        key = agent.key
         record = self._records.get(key)
         used = max(self._state.last_generation(key), record.generation if record else 0)
-        taken = self._live_names(project.name)
+        slug = naming.slug(key, prefix=project.name_prefix)
+        held = {c.parsed.generation for c in self._slugged(project).get(slug, ())}
         generation = used + 1
-        while True:
-            name = naming.remote_name(prefix=project.name_prefix, key=key, generation=generation)
-            if name not in taken:
-                return name, generation, _skipped(generation, after=used)
+        while generation in held:
             generation += 1
+        name = naming.remote_name(
+            prefix=project.name_prefix,
+            key=key,
+            generation=generation,
+            digest=diff.spec_digest(agent),
+        )
+        return name, generation, _skipped(generation, after=used)
 
     def _live_names(self, project: str) -> Mapping[str, list[LiveAgent]]:
         """Live agents by name, each name's agents in id order so that ties break the same way."""

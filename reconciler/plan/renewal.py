@@ -13,6 +13,11 @@ from reconciler.manifest.desired import DesiredAgent, ProjectSpec
 from reconciler.plan.model import PlanPolicy
 
 
+def mints_token(agent: DesiredAgent, *, project: ProjectSpec) -> bool:
+    """Whether the reconciler mints the agent's RTC token: no static token, an App Certificate."""
+    return agent.token is None and project.app_certificate is not None
+
+
 def renewal_due_at(
     agent: DesiredAgent, *, project: ProjectSpec, expires_at: float | None, policy: PlanPolicy
 ) -> float | None:
@@ -22,7 +27,7 @@ def renewal_due_at(
     minus infinity when the expiry is unknown, since such a token is renewed at once. Renewal is
     due at any ``now`` strictly greater than the returned instant.
     """
-    if agent.token is not None or project.app_certificate is None:
+    if not mints_token(agent, project=project):
         return None
     if expires_at is None:
         return -math.inf

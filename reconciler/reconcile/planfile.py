@@ -153,6 +153,8 @@ def _change(item: Any) -> Change:
         protect=bool(item["protect"]),
         leaves_live=bool(item["leaves_live"]),
         wave=int(item.get("wave", 0)),
+        recovered=bool(item.get("recovered", False)),
+        stale_agent_id=_optional_str(item.get("stale_agent_id")),
     )
 
 

@@ -20,6 +20,8 @@ equal plans.
      "protect": false,
      "leaves_live": true,                    # a running agent leaves because of it
      "wave": 1,                              # replace: its rollout wave; else 0 (added in 1)
+     "recovered": false,                     # adopt/replace of ours found by name, no record
+     "stale_agent_id": null,                 # recovered: the ended agent the record named
      "fields": [
        {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
@@ -110,6 +112,8 @@ def _change(change: Change, every_fingerprint: bool) -> dict[str, Any]:
         "protect": change.protect,
         "leaves_live": change.leaves_live,
         "wave": change.wave,
+        "recovered": change.recovered,
+        "stale_agent_id": change.stale_agent_id,
         "fields": [_field(field, every_fingerprint) for field in change.fields],
         "update": dict(change.update),
     }

@@ -26,8 +26,13 @@ _HOLDER_READ_PAUSE_SECONDS: Final = 0.005
 
 
 def lock_path_for(state_path: Path) -> Path:
-    """``state.db`` is locked through ``state.db.lock`` beside it."""
-    return state_path.with_name(f"{state_path.name}.lock")
+    """``state.db`` is locked through ``state.db.lock`` beside the file it resolves to.
+
+    Resolving symlinks first makes every path to one state share one lock; the lock string of
+    the path alone would let two reconcilers in through two names at once.
+    """
+    resolved = state_path.resolve()
+    return resolved.with_name(f"{resolved.name}.lock")
 
 
 class StateLock:

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+import structlog
+
 from reconciler.errors import StateError
 from reconciler.state import lock, rows
 from reconciler.state.store import (
@@ -108,13 +110,38 @@ def open_state(path: Path | None = None) -> SqliteStateStore:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StateError(f"cannot create the directory of state {path}: {exc.strerror}") from exc
-    held = lock.acquire(lock.lock_path_for(path))
+    real = _one_name(path)
+    held = lock.acquire(lock.lock_path_for(real))
     try:
-        connection = _connect(path)
+        connection = _connect(real, shown=path)
     except BaseException:
         held.release()
         raise
     return SqliteStateStore(connection=connection, held=held, path=path)
+
+
+def _one_name(path: Path) -> Path:
+    """The file ``path`` resolves to, refused when it has other hard links.
+
+    SQLite keeps a database's WAL beside the name it was opened by, so a file with two names
+    has two journals: a crash leaves commits in one that the other never sees, and replaying it
+    later corrupts the file. A symlink has no such problem once resolved, so every path to one
+    state shares one lock file and one WAL.
+    """
+    real = path.resolve()
+    try:
+        links = real.stat().st_nlink
+    except FileNotFoundError:
+        return real
+    except OSError as exc:
+        raise StateError(f"cannot read state {path}: {exc.strerror}") from exc
+    if links > 1:
+        raise StateError(
+            f"state {path} has {links} hard links: SQLite keeps its journal beside the name it "
+            "is opened by, so each name would have its own and corrupt the state; keep one name "
+            "and make the others symlinks"
+        )
+    return real
 
 
 def read_state(path: Path | None = None) -> tuple[StateSnapshot, bytes]:
@@ -129,7 +156,7 @@ def read_state(path: Path | None = None) -> tuple[StateSnapshot, bytes]:
     if not path.exists():
         return empty_snapshot(), os.urandom(32)
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"{_one_name(path).as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise StateError(f"cannot open state {path}: {exc}") from exc
     try:
@@ -173,10 +200,13 @@ def _schema_version(connection: sqlite3.Connection) -> int:
     return int(version)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(real: Path, *, shown: Path) -> sqlite3.Connection:
+    """Open the state file ``real`` (named ``shown`` in messages), checked and migrated."""
+    path = shown
     try:
-        _create_private(path)
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        created = _create_private(real)
+        lost_wal = _lost_wal(real)
+        connection = sqlite3.connect(real, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise StateError(f"cannot open state {path}: {exc}") from exc
     try:
@@ -185,6 +215,11 @@ def _connect(path: Path) -> sqlite3.Connection:
         problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
             raise StateError(f"state {path} is corrupt: {'; '.join(problems[:3])}")
+        empty = connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone() == (0,)
+        if empty and not created:
+            _warn_lost(path, "the file exists but holds no state (emptied, or its WAL is gone)")
+        elif lost_wal:
+            _warn_lost(path, "its WAL is gone after a crash, so it may miss its last commits")
         _migrate(connection, path=path)
     except sqlite3.Error as exc:
         connection.close()
@@ -195,13 +230,37 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _create_private(path: Path) -> None:
-    """A new state file is readable by its owner only: it holds the fingerprint key.
+def _create_private(path: Path) -> bool:
+    """Create a new state file readable by its owner only (it holds the fingerprint key);
+    False when the file was already there.
 
     SQLite gives its ``-wal`` and ``-shm`` files the same mode as the database file.
     """
-    with contextlib.suppress(FileExistsError):
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _lost_wal(path: Path) -> bool:
+    """Whether a crash left the shared-memory index but someone deleted the WAL beside it.
+
+    SQLite removes both when the last connection closes cleanly and leaves both after a crash;
+    the lock is held, so no other writer is between them.
+    """
+    return path.with_name(f"{path.name}-shm").exists() and not (
+        path.with_name(f"{path.name}-wal").exists()
+    )
+
+
+def _warn_lost(path: Path, why: str) -> None:
+    """Say that the state lost what it held; the plan recovers live agents by their names."""
+    structlog.get_logger(__name__).warning(
+        "state_lost",
+        path=str(path),
+        detail=f"state {path}: {why}; agents this fleet started are recovered by their names",
+    )
 
 
 def _migrate(connection: sqlite3.Connection, *, path: Path) -> None:

@@ -119,6 +119,21 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+@st.composite
+def recovering_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """A random fleet as ``cases`` draws it, plus live agents carrying this fleet's digest
+    names, for desired keys or not, with the manifests' digest or another one."""
+    case = draw(cases())
+    wanted = {item["key"]: item for item in case["desired"]}
+    for index, key in enumerate(draw(st.lists(st.sampled_from(KEYS), max_size=4))):
+        matches = key in wanted and draw(st.booleans())
+        digest = diff.spec_digest(casekit.agent(**wanted[key])) if matches else "0badc0de"
+        generation = draw(st.integers(min_value=1, max_value=4))
+        name = naming.remote_name(prefix="rc", key=key, generation=generation, digest=digest)
+        case["observed"]["prod"]["live"].append({"agent_id": f"R{index}", "name": name})
+    return case
+
+
 def _name(key: str, generation: int) -> str:
     return naming.remote_name(prefix="rc", key=key, generation=generation)
 
@@ -203,9 +218,60 @@ def test_unowned_agents_are_never_touched(case: dict[str, Any]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
+@given(case=recovering_cases())
+def test_only_this_fleets_names_for_desired_keys_are_recovered(case: dict[str, Any]) -> None:
+    """Beyond what the state owns or expects, the plan takes over only an agent that carries
+    this fleet's digest name for a desired key with no live owned agent: adopted when the digest
+    is the manifests', replaced otherwise; every other agent stays untouched and reported."""
+    inputs = casekit.build(case)
+    plan = _plan(inputs)
+    records = inputs.state.records
+    owned = {r.agent_id for r in records.values() if r.agent_id}
+    live = inputs.observed.projects["prod"].live
+    takes = (Action.CREATE, Action.RECREATE, Action.REPLACE, Action.ADOPT)
+    keys = [change.key for change in plan.changes if change.action in takes]
+    assert len(keys) == len(set(keys)), "two agents for one key"
+    acted = {change.agent_id for change in plan.changes if change.agent_id}
+    for change in plan.changes:
+        if not change.recovered:
+            assert (
+                change.agent_id is None
+                or change.agent_id in owned
+                or not (change.agent_id.startswith("R"))
+            ), change
+            continue
+        agent = live[change.agent_id or ""]
+        parsed = naming.parse(agent.name or "", prefix="rc")
+        assert parsed is not None
+        assert parsed.digest is not None
+        assert parsed.slug == naming.slug(change.key, prefix="rc")
+        desired = inputs.desired.agents[change.key]
+        record = records.get(change.key)
+        assert record is None or record.agent_id is None or record.agent_id not in live
+        matches = parsed.digest == diff.spec_digest(desired)
+        assert change.action is (Action.ADOPT if matches else Action.REPLACE), change
+    reported = {report.agent_id for report in plan.reports}
+    for agent_id in live:
+        assert agent_id in owned or agent_id in acted or agent_id in reported
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=recovering_cases())
+def test_a_recovering_plan_applied_then_planned_again_changes_nothing(
+    case: dict[str, Any],
+) -> None:
+    """After an in-memory apply of a plan that recovers agents, the next plan is empty."""
+    _assert_converges(case)
+
+
+@settings(max_examples=200, deadline=None)
 @given(case=cases())
 def test_applying_the_plan_then_planning_again_changes_nothing(case: dict[str, Any]) -> None:
     """After an in-memory apply of the plan, the next plan is empty."""
+    _assert_converges(case)
+
+
+def _assert_converges(case: dict[str, Any]) -> None:
     inputs = casekit.build(case)
     plan = _plan(inputs)
     state, observed = _apply(plan, inputs)

@@ -75,3 +75,45 @@ def test_names_are_valid_and_distinct_keys_get_distinct_names(
     assert naming.parse(one, prefix="rc") == naming.ParsedName(
         slug=naming.slug(first, prefix="rc"), generation=generation
     )
+
+
+def test_a_name_carries_the_spec_digest_after_its_generation() -> None:
+    """The digest closes the name, and it parses back with the slug and generation."""
+    name = naming.remote_name(prefix="rc", key="prod/lobby", generation=3, digest="0a1b2c3d")
+    assert name == "rc-prod--lobby-g3-0a1b2c3d"
+    assert naming.parse(name, prefix="rc") == naming.ParsedName(
+        slug="prod--lobby", generation=3, digest="0a1b2c3d"
+    )
+    with pytest.raises(ValueError, match="hex"):
+        naming.remote_name(prefix="rc", key="prod/lobby", generation=3, digest="0A1B2C3D")
+
+
+def test_the_next_generation_keeps_the_form_and_digest() -> None:
+    """A spent name's successor keeps its digest, or its lack of one."""
+    digested = naming.remote_name(prefix="rc", key="prod/a", generation=1, digest="0a1b2c3d")
+    legacy = naming.remote_name(prefix="rc", key="prod/a", generation=1)
+    assert naming.next_generation(digested, prefix="rc", key="prod/a", generation=2) == (
+        "rc-prod--a-g2-0a1b2c3d"
+    )
+    successor = naming.next_generation(legacy, prefix="rc", key="prod/a", generation=2)
+    assert successor == "rc-prod--a-g2"
+
+
+@given(
+    key=st.text(min_size=1, max_size=80).map(lambda s: "prod/" + s.replace("/", "")),
+    prefix=st.from_regex(r"[a-z][a-z0-9]{0,15}", fullmatch=True),
+    generation=st.integers(min_value=1, max_value=999_999),
+    digest=st.from_regex(r"[0-9a-f]{8}", fullmatch=True),
+)
+def test_the_two_name_forms_never_read_as_each_other(
+    key: str, prefix: str, generation: int, digest: str
+) -> None:
+    """A legacy name (its hashed slug ends in hex too) never parses with a digest, and a
+    digested one always parses with its own; both fit 64 bytes with the longest prefix."""
+    legacy = naming.remote_name(prefix=prefix, key=key, generation=generation)
+    digested = naming.remote_name(prefix=prefix, key=key, generation=generation, digest=digest)
+    slug = naming.slug(key, prefix=prefix)
+    assert _ALLOWED.fullmatch(legacy)
+    assert _ALLOWED.fullmatch(digested)
+    assert naming.parse(legacy, prefix=prefix) == naming.ParsedName(slug, generation)
+    assert naming.parse(digested, prefix=prefix) == naming.ParsedName(slug, generation, digest)
