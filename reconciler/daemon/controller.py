@@ -46,7 +46,7 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
-from reconciler.state import StateStore, open_state
+from reconciler.state import StateStore, StateTarget, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -355,7 +355,7 @@ def pass_runner(
 async def run_daemon(
     settings: DaemonSettings,
     *,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     listen: health.Address | None,
     api_url: str | None,
     environ: Mapping[str, str],

@@ -30,7 +30,7 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import status
 from reconciler.reconcile import connect
-from reconciler.state import StateSnapshot, read_state
+from reconciler.state import StateSnapshot, StateTarget, read_state
 
 T = TypeVar("T")
 
@@ -94,14 +94,19 @@ class Workspace:
     """Where an operator command finds the manifests, the state and the API."""
 
     fleet: Path
-    state: Path | None
+    state: StateTarget | None
     api_url: str | None
     environ: Mapping[str, str] = field(repr=False)
     transport: Transport | None = None
 
     @classmethod
     def from_flags(
-        cls, fleet: Path, *, api_url: str | None, state: Path | None, environ: Mapping[str, str]
+        cls,
+        fleet: Path,
+        *,
+        api_url: str | None,
+        state: StateTarget | None,
+        environ: Mapping[str, str],
     ) -> Workspace:
         """The workspace the CLI flags name; ``AGORA_API_URL`` stands in for ``--api-url``."""
         return cls(

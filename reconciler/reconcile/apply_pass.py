@@ -32,7 +32,7 @@ from reconciler.clock import Clock, SystemClock
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import connect, planfile
-from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
+from reconciler.state import AgentRecord, StateStore, StateTarget, open_state
 
 EXIT_FAILED: Final = 1
 EXIT_REFUSED: Final = 3
@@ -72,7 +72,7 @@ async def apply_command(
     *,
     manifests: Path,
     options: ApplyOptions,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     api_url: str | None,
     environ: Mapping[str, str],
     streams: Streams,
@@ -105,7 +105,7 @@ async def apply_command(
             refused.append(EXIT_FAILED)
         return None if refused else chosen
 
-    with open_state(state_path or DEFAULT_STATE_PATH) as store:
+    with open_state(state_path) as store:
         async with connect.open_clients(
             fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
         ) as apis:
