@@ -41,7 +41,7 @@ from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
 from reconciler.daemon import flap, health, triggers
 from reconciler.daemon.metrics import Metrics, PassResult
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StateLeaseLostError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import apply_pass, connect
@@ -117,6 +117,8 @@ class Daemon:
         self._last_success: float | None = None
         self._refusals: tuple[str, ...] = ()
         self._passing = False
+        self.deposed = False
+        """Set when another reconciler took the state's lease over: this one stopped acting."""
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
@@ -189,6 +191,13 @@ class Daemon:
             self._refusals = ()
             try:
                 ran = await self._runner(fleet, choose=self._choose, stopping=self._stop.is_set)
+            except StateLeaseLostError as exc:
+                # Another reconciler acts on this state now; acting on would fight it.
+                _log.error("lease_lost", error=str(exc))
+                self.deposed = True
+                self._stop.set()
+                self._finish(PassResult.ERROR, started=started)
+                return True
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
                 self._finish(PassResult.ERROR, started=started)
@@ -361,7 +370,8 @@ async def run_daemon(
     environ: Mapping[str, str],
     apply_settings: ApplySettings | None = None,
 ) -> int:
-    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0.
+    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0, or 1
+    when another reconciler took the shared state's lease over.
 
     A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
     names the holder; a busy ``--listen`` port fails before the first pass.
@@ -387,5 +397,5 @@ async def run_daemon(
         finally:
             if sock is not None:
                 sock.close()
-    _log.info("daemon_stopped")
-    return 0
+    _log.info("daemon_stopped", deposed=the_daemon.deposed)
+    return 1 if the_daemon.deposed else 0

@@ -175,7 +175,8 @@ async def run_pass(
     share the ledger, and each secret is resolved once, for fingerprints and requests alike.
     With ``settle``, a pass that changed anything observes once more (list calls only, for a
     fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
-    The caller holds ``store`` (and its lock) and the clients.
+    The caller holds ``store`` (and its lock or lease, checked before anything acts) and the
+    clients.
     """
     ledger = Ledger(store)
     values = payloads.SecretValues(environ)
@@ -183,6 +184,7 @@ async def run_pass(
     async def resolve() -> tuple[StepResult, ...]:
         return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
 
+    store.check_held()
     leftovers = await resolve() if resolve_first else ()
     fingerprints = reconcile.fingerprint_secrets(
         fleet, environ=environ, key=store.secret_key(), values=values
@@ -191,6 +193,7 @@ async def run_pass(
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
+        store.check_held()
         if not resolve_first:
             leftovers = await resolve()
         report = await engine.apply_plan(

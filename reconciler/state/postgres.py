@@ -345,6 +345,9 @@ class PostgresStateStore(StateStore):
         finally:
             pool.close()
 
+    def check_held(self) -> None:
+        self._renew()
+
     def _renew(self) -> None:
         with self._session() as cursor:
             lease.fence(cursor, schema=self._where.schema, held=self._held, state=self._where.shown)
