@@ -210,6 +210,15 @@ def run(
     ] = "127.0.0.1:9090",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
+    lease_ttl: Annotated[
+        str,
+        typer.Option(
+            "--lease-ttl",
+            envvar="RECONCILER_LEASE_TTL",
+            help="On a shared postgresql:// state: how long a dead leader's lease blocks the "
+            "standby replicas, e.g. 15s.",
+        ),
+    ] = "15s",
     allow_mass_delete: AllowMassDeleteOption = False,
     log_level: LogLevelOption = "info",
 ) -> None:
@@ -217,7 +226,9 @@ def run(
 
     Stopped agents are re-created per restartPolicy, tokens renewed before they expire; an
     invalid edit leaves the last good manifests in force. SIGTERM or SIGINT finishes the
-    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass.
+    action in flight and exits 0, leaving agents running; SIGHUP asks for a pass. On a shared
+    PostgreSQL state several replicas may run: one leads, the others stand by and take over
+    within --lease-ttl of its death.
     """
 
     from reconciler import daemon, logs
@@ -229,6 +240,10 @@ def run(
         seconds = daemon.parse_duration(interval)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--interval") from None
+    try:
+        ttl = daemon.parse_duration(lease_ttl)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lease-ttl") from None
     try:
         address = health.Address.parse(listen)
     except ValueError as exc:
@@ -249,6 +264,7 @@ def run(
             listen=address,
             api_url=connect.api_url_override(api_url, environ=os.environ),
             environ=os.environ,
+            lease_ttl=ttl,
         )
     )
     raise typer.Exit(code)

@@ -8,10 +8,11 @@ last good fleet stays in force, so a broken edit never deletes anything. Between
 applying, ``FlapGuard`` holds back agents that keep being recreated and the safety rules refuse
 mass deletes.
 
-``Daemon.run`` holds the worker, the triggers and the HTTP server in one ``TaskGroup``: one
-failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
-action in flight and start no other. ``run_daemon`` holds the state's lock for the daemon's whole
-life and releases it on the way out; running agents are left running.
+``Daemon.run`` holds the worker and the triggers in one ``TaskGroup``: one failing task stops
+the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the action in flight and
+start no other. A ``Daemon`` lives for one term of holding the state (``service`` runs the
+process, its HTTP endpoints and its terms); a pass that finds the state's lease taken over ends
+the term at once.
 
 It decides when to pass and what to make of the outcome; it must not plan, apply or speak HTTP to
 Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler apply`` runs.
@@ -23,7 +24,6 @@ import asyncio
 import dataclasses
 import re
 import signal
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -38,15 +38,15 @@ from reconciler import plan
 from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.report import Outcome
 from reconciler.apply.steps import ApplySettings
-from reconciler.clock import Clock, SystemClock
-from reconciler.daemon import flap, health, triggers
+from reconciler.clock import Clock
+from reconciler.daemon import flap, triggers
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError, StateLeaseLostError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
-from reconciler.state import StateStore, StateTarget, open_state
+from reconciler.state import StateStore
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -140,8 +140,9 @@ class Daemon:
         """When the renewal alarm wakes the next pass, if any token wants renewing."""
         return self._alarm.deadline
 
-    async def run(self, *, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
-        """Run until ``stop`` is set (after the pass in flight), or until a task fails."""
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set (after the pass in flight), or until a task fails; a lost
+        lease sets ``stop`` itself."""
         self._stop = stop
         wake = self.wake
         _log.info("daemon_started", manifests=str(self.settings.manifests))
@@ -154,10 +155,6 @@ class Daemon:
             )
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
-            if sock is not None:
-                app = health.create_app(ready=self.ready, metrics=self.metrics)
-                group.create_task(health.serve(app, sock, stop=stop))
-                _log.info("http_listening", url=health.url_of(sock))
 
     async def _work(self) -> None:
         while True:
@@ -359,43 +356,3 @@ def pass_runner(
             )
 
     return run
-
-
-async def run_daemon(
-    settings: DaemonSettings,
-    *,
-    state_path: StateTarget | None,
-    listen: health.Address | None,
-    api_url: str | None,
-    environ: Mapping[str, str],
-    apply_settings: ApplySettings | None = None,
-) -> int:
-    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0, or 1
-    when another reconciler took the shared state's lease over.
-
-    A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
-    names the holder; a busy ``--listen`` port fails before the first pass.
-    """
-    clock = SystemClock()
-    metrics = Metrics()
-    with open_state(state_path) as store:
-        sock = None if listen is None else health.bind(listen)
-        try:
-            runner = pass_runner(
-                settings.manifests,
-                store=store,
-                environ=environ,
-                api_url=api_url,
-                clock=clock,
-                settings=apply_settings or ApplySettings(),
-                on_request=metrics.on_request,
-            )
-            the_daemon = Daemon(settings, runner=runner, clock=clock, metrics=metrics)
-            stop = asyncio.Event()
-            with stop_on_signals(stop, wake=the_daemon.wake):
-                await the_daemon.run(stop=stop, sock=sock)
-        finally:
-            if sock is not None:
-                sock.close()
-    _log.info("daemon_stopped", deposed=the_daemon.deposed)
-    return 1 if the_daemon.deposed else 0

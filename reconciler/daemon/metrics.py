@@ -116,6 +116,12 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.leader = Gauge(
+            "leader",
+            "1 while this daemon holds the state and acts; 0 while it stands by for the lease.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.flapping_agents = Gauge(
             "flapping_agents",
             "Agents whose recreation flap protection is holding back.",

@@ -6,11 +6,9 @@ use ``MemoryStateStore``. All honour the ``StateStore`` contract. Nothing here t
 reads manifests.
 """
 
-from reconciler.state.backends import open_state, read_state
-from reconciler.state.lease import DEFAULT_LEASE_TTL
+from reconciler.state.backends import DEFAULT_LEASE_TTL, open_state, read_state
 from reconciler.state.location import PostgresLocation, StateTarget, parse_location
 from reconciler.state.memory import MemoryStateStore
-from reconciler.state.postgres import PostgresStateStore
 from reconciler.state.sqlite import DEFAULT_STATE_PATH, SqliteStateStore
 from reconciler.state.store import AgentRecord, Intent, IntentAction, StateSnapshot, StateStore
 
@@ -22,7 +20,6 @@ __all__ = [
     "IntentAction",
     "MemoryStateStore",
     "PostgresLocation",
-    "PostgresStateStore",
     "SqliteStateStore",
     "StateSnapshot",
     "StateStore",

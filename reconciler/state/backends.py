@@ -3,18 +3,22 @@
 The commands pass the location through untouched; only here is it told apart, so every command
 works on either backend. Writers (``apply``, ``run``) open the state exclusively: the SQLite file
 under its OS lock, the PostgreSQL state under a fenced lease. Readers (``plan``, ``status``, the
-operator commands) take neither.
+operator commands) take neither. The PostgreSQL driver is imported only when a shared state is
+named, so commands on a file never pay for loading it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import overload
+from typing import Final, overload
 
-from reconciler.state import postgres, sqlite
-from reconciler.state.lease import DEFAULT_LEASE_TTL
+from reconciler.state import sqlite
 from reconciler.state.location import PostgresLocation, StateTarget, parse_location
 from reconciler.state.store import StateSnapshot, StateStore
+
+DEFAULT_LEASE_TTL: Final = 15.0
+"""Seconds a shared state's lease outlives its holder's last renewal: how long a dead leader
+keeps the others waiting."""
 
 
 @overload
@@ -38,6 +42,8 @@ def open_state(
     """
     location = _located(where)
     if isinstance(location, PostgresLocation):
+        from reconciler.state import postgres
+
         return postgres.open_postgres(location, lease_ttl=lease_ttl)
     return sqlite.open_state(location)
 
@@ -51,6 +57,8 @@ def read_state(where: StateTarget | PostgresLocation | None = None) -> tuple[Sta
     location = _located(where)
     if not isinstance(location, PostgresLocation):
         return sqlite.read_state(location)
+    from reconciler.state import postgres
+
     read = postgres.read_postgres(location)
     if read is not None:
         return read

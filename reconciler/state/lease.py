@@ -17,7 +17,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
 
 import psycopg
 import structlog
@@ -25,9 +24,6 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from reconciler.errors import StateError, StateLeaseLostError, StateLockedError
-
-DEFAULT_LEASE_TTL: Final = 15.0
-"""Seconds a lease outlives its holder's last renewal: how long a dead leader blocks others."""
 
 _log = structlog.get_logger(__name__)
 

@@ -47,14 +47,22 @@ class Emulator:
 class Daemon:
     """One ``reconciler run`` process; its log events as they arrive."""
 
-    def __init__(self, cwd: Path, *, api_url: str, interval: str = "0.5s") -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        api_url: str,
+        interval: str = "0.5s",
+        state: str = "state.db",
+        extra: tuple[str, ...] = (),
+    ) -> None:
         env = {**os.environ, **harness.ENV, "NO_COLOR": "1"}
         env.pop("RECONCILER_LISTEN", None)
         self.process = subprocess.Popen(
             [
                 str(RECONCILER),
                 *("run", "fleet", "--interval", interval, "--listen", "127.0.0.1:0"),
-                *("--state", "state.db", "--api-url", api_url, "--log-level", "debug"),
+                *("--state", state, "--api-url", api_url, "--log-level", "debug", *extra),
             ],
             cwd=cwd,
             env=env,

@@ -22,11 +22,11 @@ from reconciler.state import (
     AgentRecord,
     Intent,
     PostgresLocation,
-    PostgresStateStore,
     StateStore,
     open_state,
     parse_location,
 )
+from reconciler.state.postgres import PostgresStateStore
 
 RecordFactory = Callable[..., AgentRecord]
 IntentFactory = Callable[..., Intent]

@@ -15,12 +15,12 @@ from reconciler.state import (
     AgentRecord,
     Intent,
     PostgresLocation,
-    PostgresStateStore,
     open_state,
     parse_location,
     read_state,
 )
 from reconciler.state import postgres as backend
+from reconciler.state.postgres import PostgresStateStore
 
 RecordFactory = Callable[..., AgentRecord]
 IntentFactory = Callable[..., Intent]
