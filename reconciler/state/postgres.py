@@ -238,7 +238,11 @@ def _migrate(cursor: Cursor, *, where: PostgresLocation) -> None:
         )
     if current == len(MIGRATIONS):
         return
-    cursor.execute(_sql(schema, "CREATE SCHEMA IF NOT EXISTS {s}"))
+    cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if cursor.fetchone() is None:
+        # Only when missing: a schema an administrator made (and granted) needs no CREATE on
+        # the database, which CREATE SCHEMA IF NOT EXISTS would still ask for.
+        cursor.execute(_sql(schema, "CREATE SCHEMA {s}"))
     cursor.execute(
         _sql(
             schema,

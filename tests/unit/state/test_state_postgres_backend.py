@@ -189,3 +189,21 @@ def test_the_store_repr_never_shows_the_password_or_key(postgres_state: str) -> 
         shown, key = repr(store), store.secret_key()
     assert _schema_of(postgres_state) in shown
     assert key.hex() not in shown
+
+
+def test_a_role_without_create_on_the_database_uses_a_schema_made_for_it(
+    postgres_state: str,
+) -> None:
+    """An administrator may make the schema and grant it; the state then needs nothing more."""
+    schema = _schema_of(postgres_state)
+    role = f"r_{schema}"
+    admin_url, query = postgres_state.split("?", 1)
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {role} LOGIN")
+        connection.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {role}")
+    as_role = admin_url.replace("//reconciler@", f"//{role}@") + "?" + query
+    with open_state(as_role) as store:
+        assert store.snapshot().serial == 0
+    elsewhere = as_role.replace(f"schema={schema}", f"schema={schema}_x")
+    with pytest.raises(StateError, match="permission denied for database"):
+        open_state(elsewhere)
