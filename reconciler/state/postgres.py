@@ -150,6 +150,8 @@ def open_postgres(where: PostgresLocation, *, lease_ttl: float) -> PostgresState
             held = lease.acquire(cursor, schema=where.schema, ttl=lease_ttl)
             cursor.execute(_Statements(where.schema).secret_key)
             (secret_key,) = cursor.fetchone() or (b"",)
+    if len(secret_key) != 32:
+        raise StateError(f"state {where} is corrupt: its lineage, serial and key are missing")
     store = PostgresStateStore(where=where, held=held, secret_key=bytes(secret_key))
     try:
         store.start()

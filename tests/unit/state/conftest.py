@@ -28,6 +28,14 @@ def postgres_state(postgres_url: str) -> str:
     return f"{postgres_url}?schema=t_{uuid.uuid4().hex[:16]}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What ``--state`` names for each backend that lives outside the process."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    return str(request.getfixturevalue("postgres_state"))
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     """Every contract test runs against every backend, so they cannot drift apart."""

@@ -128,18 +128,6 @@ def test_an_absent_state_reads_as_empty_and_is_not_created(postgres_state: str) 
     assert found is None
 
 
-def test_a_reader_sees_the_last_commit_while_a_writer_holds_the_lease(
-    postgres_state: str, make_record: RecordFactory
-) -> None:
-    """plan and status work while a daemon or an apply holds the shared state."""
-    with open_state(postgres_state) as writer:
-        writer.put_record(make_record("lobby"))
-        snapshot, key = read_state(postgres_state)
-        assert list(snapshot.records) == ["prod/lobby"]
-        assert snapshot.serial == writer.snapshot().serial
-        assert key == writer.secret_key()
-
-
 def test_a_second_writer_is_told_who_holds_the_lease(postgres_state: str) -> None:
     """Like the SQLite lock: a second open fails at once, naming pid, host and start time."""
     with open_state(postgres_state) as first:
@@ -207,3 +195,13 @@ def test_a_role_without_create_on_the_database_uses_a_schema_made_for_it(
     elsewhere = as_role.replace(f"schema={schema}", f"schema={schema}_x")
     with pytest.raises(StateError, match="permission denied for database"):
         open_state(elsewhere)
+
+
+def test_a_state_without_its_identity_row_is_refused(postgres_state: str) -> None:
+    """A state whose lineage, serial and key were deleted is not reopened with an empty key."""
+    open_state(postgres_state).close()
+    schema = _schema_of(postgres_state)
+    with psycopg.connect(postgres_state.split("?", 1)[0]) as connection:
+        connection.execute(f"DELETE FROM {schema}.state")
+    with pytest.raises(StateError, match="is corrupt"):
+        open_state(postgres_state)
