@@ -5,7 +5,8 @@
 # tini is PID 1: it forwards SIGTERM to the daemon (which finishes the action in flight and exits
 # 0) and reaps zombies. Credentials are never baked in: pass them at run time as environment
 # variables (`--env-file`, or a secret store), as the manifests' ${env:...} references expect.
-# Mount a volume at /var/lib/reconciler to keep the state (.reconciler/state.db) across restarts.
+# Mount a volume at /var/lib/reconciler to keep the state (.reconciler/state.db) across restarts,
+# or set RECONCILER_STATE to a postgresql:// URL to share one state between replicas.
 # GitOps without a sidecar: `run --git URL` (or RECONCILER_GIT_URL) pulls the manifests itself with
 # the git and ssh clients installed below, cloning into .reconciler/git/ on that volume.
 

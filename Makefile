@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts unit dockerlint install clean bench
+.PHONY: demo test lint typecheck contracts unit dockerlint install clean bench postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+# The state tests run a real PostgreSQL server; its binaries come from Debian's package.
+postgres:
+	@bash scripts/ensure_postgres.sh
+
+unit: $(STAMP) postgres
 	$(BIN)/pytest -q
 
 # The image is checked without a container engine: hadolint ships in the dev extra.

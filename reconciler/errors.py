@@ -169,6 +169,23 @@ class StateLockedError(StateError):
         super().__init__(f"state is locked by pid {pid} on host {host} since {since}")
 
 
+class StateLeaseLostError(StateError):
+    """Another reconciler took over the lease this one held, so this one must stop acting.
+
+    Every write to a shared state is conditional on the lease epoch its writer holds; a holder
+    that was paused or cut off past the lease's TTL finds a higher epoch and is refused.
+    """
+
+    def __init__(self, *, state: str, epoch: int, current: int | None) -> None:
+        self.epoch = epoch
+        self.current = current
+        now = "it was released" if current is None else f"epoch {current} holds it now"
+        super().__init__(
+            f"lost the lease on state {state}: this reconciler held epoch {epoch} and {now}; "
+            "it stops acting rather than write over the new holder"
+        )
+
+
 class UnsafePlanError(ReconcilerError):
     """A plan a safety rule refuses: mass delete, a protected agent, deletes after load errors."""
 

@@ -266,6 +266,15 @@ def run(
     ] = "127.0.0.1:9090",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
+    lease_ttl: Annotated[
+        str,
+        typer.Option(
+            "--lease-ttl",
+            envvar="RECONCILER_LEASE_TTL",
+            help="On a shared postgresql:// state: how long a dead leader's lease blocks the "
+            "standby replicas, e.g. 15s.",
+        ),
+    ] = "15s",
     allow_mass_delete: AllowMassDeleteOption = False,
     max_delete_fraction: MaxDeleteFractionOption = None,
     log_level: LogLevelOption = "info",
@@ -316,6 +325,10 @@ def run(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--stop-grace") from None
     try:
+        ttl = daemon.parse_duration(lease_ttl)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lease-ttl") from None
+    try:
         address = health.Address.parse(listen)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--listen") from None
@@ -357,6 +370,7 @@ def run(
             environ=os.environ,
             git=source,
             notify=targets,
+            lease_ttl=ttl,
         )
     )
     raise typer.Exit(code)

@@ -139,7 +139,7 @@ def history(
     sys.stdout.write(render(found.key, found.response))
 
 
-def _workspace(fleet: Path, *, api_url: str | None, state: Path | None) -> operate.Workspace:
+def _workspace(fleet: Path, *, api_url: str | None, state: str | None) -> operate.Workspace:
     """What every read or operator command starts from; their logs only say what went wrong."""
 
     from reconciler import logs, operate

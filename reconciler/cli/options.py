@@ -15,7 +15,14 @@ ApiUrlOption = Annotated[
     str | None, typer.Option("--api-url", help="Base URL for every project (else AGORA_API_URL).")
 ]
 StateOption = Annotated[
-    Path | None, typer.Option("--state", help="State file (default .reconciler/state.db).")
+    str | None,
+    typer.Option(
+        "--state",
+        envvar="RECONCILER_STATE",
+        help="State file (default .reconciler/state.db), or a shared postgresql://user@host/db"
+        "[?schema=NAME] URL.",
+        show_envvar=True,
+    ),
 ]
 AgentName = Annotated[
     str, typer.Argument(help="The agent's manifest key project/name, or name when unambiguous.")

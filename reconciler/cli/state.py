@@ -24,6 +24,7 @@ from reconciler.cli.options import (
 
 if TYPE_CHECKING:
     from reconciler.reconcile import state_commands
+    from reconciler.state import StateTarget
 
 KeyArgument = Annotated[str, typer.Argument(help="The manifest key project/name.")]
 
@@ -102,7 +103,7 @@ def import_agent(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _where(fleet: Path, *, api_url: str | None, state: Path | None) -> state_commands.Where:
+def _where(fleet: Path, *, api_url: str | None, state: StateTarget | None) -> state_commands.Where:
     from reconciler import logs
     from reconciler.reconcile import connect, state_commands
 

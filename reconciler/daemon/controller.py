@@ -14,8 +14,9 @@ the rest of the plan still runs.
 failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
 action in flight and start no other, within ``stop_grace``, after which the pass is cancelled.
 A pass has a deadline too; one past it has failed, and backs off like any failure. A trigger
-during the backoff starts the next pass at once. ``run_daemon`` holds the state's lock for the
-daemon's whole life and releases it on the way out; running agents are left running.
+during the backoff starts the next pass at once. ``run_daemon`` holds the state's lock (or its
+lease, on PostgreSQL) for the daemon's whole life and releases it on the way out; a pass that
+finds the lease taken over stops the daemon at once (exit 1). Running agents are left running.
 
 It decides when to pass and what to make of the outcome; it must not plan, apply or speak HTTP to
 Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler apply`` runs.
@@ -43,14 +44,14 @@ from reconciler.clock import Clock, SystemClock
 from reconciler.daemon import flap, health, ncs, reactions, sourcing, triggers, webhooks
 from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StateLeaseLostError
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.notify import Notifier, Target
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
 from reconciler.reconcile.bounds import DEFAULT_PASS_DEADLINE
 from reconciler.source import GitSettings, LocalSource, Source
-from reconciler.state import StateStore, open_state
+from reconciler.state import DEFAULT_LEASE_TTL, StateStore, StateTarget, open_state
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -145,6 +146,8 @@ class Daemon:
             passing=lambda: self._passing,
             registry=self.metrics.registry,
         )
+        self.deposed = False
+        """Set when another reconciler took the state's lease over: this one stopped acting."""
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
@@ -172,7 +175,8 @@ class Daemon:
         return self._alarm.deadline
 
     async def run(self, *, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
-        """Run until ``stop`` is set (after the pass in flight), or until a task fails."""
+        """Run until ``stop`` is set (after the pass in flight), or until a task fails; a lost
+        lease sets ``stop`` itself."""
         self._stop = stop
         wake = self.wake
         source = self._manifests.source
@@ -275,6 +279,13 @@ class Daemon:
                 _log.error("pass_failed", error=f"the pass took longer than {limit:g} s")
                 self._finish(PassResult.ERROR, started=started)
                 return False
+            except StateLeaseLostError as exc:
+                # Another reconciler acts on this state now; acting on would fight it.
+                _log.error("lease_lost", error=str(exc))
+                self.deposed = True
+                self._stop.set()
+                self._finish(PassResult.ERROR, started=started)
+                return True
             except ReconcilerError as exc:
                 _log.error("pass_failed", error=str(exc), error_type=type(exc).__name__)
                 self._alerts.pass_finished(error=str(exc), ran=None)
@@ -414,15 +425,18 @@ def pass_runner(
 async def run_daemon(
     settings: DaemonSettings,
     *,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     listen: health.Address | None,
     api_url: str | None,
     environ: Mapping[str, str],
     apply_settings: ApplySettings | None = None,
     git: GitSettings | None = None,
     notify: Sequence[Target] = (),
+    lease_ttl: float = DEFAULT_LEASE_TTL,
 ) -> int:
-    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0.
+    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0 (1 when
+    another reconciler took the lease over: a second replica on a shared state is not yet run as a
+    standby, it fails at start like a second daemon on a file).
 
     With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
     and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
@@ -432,8 +446,11 @@ async def run_daemon(
     """
     clock = SystemClock()
     metrics = Metrics()
-    source, hooks = sourcing.git_source(git, state_path=state_path, environ=environ)
-    with open_state(state_path) as store:
+    # A git clone lives beside a state file; a shared (PostgreSQL) state keeps it in the default
+    # state directory.
+    beside = state_path if isinstance(state_path, Path) else None
+    source, hooks = sourcing.git_source(git, state_path=beside, environ=environ)
+    with open_state(state_path, lease_ttl=lease_ttl) as store:
         sock = None if listen is None else health.bind(listen)
         try:
             runner = pass_runner(
@@ -461,4 +478,4 @@ async def run_daemon(
             if sock is not None:
                 sock.close()
     _log.info("daemon_stopped")
-    return 0
+    return 1 if the_daemon.deposed else 0

@@ -31,7 +31,7 @@ from reconciler.plan import status
 from reconciler.reconcile import connect, state_commands
 from reconciler.reconcile.bounds import Bounds
 from reconciler.source import git_dir, read_record, record_path
-from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, read_state
+from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, StateTarget, read_state
 
 T = TypeVar("T")
 
@@ -95,14 +95,19 @@ class Workspace:
     """Where an operator command finds the manifests, the state and the API."""
 
     fleet: Path
-    state: Path | None
+    state: StateTarget | None
     api_url: str | None
     environ: Mapping[str, str] = field(repr=False)
     transport: Transport | None = None
 
     @classmethod
     def from_flags(
-        cls, fleet: Path, *, api_url: str | None, state: Path | None, environ: Mapping[str, str]
+        cls,
+        fleet: Path,
+        *,
+        api_url: str | None,
+        state: StateTarget | None,
+        environ: Mapping[str, str],
     ) -> Workspace:
         """The workspace the CLI flags name; ``AGORA_API_URL`` stands in for ``--api-url``."""
         return cls(
@@ -150,7 +155,7 @@ async def fleet_status(
     that does not exist (the default ``fleet`` inside its container) stands for the checkout the
     daemon has in force.
     """
-    state_path = workspace.state or DEFAULT_STATE_PATH
+    state_path = workspace.state if isinstance(workspace.state, Path) else DEFAULT_STATE_PATH
     source = read_record(record_path(state_path))
     manifests = workspace.fleet
     if source is not None and not manifests.exists():

@@ -33,7 +33,7 @@ from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import connect, planfile
 from reconciler.reconcile.bounds import Bounds
 from reconciler.source.local import head_revision
-from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateStore, open_state
+from reconciler.state import AgentRecord, StateStore, StateTarget, open_state
 
 EXIT_FAILED: Final = 1
 EXIT_REFUSED: Final = 3
@@ -74,7 +74,7 @@ async def apply_command(
     *,
     manifests: Path,
     options: ApplyOptions,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     api_url: str | None,
     environ: Mapping[str, str],
     streams: Streams,
@@ -107,7 +107,7 @@ async def apply_command(
             refused.append(EXIT_FAILED)
         return None if refused or chosen.is_empty else chosen
 
-    with open_state(state_path or DEFAULT_STATE_PATH) as store:
+    with open_state(state_path) as store:
         async with connect.open_clients(
             fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
         ) as apis:
@@ -181,7 +181,8 @@ async def run_pass(
     share the ledger, and each secret is resolved once, for fingerprints and requests alike.
     With ``settle``, a pass that changed anything observes once more (list calls only, for a
     fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
-    The caller holds ``store`` (and its lock) and the clients.
+    The caller holds ``store`` (and its lock or lease, checked before anything acts) and the
+    clients.
     """
     ledger = Ledger(store)
     values = payloads.SecretValues(environ)
@@ -189,6 +190,7 @@ async def run_pass(
     async def resolve() -> tuple[StepResult, ...]:
         return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
 
+    store.check_held()
     leftovers = await resolve() if resolve_first else ()
     fingerprints = reconcile.fingerprint_secrets(
         fleet, environ=environ, key=store.secret_key(), values=values
@@ -200,6 +202,7 @@ async def run_pass(
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
+        store.check_held()
         if not resolve_first:
             leftovers = await resolve()
         report = await engine.apply_plan(

@@ -31,7 +31,7 @@ from reconciler.manifest.diagnostics import Diagnostic
 from reconciler.reconcile import connect, shrink
 from reconciler.reconcile.bounds import Bounds
 from reconciler.reconcile.planfile import PlanFile, observed_fingerprint, write_planfile
-from reconciler.state import StateSnapshot, read_state
+from reconciler.state import StateSnapshot, StateTarget, read_state
 
 PLAN_FORMATS: Final = ("text", "json", "markdown")
 EXIT_CHANGES: Final = 2
@@ -118,7 +118,7 @@ async def observe_and_plan(
 async def plan_pass(
     path: Path,
     *,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     api_url: str | None,
     environ: Mapping[str, str],
     limits: plan.SafetyLimits,
@@ -178,7 +178,7 @@ async def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     api_url: str | None,
-    state_path: Path | None,
+    state_path: StateTarget | None,
     allow_mass_delete: bool,
     environ: Mapping[str, str],
     stdout: TextIO,

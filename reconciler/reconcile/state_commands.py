@@ -28,7 +28,14 @@ from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import Action, Change, diff, recovery
 from reconciler.plan.renewal import mints_token
 from reconciler.reconcile import apply_pass, connect
-from reconciler.state import DEFAULT_STATE_PATH, AgentRecord, StateSnapshot, open_state, read_state
+from reconciler.state import (
+    DEFAULT_STATE_PATH,
+    AgentRecord,
+    StateSnapshot,
+    StateTarget,
+    open_state,
+    read_state,
+)
 
 _Chooser = Callable[[apply_pass.Made, StateSnapshot], plan.Plan]
 
@@ -42,7 +49,7 @@ class Where:
     """The manifests, state, API and environment a command that acts works on."""
 
     fleet: Path
-    state: Path | None
+    state: StateTarget | None
     api_url: str | None
     environ: Mapping[str, str]
     transport: Transport | None = None
@@ -69,13 +76,13 @@ def load_or_raise(path: Path) -> DesiredFleet:
     raise first.to_error()
 
 
-def snapshot(state: Path | None) -> StateSnapshot:
+def snapshot(state: StateTarget | None) -> StateSnapshot:
     """The state as of its last commit, read without the lock."""
     found, _ = read_state(state)
     return found
 
 
-def record(state: Path | None, key: str) -> AgentRecord:
+def record(state: StateTarget | None, key: str) -> AgentRecord:
     """The record under ``key``, or a ``StateError`` naming the keys there are."""
     current = snapshot(state)
     found = current.records.get(key)
@@ -84,7 +91,7 @@ def record(state: Path | None, key: str) -> AgentRecord:
     return found
 
 
-def forget(state: Path | None, key: str) -> AgentRecord:
+def forget(state: StateTarget | None, key: str) -> AgentRecord:
     """Remove the record under ``key`` without touching its agent, and return what it held.
 
     A join or leave in flight for the key is refused: resolving it later would write the record
@@ -186,7 +193,7 @@ async def _pass(where: Where, fleet: DesiredFleet, choose: _Chooser) -> ApplyRep
     return done.report
 
 
-def _no_record(key: str, state: Path | None, current: StateSnapshot) -> StateError:
+def _no_record(key: str, state: StateTarget | None, current: StateSnapshot) -> StateError:
     keys = sorted(current.records)
     known = ", ".join(keys) if keys else "none"
     return StateError(

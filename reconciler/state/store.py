@@ -192,6 +192,15 @@ class StateStore(ABC):
     def close(self) -> None:
         """Release the state (and its lock); further calls raise ``StateError``."""
 
+    def check_held(self) -> None:
+        """Raise ``StateLeaseLostError`` if another reconciler took this state over.
+
+        Writes are fenced anyway; callers ask before a call to Agora that no write precedes,
+        so a deposed holder stops before acting. A store under an OS lock cannot be taken over
+        while it lives, so by default this does nothing.
+        """
+        return
+
     @abstractmethod
     def _commit(self, mutation: Mutation) -> None:
         """Apply ``mutation`` and bump the serial in one transaction, or change nothing."""

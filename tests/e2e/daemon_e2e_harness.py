@@ -59,6 +59,7 @@ class Daemon:
         api_url: str,
         interval: str = "0.5s",
         listen: str = "127.0.0.1:0",
+        state: str = "state.db",
         args: Sequence[str] = (),
         extra_env: Mapping[str, str] | None = None,
     ) -> None:
@@ -68,7 +69,7 @@ class Daemon:
             [
                 str(RECONCILER),
                 *("run", "fleet", "--interval", interval, "--listen", listen),
-                *("--state", "state.db", "--api-url", api_url, "--log-level", "debug"),
+                *("--state", state, "--api-url", api_url, "--log-level", "debug"),
                 *args,
             ],
             cwd=cwd,

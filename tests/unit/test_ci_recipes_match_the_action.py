@@ -87,6 +87,14 @@ def test_apply_recipe_runs_one_at_a_time_and_is_never_cancelled() -> None:
     assert any(run.startswith('reconciler apply "$PLAN_FILE"') for run in runs)
 
 
+@pytest.mark.parametrize("name", ["reconciler-plan", "reconciler-apply"])
+def test_plan_and_apply_share_one_state_from_a_secret(name: str) -> None:
+    """Both read the fleet's state from RECONCILER_STATE, not from a cache GitHub may evict."""
+    text = WORKFLOWS[name].read_text()
+    assert "RECONCILER_STATE: ${{ secrets.RECONCILER_STATE }}" in text
+    assert "actions/cache" not in text
+
+
 def test_action_passes_every_input_to_flags_the_script_knows() -> None:
     """Each input reaches the script, and each flag the action passes is one the script accepts."""
     steps = ACTION["runs"]["steps"]

@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.state import AgentRecord, Intent, IntentAction, MemoryStateStore, StateStore
-from reconciler.state import open_state as open_sqlite_state
+from reconciler.state import (
+    AgentRecord,
+    Intent,
+    IntentAction,
+    MemoryStateStore,
+    StateStore,
+    open_state,
+)
 
 RecordFactory = Callable[..., AgentRecord]
 IntentFactory = Callable[..., Intent]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture
+def postgres_state(postgres_url: str) -> str:
+    """The ``--state`` URL of a new, empty state: a schema of its own on the session's server."""
+    return f"{postgres_url}?schema=t_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What ``--state`` names for each backend that lives outside the process."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    return str(request.getfixturevalue("postgres_state"))
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    """Every contract test runs against both backends, so they cannot drift apart."""
-    backend: StateStore = (
-        MemoryStateStore() if request.param == "memory" else open_sqlite_state(tmp_path / "s.db")
-    )
+    """Every contract test runs against every backend, so they cannot drift apart."""
+    backend: StateStore
+    if request.param == "memory":
+        backend = MemoryStateStore()
+    elif request.param == "sqlite":
+        backend = open_state(tmp_path / "s.db")
+    else:
+        backend = open_state(request.getfixturevalue("postgres_state"))
     with backend:
         yield backend
 

@@ -22,13 +22,13 @@ def test_an_absent_state_reads_as_empty_and_is_not_created(tmp_path: Path) -> No
 
 
 def test_a_reader_sees_the_last_commit_while_a_writer_holds_the_lock(
-    tmp_path: Path, make_record: RecordFactory
+    state_target: str, make_record: RecordFactory
 ) -> None:
-    """A daemon holding the state does not lock out status, plan or speak."""
-    path = tmp_path / "state.db"
-    with open_state(path) as writer:
+    """A daemon holding the state (its lock or its lease) does not lock out status, plan or
+    speak."""
+    with open_state(state_target) as writer:
         writer.put_record(make_record("lobby"))
-        snapshot, key = read_state(path)
+        snapshot, key = read_state(state_target)
         assert list(snapshot.records) == ["prod/lobby"]
         assert snapshot.serial == writer.snapshot().serial
         assert key == writer.secret_key()
