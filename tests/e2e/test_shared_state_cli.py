@@ -24,8 +24,9 @@ def url() -> Iterator[str]:
 def test_apply_and_plan_share_one_state_through_reconciler_state(
     tmp_path: Path, url: str, postgres_url: str
 ) -> None:
-    """RECONCILER_STATE selects the shared state: a plan from another directory sees the apply,
-    and a fleet in another schema of the same database sees nothing of it."""
+    """RECONCILER_STATE selects the shared state: a plan from another directory sees the apply;
+    another schema of the same database holds none of its records, so its fresh state finds the
+    live agents by their names and would adopt them, never join twins."""
     shared = f"{postgres_url}?schema=fleet_{uuid.uuid4().hex[:12]}"
     applier, reviewer = tmp_path / "ci-apply", tmp_path / "pull-request"
     for workdir in (applier, reviewer):
@@ -41,4 +42,5 @@ def test_apply_and_plan_share_one_state_through_reconciler_state(
     other = f"{postgres_url}?schema=fleet_{uuid.uuid4().hex[:12]}"
     elsewhere = cli("plan", "fleet", "--state", other, url=url, cwd=reviewer, extra_env=env)
     assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
-    assert "5 to create" in elsewhere.stdout
+    assert "0 to create" in elsewhere.stdout
+    assert "5 to adopt" in elsewhere.stdout

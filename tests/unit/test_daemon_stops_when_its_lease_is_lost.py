@@ -23,7 +23,12 @@ class _Deposed:
         self.calls = 0
 
     async def __call__(
-        self, fleet: DesiredFleet, *, choose: daemon.Choose, stopping: Callable[[], bool]
+        self,
+        fleet: DesiredFleet,
+        *,
+        choose: daemon.Choose,
+        stopping: Callable[[], bool],
+        revision: str | None = None,
     ) -> Done:
         self.calls += 1
         raise StateLeaseLostError(state="postgresql://ops@db/fleets", epoch=3, current=4)
