@@ -2,21 +2,11 @@
 
 It turns the ten endpoints into typed async methods over the models of ``wire``, and owns what
 belongs to the wire alone: base URLs, authentication, timeouts, retries, pagination, and the
-mapping of statuses and transport failures onto ``reconciler.errors``. It must not decide what a
-failure means for the fleet (a 404 on leave is raised, the caller decides it means "gone"), and
-no secret may reach its logs, exception messages or reprs.
-
-Retries. 429, 5xx, timeouts and connection errors are retried with exponential backoff and
-jitter, honouring ``Retry-After``; other 4xx never are. Requests that are not idempotent (join,
-speak, think) are resent only when they surely did not take effect, and always unchanged:
-
-- resent: connect errors and connect/pool timeouts (nothing was sent); 429 (refused before any
-  work); 500 and 503 (503 is Agora's "agent startup failure", so no agent exists; a 500 is an
-  answer too, and since names are single-use a resend can at worst turn into a 409 that the
-  apply layer resolves by name like any other);
-- raised at once with ``may_have_reached_server`` True: read/write timeouts, dropped
-  connections, 502 and 504. A join then may have created its agent; the apply layer resolves it
-  by name rather than by a blind resend.
+mapping of statuses and transport failures onto ``reconciler.errors`` (``answers`` reads the
+answers, ``resend`` says which failures are sent again, ``api_clock`` tracks the API's clock, and
+``hosts`` names the base URLs). It must not decide what a failure means for the fleet (a 404 on
+leave is raised, the caller decides it means "gone"), and no secret may reach its logs, exception
+messages or reprs.
 
 Deadline. httpx's timeout bounds each read, so a server that trickles one byte at a time would
 hold a call forever; every call (all its attempts and pauses) therefore also runs under one total
@@ -27,50 +17,27 @@ with ``may_have_reached_server`` True: like a lost reply, a join may then have t
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from types import TracebackType
-from typing import Any, Final, Protocol, Self, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import Any, Final, Protocol, Self
+from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic import BaseModel, ValidationError
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import pools, wire
+from reconciler.agora import answers, api_clock, pools, resend, wire
 from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
+from reconciler.agora.hosts import base_url_for
 from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
-_REGIONS: Final = {
-    "us": "https://api-us-west-1.agora.io",
-    "eu": "https://api-eu-west-1.agora.io",
-    "ap": "https://api-ap-southeast-1.agora.io",
-    "cn": "https://api-cn-east-1.sd-rtn.com",
-}
-_GLOBAL_HOST: Final = "https://api.agora.io"
-_AT_MOST_ONCE: Final = frozenset({wire.Endpoint.JOIN, wire.Endpoint.SPEAK, wire.Endpoint.THINK})
-# Failures after which the request surely never reached the server.
-_NOT_SENT: Final = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-)
-_DETAIL_MAX: Final = 300
 DEFAULT_DEADLINE: Final = 30.0
-# Tokens, the list window and the 72-hour cap are all reckoned on our clock: say when it is off.
-CLOCK_SKEW_WARNING_SECONDS: Final = 60.0
 # The REST token scope of calls that name no channel; for them the server checks only app id,
 # signature and expiry, as the SDK's own stop_agent (channel "stop", uid 0) shows. A join's token
 # must be scoped to its channel and agent uid (docs/api-notes.md), which ``join`` does.
 _REST_SCOPE: Final = ("reconciler", "0")
-
-M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "AgoraClient",
@@ -82,29 +49,6 @@ __all__ = [
     "base_url_for",
     "parse_retry_after",
 ]
-
-
-def base_url_for(
-    *, region: str | None = None, base_url: str | None = None, cn: bool = False
-) -> str:
-    """The API root URL: an explicit base URL wins, else a regional host, else the global one.
-
-    A base URL given as just scheme and host (as the SDK's ``AGORA_AGENTS_API_BASE_URL``) gets
-    the API root appended; one that already ends with it is used as is. Region ``cn`` implies the
-    Chinese-mainland service (``/cn/api/...``), a separate service with its own agents.
-    """
-    root = wire.CN_API_ROOT if cn or region == "cn" else wire.API_ROOT
-    if base_url:
-        trimmed = base_url.rstrip("/")
-        path = urlsplit(trimmed).path
-        if path.endswith((wire.API_ROOT, wire.CN_API_ROOT)):
-            return trimmed
-        return trimmed + root
-    if region is None:
-        return _GLOBAL_HOST + root
-    if region not in _REGIONS:
-        raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
-    return _REGIONS[region] + root
 
 
 Transport = httpx.AsyncBaseTransport
@@ -161,12 +105,9 @@ class AgoraClient:
         self._auth = auth
         self._retry = retry or RetryPolicy()
         self._deadline = deadline
-        self._clock_checked = False
-        # Whole seconds to add to our clock to get the API's, once a Date header told (0 until
-        # then); whole, so that a window given in whole seconds stays so on the wire.
-        self._to_api_clock = 0
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
+        self._api_clock = api_clock.ApiClock(self._log)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -198,7 +139,7 @@ class AgoraClient:
         props = request.properties
         scope = (props.channel, _token_uid(props.agent_rtc_uid))
         call = _Call(wire.Endpoint.JOIN, json=request.to_wire(), scope=scope)
-        return _decode(wire.AgentStateResponse, await self._send(call), call)
+        return answers.decode(wire.AgentStateResponse, await self._send(call), call.endpoint)
 
     async def leave(self, agent_id: str) -> None:
         """Ask an agent to stop (it stops asynchronously); one already gone raises NotFoundError."""
@@ -206,15 +147,15 @@ class AgoraClient:
 
     async def update(self, agent_id: str, request: wire.UpdateRequest) -> wire.AgentStateResponse:
         call = _Call(wire.Endpoint.UPDATE, agent_id=agent_id, json=request.to_wire())
-        return _decode(wire.AgentStateResponse, await self._send(call), call)
+        return answers.decode(wire.AgentStateResponse, await self._send(call), call.endpoint)
 
     async def query(self, agent_id: str) -> wire.QueryResponse:
         call = _Call(wire.Endpoint.QUERY, agent_id=agent_id)
-        return _decode(wire.QueryResponse, await self._send(call), call)
+        return answers.decode(wire.QueryResponse, await self._send(call), call.endpoint)
 
     async def list_page(self, query: wire.ListQuery) -> wire.ListResponse:
         call = _Call(wire.Endpoint.LIST, params=query.to_params())
-        return _decode(wire.ListResponse, await self._send(call), call)
+        return answers.decode(wire.ListResponse, await self._send(call), call.endpoint)
 
     async def list_all(
         self,
@@ -244,7 +185,7 @@ class AgoraClient:
         cursors: set[str] = set()
         cursor: str | None = None
         max_pages = None if max_items is None else -(-max_items // page_size) + 1
-        shift = self._to_api_clock
+        shift = self._api_clock.offset
         while True:
             query = wire.ListQuery(
                 state=wire.encode_states(list(states)),
@@ -255,8 +196,8 @@ class AgoraClient:
                 cursor=cursor,
             )
             page = await self.list_page(query)
-            if cursor is None and shift != self._to_api_clock:
-                shift = self._to_api_clock  # the first answer told us the API's clock: again
+            if cursor is None and shift != self._api_clock.offset:
+                shift = self._api_clock.offset  # the first answer told us the API's clock: again
                 continue
             for item in page.data.list:
                 items[item.agent_id] = item
@@ -279,27 +220,27 @@ class AgoraClient:
 
     async def speak(self, agent_id: str, request: wire.SpeakRequest) -> wire.ChannelActionResponse:
         call = _Call(wire.Endpoint.SPEAK, agent_id=agent_id, json=request.to_wire())
-        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+        return answers.decode(wire.ChannelActionResponse, await self._send(call), call.endpoint)
 
     async def interrupt(self, agent_id: str) -> wire.ChannelActionResponse:
         call = _Call(wire.Endpoint.INTERRUPT, agent_id=agent_id)
-        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+        return answers.decode(wire.ChannelActionResponse, await self._send(call), call.endpoint)
 
     async def think(self, agent_id: str, request: wire.ThinkRequest) -> wire.ChannelActionResponse:
         call = _Call(wire.Endpoint.THINK, agent_id=agent_id, json=request.to_wire())
-        return _decode(wire.ChannelActionResponse, await self._send(call), call)
+        return answers.decode(wire.ChannelActionResponse, await self._send(call), call.endpoint)
 
     async def history(self, agent_id: str) -> wire.HistoryResponse:
         """Short-term memory; only a RUNNING agent has one (404 otherwise)."""
         call = _Call(wire.Endpoint.HISTORY, agent_id=agent_id)
-        return _decode(wire.HistoryResponse, await self._send(call), call)
+        return answers.decode(wire.HistoryResponse, await self._send(call), call.endpoint)
 
     async def turns(
         self, agent_id: str, query: wire.TurnsQuery | None = None
     ) -> wire.TurnsResponse:
         params = query.to_params() if query is not None else None
         call = _Call(wire.Endpoint.TURNS, agent_id=agent_id, params=params)
-        return _decode(wire.TurnsResponse, await self._send(call), call)
+        return answers.decode(wire.TurnsResponse, await self._send(call), call.endpoint)
 
     async def _send(self, call: _Call) -> httpx.Response:
         """The call under its total deadline; past it, its outcome is unknown (module docstring)."""
@@ -372,16 +313,16 @@ class AgoraClient:
             hidden = self._hidden(call, authorization=authorization)
             description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
             error = errors.TransportError(
-                may_have_reached_server=not isinstance(exc, _NOT_SENT),
-                detail=_truncate(description),
+                may_have_reached_server=not isinstance(exc, resend.NOT_SENT),
+                detail=answers.truncate(description),
                 endpoint=call.endpoint.value,
             )
             return _Failure(error=error, cause=exc)
-        self._check_clock(response)
+        self._api_clock.check(response)
         if response.is_success:
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
-        error_for_status = _error_from(
+        error_for_status = answers.error_from(
             response,
             endpoint=call.endpoint,
             hidden=self._hidden(call, authorization=authorization),
@@ -389,33 +330,13 @@ class AgoraClient:
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
 
-    def _check_clock(self, response: httpx.Response) -> None:
-        """Warn once per client when the API's ``Date`` and our clock differ by over a minute."""
-        if self._clock_checked or "Date" not in response.headers:
-            return
-        self._clock_checked = True
-        try:
-            server = email.utils.parsedate_to_datetime(response.headers["Date"])
-        except (TypeError, ValueError):
-            return
-        if server.tzinfo is None:
-            server = server.replace(tzinfo=UTC)
-        skew = time.time() - server.timestamp()
-        if abs(skew) > CLOCK_SKEW_WARNING_SECONDS:
-            self._to_api_clock = -round(skew)
-            self._log.warning(
-                "clock_skew",
-                local_minus_api_s=round(skew),
-                hint="list windows follow the API's clock; token expiry is reckoned on ours",
-            )
-
     def _resend(self, call: _Call, error: errors.ApiError) -> bool:
         """Whether to try again; a 429 asking to wait past the call's deadline is not worth it:
         it is raised at once, and apply defers the project's calls instead of the pass."""
         wait = error.retry_after if isinstance(error, errors.RateLimitedError) else None
         if wait is not None and wait > self._deadline:
             return False
-        return _worth_resending(call.endpoint, error)
+        return resend.worth_resending(call.endpoint, error)
 
     def _hidden(self, call: _Call, *, authorization: str) -> set[str]:
         """The values a failure's message must not show; built only when an attempt fails."""
@@ -447,82 +368,6 @@ def _check_list_bounds(items: int, pages: int, *, max_items: int, max_pages: int
     raise errors.ObservationError(status=None, detail=detail, endpoint=wire.Endpoint.LIST.value)
 
 
-def _worth_resending(endpoint: wire.Endpoint, error: errors.ApiError) -> bool:
-    if not error.is_retryable:
-        return False
-    return not (endpoint in _AT_MOST_ONCE and error.may_have_reached_server)
-
-
-def _error_from(
-    response: httpx.Response,
-    *,
-    endpoint: wire.Endpoint,
-    hidden: set[str],
-    retry_after: float | None,
-) -> errors.ApiError:
-    """The exception for a non-2xx answer, keeping the API's reason and (masked) detail."""
-    status = response.status_code
-    reason, detail, extra = _read_error_body(response)
-    if detail is not None:
-        # Masked before it is cut short: a secret across the cut would otherwise leak its start.
-        detail = _truncate(logs.redact(detail, hidden))
-    common: dict[str, Any] = {
-        "status": status,
-        "reason": reason,
-        "detail": detail,
-        "endpoint": endpoint.value,
-    }
-    if status in (401, 403):
-        return errors.AuthError(**common)
-    if status == 404:
-        return errors.NotFoundError(**common)
-    if status == 409:
-        holder = extra.get("agent_id") or extra.get("taskId")
-        return errors.ConflictError(
-            existing_agent_id=holder if isinstance(holder, str) and holder else None, **common
-        )
-    if status == 422:
-        return errors.QuotaExceededError(**common)
-    if status == 429:
-        return errors.RateLimitedError(retry_after=retry_after, **common)
-    if status >= 500:
-        return errors.ServerError(**common)
-    return errors.InvalidRequestError(**common)
-
-
-def _read_error_body(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any]]:
-    """``(reason, detail, other fields)`` from the current or legacy error shape, or raw text.
-
-    The detail comes back whole and unmasked: the caller masks it, then cuts it short.
-    """
-    try:
-        body = wire.ErrorBody.model_validate_json(response.content)
-    except ValidationError:
-        text = response.text.strip()
-        return None, text or None, {}
-    extra = dict(body.model_extra or {})
-    reason = body.reason or _str_or_none(extra.get("statusCode"))
-    detail = body.detail or _str_or_none(extra.get("message"))
-    return reason, detail, extra
-
-
-def _decode(model: type[M], response: httpx.Response, call: _Call) -> M:
-    """The typed body of a 2xx answer; a body off the contract is an error that names the fields."""
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in exc.errors(include_input=False, include_url=False)
-        )
-        # Not chained: the validation error would carry the body's values into tracebacks.
-        raise errors.ApiError(
-            status=response.status_code,
-            detail=_truncate(f"response does not match the API contract: {problems}"),
-            endpoint=call.endpoint.value,
-        ) from None
-
-
 def _token_uid(agent_rtc_uid: str) -> str:
     """The uid a join's REST token is minted for: the agent's own when numeric, else any (0)."""
     numeric = wire.uid_problem(agent_rtc_uid, string_uid=False) is None
@@ -532,14 +377,6 @@ def _token_uid(agent_rtc_uid: str) -> str:
 def _credential(authorization: str) -> str:
     """The secret part of an Authorization header value, without its scheme."""
     return authorization.partition(" ")[2].removeprefix("token=")
-
-
-def _truncate(text: str) -> str:
-    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _ms(started: float) -> float:

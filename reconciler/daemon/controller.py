@@ -14,9 +14,9 @@ the rest of the plan still runs.
 failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
 action in flight and start no other, within ``stop_grace``, after which the pass is cancelled.
 A pass has a deadline too; one past it has failed, and backs off like any failure. A trigger
-during the backoff starts the next pass at once. ``run_daemon`` holds the state's lock (or its
-lease, on PostgreSQL) for the daemon's whole life and releases it on the way out; a pass that
-finds the lease taken over stops the daemon at once (exit 1). Running agents are left running.
+during the backoff starts the next pass at once. A pass that finds the state's lease taken over
+stops the daemon at once. Running agents are left running. ``process`` wires a daemon to the
+real state, clients and signals.
 
 It decides when to pass and what to make of the outcome; it must not plan, apply or speak HTTP to
 Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler apply`` runs.
@@ -25,11 +25,10 @@ Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler app
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
@@ -37,21 +36,17 @@ from typing import Final, Protocol
 import structlog
 
 from reconciler import plan
-from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.report import Outcome
-from reconciler.apply.steps import ApplySettings
-from reconciler.clock import Clock, SystemClock
+from reconciler.clock import Clock
 from reconciler.daemon import flap, health, ncs, reactions, sourcing, triggers, webhooks
 from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError, StateLeaseLostError
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.notify import Notifier, Target
-from reconciler.reconcile import apply_pass, connect
+from reconciler.notify import Notifier
 from reconciler.reconcile.apply_pass import Done
 from reconciler.reconcile.bounds import DEFAULT_PASS_DEADLINE
-from reconciler.source import GitSettings, LocalSource, Source
-from reconciler.state import DEFAULT_LEASE_TTL, StateStore, StateTarget, open_state
+from reconciler.source import LocalSource, Source
 
 # A pass that succeeded within this many intervals keeps the daemon ready.
 READY_INTERVALS: Final = 3
@@ -377,105 +372,3 @@ class Daemon:
                 leftovers=len(ran.report.leftovers),
             )
         _log.info("pass_finished", **fields)
-
-
-def pass_runner(
-    *,
-    store: StateStore,
-    environ: Mapping[str, str],
-    api_url: str | None,
-    clock: Clock,
-    settings: ApplySettings,
-    on_request: RequestHook | None = None,
-    transport: Transport | None = None,
-) -> Runner:
-    """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
-
-    async def run(
-        fleet: DesiredFleet,
-        *,
-        choose: Choose,
-        stopping: Callable[[], bool],
-        revision: str | None,
-    ) -> Done:
-        with_revision = dataclasses.replace(settings, git_revision=revision)
-        async with connect.open_clients(
-            fleet.projects,
-            environ=environ,
-            api_url=api_url,
-            transport=transport,
-            clock=clock,
-            on_request=on_request,
-        ) as apis:
-            return await apply_pass.run_pass(
-                fleet,
-                store=store,
-                apis=apis,
-                environ=environ,
-                clock=clock,
-                settings=with_revision,
-                choose=lambda made: choose(made.plan),
-                stopping=stopping,
-                settle=True,
-            )
-
-    return run
-
-
-async def run_daemon(
-    settings: DaemonSettings,
-    *,
-    state_path: StateTarget | None,
-    listen: health.Address | None,
-    api_url: str | None,
-    environ: Mapping[str, str],
-    apply_settings: ApplySettings | None = None,
-    git: GitSettings | None = None,
-    notify: Sequence[Target] = (),
-    lease_ttl: float = DEFAULT_LEASE_TTL,
-) -> int:
-    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0 (1 when
-    another reconciler took the lease over: a second replica on a shared state is not yet run as a
-    standby, it fails at start like a second daemon on a file).
-
-    With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
-    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
-    targets told of failures, recoveries, flapping, quota, refusals and revisions.
-    A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
-    names the holder; a busy ``--listen`` port fails before the first pass.
-    """
-    clock = SystemClock()
-    metrics = Metrics()
-    # A git clone lives beside a state file; a shared (PostgreSQL) state keeps it in the default
-    # state directory.
-    beside = state_path if isinstance(state_path, Path) else None
-    source, hooks = sourcing.git_source(git, state_path=beside, environ=environ)
-    with open_state(state_path, lease_ttl=lease_ttl) as store:
-        sock = None if listen is None else health.bind(listen)
-        try:
-            runner = pass_runner(
-                store=store,
-                environ=environ,
-                api_url=api_url,
-                clock=clock,
-                settings=apply_settings or ApplySettings(),
-                on_request=metrics.on_request,
-            )
-            the_daemon = Daemon(
-                settings,
-                runner=runner,
-                clock=clock,
-                metrics=metrics,
-                environ=environ,
-                source=source,
-                hooks=hooks,
-                notifier=Notifier(notify) if notify else None,
-            )
-            stop = asyncio.Event()
-            with triggers.stop_on_signals(stop, wake=the_daemon.wake):
-                await the_daemon.run(stop=stop, sock=sock)
-        finally:
-            if sock is not None:
-                sock.close()
-    _log.info("daemon_stopped")
-    return 1 if the_daemon.deposed else 0
