@@ -7,10 +7,10 @@ until gone, join the next generation; in the plan's rollout waves, each scope's 
 another and every wave RUNNING before the next), creates, adopts, updates, token renewals.
 Every call to a project passes its token bucket. Before a delete or replace makes an agent
 leave, its history is archived where its manifest asks (``archive``), since Agora forgets it at
-stop. The crash-safety
-rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``; this module decides
-which steps a change takes, keeps going when one fails, stops joining in a project that answered
-422, and turns each outcome into the report.
+stop. The crash-safety rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``,
+adopts and in-place updates in ``in_place``; this module decides which steps a change takes,
+keeps going when one fails, stops joining in a project that answered 422, and turns each outcome
+into the report.
 
 It trusts the plan's safety check to have run, never looks at an agent the plan does not name,
 and never decides what the fleet should be. Secrets reach the requests here, at apply time only,
@@ -28,6 +28,7 @@ from typing import Any
 from reconciler.agora import wire
 from reconciler.apply import (
     archive,
+    in_place,
     joins,
     leaves,
     payloads,
@@ -41,9 +42,12 @@ from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
 from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
+from reconciler.apply.results import applied as _applied
+from reconciler.apply.results import moved as _moved
+from reconciler.apply.results import result as _result
 from reconciler.apply.steps import ApplySettings, StepContext
 from reconciler.clock import Clock, SystemClock
-from reconciler.errors import ApiError, ManifestError, NotFoundError
+from reconciler.errors import ApiError, ManifestError
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.plan import Action, Change, Plan, diff
 from reconciler.state import AgentRecord
@@ -195,7 +199,14 @@ class _Run:
         if change.action is Action.ADOPT and change.recovered:
             return await self._adopt_recovered(change, ctx)
         if change.action is Action.ADOPT:
-            return await self._adopt(change)
+            return await in_place.adopt(
+                change,
+                desired=self._desired,
+                ledger=self._ledger,
+                fingerprints=self._fingerprints,
+                clock=self._clock,
+                git_revision=self._settings.git_revision,
+            )
         return await self._update(change, ctx)
 
     async def _delete(self, change: Change, ctx: StepContext) -> StepResult:
@@ -302,42 +313,6 @@ class _Run:
             reason="not-running",
         )
 
-    async def _adopt(self, change: Change) -> StepResult:
-        record = self._ledger.record(change.key)
-        if change.agent_id is None:
-            return _moved(change, record)
-        if record is not None and record.agent_id == change.agent_id:
-            return _result(change, Outcome.DONE, "already recorded", change.agent_id)
-        if record is not None and record.agent_id is not None:
-            return _moved(change, record)
-        agent = self._desired.agents[change.key]
-        view = diff.desired_view(agent, fingerprints=self._fingerprints)
-        applied = _applied(view, agent)
-        spec_hash = diff.spec_hash(view)
-        if record is not None and record.remote_name == change.remote_name:
-            # The slot of an unconfirmed join holds what that join sent: trust it over today's spec.
-            applied, spec_hash = dict(record.applied_properties), record.spec_hash
-        now = self._clock.now()
-        await self._ledger.put(
-            AgentRecord(
-                key=change.key,
-                project=change.project,
-                remote_name=change.remote_name,
-                generation=change.generation,
-                agent_id=change.agent_id,
-                channel=agent.channel,
-                agent_rtc_uid=agent.agent_rtc_uid,
-                applied_properties=applied,
-                spec_hash=spec_hash,
-                token_expires_at=None,
-                created_at=now,
-                updated_at=now,
-                git_revision=self._settings.git_revision,
-                status_hint="adopted",
-            )
-        )
-        return _result(change, Outcome.DONE, "adopted", change.agent_id)
-
     async def _adopt_recovered(self, change: Change, ctx: StepContext) -> StepResult:
         """Own a live agent found by its name and digest, then send it the in-place fields.
 
@@ -368,63 +343,15 @@ class _Run:
         )
 
     async def _update(self, change: Change, ctx: StepContext) -> StepResult:
-        record = self._ledger.record(change.key)
-        if record is None or change.agent_id is None or record.agent_id != change.agent_id:
-            return _moved(change, record)
-        agent = self._desired.agents[change.key]
-        renew = change.action is Action.RENEW_TOKEN
-        token = (
-            rtc_tokens.token_for(
-                agent,
-                project=self._desired.projects[change.project],
-                app_id=ctx.api.app_id,
-                values=self._values,
-            )
-            if renew or "token" in change.update
-            else None
+        return await in_place.update(
+            change,
+            ctx,
+            desired=self._desired,
+            fingerprints=self._fingerprints,
+            values=self._values,
+            clock=self._clock,
+            git_revision=self._settings.git_revision,
         )
-        agent_id = change.agent_id
-        status_hint = record.status_hint
-        # An update with nothing to send only refreshes the flags the record keeps (protect,
-        # archiveHistory): Agora has nothing to change, so it is not called.
-        if renew or change.update:
-            fields = {} if renew else change.update
-            request = payloads.update_request(
-                agent, fields=fields, token=token.value if token else None, values=self._values
-            )
-            try:
-                answer = await ctx.attempt("update", 1, lambda: ctx.api.update(agent_id, request))
-            except NotFoundError:
-                return _result(
-                    change,
-                    Outcome.FAILED,
-                    "the agent is no longer running (404); the next plan recreates it",
-                    agent_id,
-                    reason="TaskNotFound",
-                )
-            status_hint = answer.status
-        updated = dataclasses.replace(
-            record,
-            token_expires_at=token.expires_at if token else record.token_expires_at,
-            updated_at=self._clock.now(),
-            status_hint=status_hint,
-        )
-        if not renew:
-            view = diff.desired_view(agent, fingerprints=self._fingerprints)
-            updated = dataclasses.replace(
-                updated,
-                applied_properties=_applied(view, agent),
-                spec_hash=diff.spec_hash(view),
-                git_revision=self._settings.git_revision,
-            )
-        await self._ledger.put(updated)
-        if renew:
-            detail = "token renewed"
-        elif change.update:
-            detail = "updated " + ", ".join(sorted(change.update))
-        else:
-            detail = change.reason
-        return _result(change, Outcome.DONE, detail, agent_id)
 
     def _join_body(
         self, change: Change, agent: DesiredAgent
@@ -456,40 +383,3 @@ class _Run:
             git_revision=self._settings.git_revision,
         )
         return request, ticket
-
-
-def _applied(view: diff.View, agent: DesiredAgent) -> dict[str, Any]:
-    """What a record keeps: the view, ``protect``, and where to archive the agent's history."""
-    return diff.applied_properties(
-        view, protect=agent.protect, archive_history=agent.archive_history
-    )
-
-
-def _result(
-    change: Change,
-    outcome: Outcome,
-    detail: str,
-    agent_id: str | None = None,
-    *,
-    reason: str | None = None,
-) -> StepResult:
-    return StepResult(
-        key=change.key,
-        project=change.project,
-        action=change.action.value,
-        outcome=outcome,
-        remote_name=change.remote_name,
-        agent_id=agent_id if agent_id is not None else change.agent_id,
-        detail=detail,
-        reason=reason,
-    )
-
-
-def _moved(change: Change, record: AgentRecord | None) -> StepResult:
-    held = "no record" if record is None else f"{record.remote_name} ({record.agent_id or 'none'})"
-    return _result(
-        change,
-        Outcome.FAILED,
-        f"the state changed since the plan was made (it now holds {held}); plan again",
-        reason="state-moved",
-    )

@@ -23,8 +23,8 @@ from typing import Any, Final
 from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
-from reconciler.observe.fleet import GONE, LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, recovery, waves
+from reconciler.observe.fleet import LiveAgent, ObservedFleet, ObservedProject, Ownership
+from reconciler.plan import diff, owned, recovery, waves
 from reconciler.plan.model import (
     Action,
     Change,
@@ -34,7 +34,7 @@ from reconciler.plan.model import (
     Report,
     ReportKind,
 )
-from reconciler.plan.renewal import mints_token, renewal_due_at
+from reconciler.plan.renewal import mints_token
 from reconciler.state import AgentRecord, IntentAction, StateSnapshot
 
 _ORDER: Final = {action: index for index, action in enumerate(Action)}
@@ -119,9 +119,23 @@ class _Planner:
             ended = record.agent_id not in self._seen(agent.project).live
             if ended and self._recover(agent, project=project, view=view, stale=record.agent_id):
                 return
-            change = self._plan_owned(agent, record=record, project=project, view=view)
+            seen = self._seen(agent.project)
+            outcome = owned.plan_owned(
+                agent,
+                record=record,
+                seen=seen,
+                view=view,
+                fresh=lambda: self._fresh_name(project, agent),
+            )
+            if isinstance(outcome, Report):
+                self._reports.append(outcome)
+            change = self._add(outcome) if isinstance(outcome, Change) else None
             if change is None or (change.action is Action.UPDATE and "token" not in change.update):
-                self._plan_token(agent, record=record, project=project, now=now, policy=policy)
+                renewal = owned.plan_token(
+                    agent, record=record, project=project, seen=seen, now=now, policy=policy
+                )
+                if renewal is not None:
+                    self._add(renewal)
             return
         expected = self._expected_names(agent.key, record)
         found = self._find_by_name(agent.project, expected)
@@ -212,125 +226,6 @@ class _Planner:
             owned_by_project=MappingProxyType(dict(sorted(self._owned_by_project.items()))),
             held=held,
             rollouts=rollouts,
-        )
-
-    def _plan_owned(
-        self, agent: DesiredAgent, *, record: AgentRecord, project: ProjectSpec, view: diff.View
-    ) -> Change | None:
-        """Recreate, replace or update an owned agent, or report it left stopped."""
-        assert record.agent_id is not None  # checked by the caller
-        seen = self._seen(agent.project)
-        diffs = diff.diff(diff.recorded_view(record), view.properties, sensitive=view.sensitive)
-        common: dict[str, Any] = {
-            "key": agent.key,
-            "project": agent.project,
-            "fields": diffs,
-            "agent_id": record.agent_id,
-        }
-        if record.agent_id not in seen.live:
-            ended = seen.ended.get(record.agent_id)
-            status = ended.status if ended is not None else GONE
-            message = ended.message if ended is not None else None
-            policy = str(agent.restart_policy)
-            if not _restarts(policy, status=status):
-                self._reports.append(
-                    Report(
-                        kind=ReportKind.KEPT_STOPPED,
-                        project=agent.project,
-                        key=agent.key,
-                        agent_id=record.agent_id,
-                        name=record.remote_name,
-                        status=status,
-                        message=f"{_ended(status, message)}; restartPolicy {policy} leaves it so",
-                    )
-                )
-                return None
-            name, generation, note = self._fresh_name(project, agent)
-            return self._add(
-                Change(
-                    action=Action.RECREATE,
-                    reason=f"{_ended(status, message)}; restartPolicy {policy}{note}",
-                    remote_name=name,
-                    generation=generation,
-                    previous_name=record.remote_name,
-                    protect=agent.protect,
-                    **common,
-                )
-            )
-        forcing = diff.forcing_fields(diffs)
-        if forcing:
-            name, generation, note = self._fresh_name(project, agent)
-            return self._add(
-                Change(
-                    action=Action.REPLACE,
-                    reason="forces replacement: " + ", ".join(forcing) + note,
-                    remote_name=name,
-                    generation=generation,
-                    previous_name=record.remote_name,
-                    protect=agent.protect,
-                    leaves_live=True,
-                    **common,
-                )
-            )
-        # A join writes a whole new record; an agent kept must have its record's flags refreshed,
-        # by an update that sends Agora nothing when they are all that moved.
-        flags = diff.flag_changes(record, agent)
-        if not diffs and not flags:
-            return None
-        update = diff.in_place_update(agent, diffs)
-        said = ["changes in place: " + ", ".join(update)] if update else []
-        if flags:
-            said.append("records " + ", ".join(flags))
-        return self._add(
-            Change(
-                action=Action.UPDATE,
-                reason="; ".join(said),
-                remote_name=record.remote_name,
-                generation=record.generation,
-                update=MappingProxyType(update),
-                protect=agent.protect,
-                **common,
-            )
-        )
-
-    def _plan_token(
-        self,
-        agent: DesiredAgent,
-        *,
-        record: AgentRecord,
-        project: ProjectSpec,
-        now: float,
-        policy: PlanPolicy,
-    ) -> None:
-        """Renew a minted token of a live agent once less than a fraction of its life is left."""
-        expires = record.token_expires_at
-        due = renewal_due_at(agent, project=project, expires_at=expires, policy=policy)
-        if due is None or now <= due:
-            return
-        assert record.agent_id is not None  # checked by the caller
-        if record.agent_id not in self._seen(agent.project).live:
-            return
-        lifetime = project.token_lifetime_seconds
-        if expires is None:
-            reason = "token expiry unknown"
-        elif expires <= now:
-            reason = f"token expired {_duration(now - expires)} ago"
-        else:
-            reason = (
-                f"token expires in {_duration(expires - now)}, under "
-                f"{policy.renew_token_fraction:.0%} of its {_duration(lifetime)} lifetime"
-            )
-        self._add(
-            Change(
-                action=Action.RENEW_TOKEN,
-                key=agent.key,
-                project=agent.project,
-                reason=reason,
-                remote_name=record.remote_name,
-                generation=record.generation,
-                agent_id=record.agent_id,
-                protect=agent.protect,
-            )
         )
 
     def _add_adopt(self, key: str, project: str, *, live: LiveAgent, prefix: str) -> None:
@@ -480,20 +375,6 @@ def _skipped(generation: int, *, after: int) -> str:
     return f"; generation {generation}, since agents the state does not own hold the names before"
 
 
-def _restarts(policy: str, *, status: str) -> bool:
-    if policy == "Always":
-        return True
-    if policy == "OnFailure":
-        return status == wire.AgentStatus.FAILED
-    return False
-
-
-def _ended(status: str, message: str | None) -> str:
-    if status == GONE:
-        return "agent is gone (query answers 404)"
-    return f"agent {status}" + (f" ({message})" if message else "")
-
-
 def _leftover_report(project: str, live: LiveAgent) -> Report:
     if live.ownership is Ownership.UNMANAGED:
         kind = ReportKind.UNMANAGED
@@ -509,14 +390,3 @@ def _leftover_report(project: str, live: LiveAgent) -> Report:
         status=live.status,
         message=message,
     )
-
-
-def _duration(seconds: float) -> str:
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes = rest // 60
-    if hours and minutes:
-        return f"{hours}h {minutes}m"
-    if hours:
-        return f"{hours}h"
-    return f"{minutes}m" if minutes else f"{total}s"
