@@ -35,7 +35,7 @@ from reconciler.agora.client import AgoraClient, BasicAuth
 from reconciler.emulator import DEMO_APP_ID, DEMO_CUSTOMER_ID, DEMO_CUSTOMER_SECRET
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
-from reconciler.manifest.models import RestartPolicy
+from reconciler.manifest.fields import RestartPolicy
 from reconciler.plan import diff
 from reconciler.reconcile.connect import ReadOnlyAgents
 from reconciler.state import AgentRecord, StateSnapshot

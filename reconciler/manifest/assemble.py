@@ -14,12 +14,11 @@ import difflib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from reconciler.agora import wire
-from reconciler.manifest import merge, models, rollout
-from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
+from reconciler.manifest import merge, models, resolve
+from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.manifest.diagnostics import (
     Diagnostic,
     Loc,
@@ -27,11 +26,9 @@ from reconciler.manifest.diagnostics import (
     SourceLocation,
     field_path,
 )
-from reconciler.manifest.documents import Entry, absolute_files
+from reconciler.manifest.documents import Entry
 
 _REQUIRED: Final = ("agent_rtc_uid", "remote_rtc_uids")
-# Our spec fields sent as Agora's top-level join fields of the same snake_case name.
-JOIN_FIELDS: Final = ("preset", "pipeline_id")
 _ANY_UID: Final = frozenset({"0", "*"})
 
 
@@ -108,7 +105,7 @@ def assemble(
     sink.extend(_uid_clashes(list(first.values())))
     sink.extend(_over_quota(projects, agents))
     fleet = DesiredFleet(
-        projects={name: _project_spec(entry) for name, entry in sorted(projects.items())},
+        projects={name: resolve.project_spec(entry) for name, entry in sorted(projects.items())},
         agents=dict(sorted(agents.items())),
     )
     return fleet, sink
@@ -171,7 +168,9 @@ def _shape(
         return None
     base = bases[profile.model.metadata.name] if profile else {}
     merged = merge.merge(base, entry.properties)
-    shape = _Shape(entry, project, profile, template, merged, _join_fields(template, profile))
+    shape = _Shape(
+        entry, project, profile, template, merged, resolve.join_fields(template, profile)
+    )
     problems = list(_merged_problems(shape))
     sink.extend(problems)
     return None if any(d.is_error for d in problems) else shape
@@ -280,48 +279,11 @@ def _desired(member: _Member) -> DesiredAgent:
         token=token if isinstance(token, str) else None,
         restart_policy=shape.template.restart_policy,
         protect=shape.template.protect,
-        archive_history=shape.template.archive_history or _profile_archive(shape.profile),
+        archive_history=shape.template.archive_history or resolve.profile_archive(shape.profile),
         source=SourceLocation(shape.entry.doc.path, line, column),
         join_fields=shape.join_fields,
-        rollout=_rollout(member),
+        rollout=resolve.agent_rollout(shape.entry, shape.project, member.key),
     )
-
-
-def _join_fields(template: models.AgentTemplate, profile: Entry | None) -> dict[str, str]:
-    """Agora's top-level join fields (``preset``, ``pipeline_id``): the agent's, else its
-    profile's; an agent that sets one to null drops the profile's, as in properties."""
-    base = profile.model.spec if profile and isinstance(profile.model, models.Profile) else None
-    found: dict[str, str] = {}
-    for name in JOIN_FIELDS:
-        value = getattr(template, name)
-        if value is None and name not in template.model_fields_set and base is not None:
-            value = getattr(base, name)
-        if value is not None:
-            found[name] = value
-    return found
-
-
-def _rollout(member: _Member) -> rollout.RolloutSpec:
-    """The project's rollout under the set's or the agent's own; see ``rollout`` for scopes."""
-    model = member.shape.entry.model
-    project = member.shape.project.model
-    assert isinstance(model, models.Agent | models.AgentSet)
-    assert isinstance(project, models.Project)
-    own = model.spec.rollout
-    if isinstance(model, models.AgentSet):
-        scope = f"AgentSet {model.metadata.project}/{model.metadata.name}"
-    elif own is not None:
-        scope = f"Agent {member.key}"
-    else:
-        scope = f"the Agents of project {model.metadata.project}"
-    return rollout.resolve(scope, project.spec.rollout, own)
-
-
-def _profile_archive(profile: Entry | None) -> str | None:
-    """The ``archiveHistory`` a profile gives the agents that name it."""
-    if profile is None or not isinstance(profile.model, models.Profile):
-        return None
-    return profile.model.spec.archive_history
 
 
 def _uid_clashes(members: Sequence[_Member]) -> Iterator[Diagnostic]:
@@ -379,36 +341,6 @@ def _over_quota(
                 f"project {name} has {counts[name]} agents but allows {quota} at once: "
                 "remove agents, or raise the quota with Agora first and then here",
             )
-
-
-def _project_spec(entry: Entry) -> ProjectSpec:
-    model = entry.model
-    assert isinstance(model, models.Project)
-    spec = model.spec
-    base_dir = Path(entry.doc.path).parent
-    line, column = entry.doc.position(())
-
-    def ref(value: str) -> str:
-        text: str = absolute_files(value, base_dir=base_dir)
-        return text
-
-    return ProjectSpec(
-        name=model.metadata.name,
-        app_id=ref(spec.app_id),
-        customer_id=ref(spec.customer_id),
-        customer_secret=ref(spec.customer_secret),
-        app_certificate=ref(spec.app_certificate) if spec.app_certificate else None,
-        region=spec.region,
-        base_url=spec.base_url,
-        max_concurrent_agents=spec.max_concurrent_agents,
-        name_prefix=spec.name_prefix,
-        token_lifetime_seconds=spec.token_lifetime_seconds,
-        source=SourceLocation(entry.doc.path, line, column),
-        notification_secret=(
-            ref(spec.notification_secret) if spec.notification_secret is not None else None
-        ),
-        max_delete_fraction=spec.max_delete_fraction,
-    )
 
 
 def _at_origin(shape: _Shape, loc: Loc, message: str) -> Diagnostic:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from reconciler.manifest.diagnostics import SourceLocation
-from reconciler.manifest.models import Region, RestartPolicy
+from reconciler.manifest.fields import Region, RestartPolicy
 from reconciler.manifest.rollout import RolloutSpec
 
 

@@ -10,112 +10,33 @@ contract's models and the API's own rules rather than restating them.
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
 from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from reconciler.agora import wire
 from reconciler.manifest import secrets
+from reconciler.manifest.fields import (
+    DEFAULT_NAME_PREFIX,
+    NAME_PREFIX_PATTERN,
+    Channel,
+    Name,
+    OwnModel,
+    Region,
+    RestartPolicy,
+    SecretReference,
+    check_app_id,
+    check_base_url,
+    check_prefix,
+)
 from reconciler.manifest.properties import Properties
 from reconciler.manifest.rollout import Rollout
 
 API_VERSION: Final = "reconciler/v1"
-NAME_PATTERN: Final = r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"
-NAME_PREFIX_PATTERN: Final = r"^[a-z][a-z0-9]{0,15}$"
-DEFAULT_NAME_PREFIX: Final = "rc"
-_APP_ID_HEX_CHARS: Final = 32
-
-
-class RestartPolicy(StrEnum):
-    """What to do when an agent stops on its own (idle timeout, the 72-hour cap, a failure)."""
-
-    ALWAYS = "Always"
-    ON_FAILURE = "OnFailure"
-    NEVER = "Never"
-
-
-class Region(StrEnum):
-    """Agora's regional API hosts; with neither region nor baseUrl the global host is used."""
-
-    US = "us"
-    EU = "eu"
-    AP = "ap"
-    CN = "cn"
-
-
-def _check_name(value: str) -> str:
-    if not re.fullmatch(NAME_PATTERN, value):
-        raise ValueError(
-            "must be 1 to 63 letters, digits, '-' or '_', "
-            "starting and ending with a letter or digit"
-        )
-    return value
-
-
-def _check_channel(value: str) -> str:
-    problem = wire.channel_name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _check_prefix(value: str) -> str:
-    if not re.fullmatch(NAME_PREFIX_PATTERN, value):
-        raise ValueError("must be 1 to 16 lowercase letters and digits, starting with a letter")
-    return value
-
-
-def _check_app_id(value: str) -> str:
-    if secrets.is_reference(value):
-        return value
-    if len(value) != _APP_ID_HEX_CHARS or not all(c in "0123456789abcdefABCDEF" for c in value):
-        raise ValueError(
-            "must be the 32 hexadecimal characters of an App ID, or a reference such as "
-            "${env:AGORA_APP_ID}"
-        )
-    return value
-
-
-def _check_base_url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-Name = Annotated[
-    str,
-    AfterValidator(_check_name),
-    Field(json_schema_extra={"pattern": NAME_PATTERN}),
-]
-Channel = Annotated[
-    str,
-    AfterValidator(_check_channel),
-    Field(json_schema_extra={"minLength": 1, "maxLength": wire.CHANNEL_NAME_MAX_BYTES}),
-]
-SecretReference = Annotated[
-    str,
-    Field(
-        description="A reference such as ${env:NAME} or ${file:PATH}; never the secret itself.",
-        json_schema_extra={"pattern": secrets.REFERENCE_PATTERN},
-    ),
-]
-
-
-class _Own(BaseModel):
-    """Our fields: camelCase like Kubernetes, strict, closed."""
-
-    model_config = ConfigDict(
-        strict=True, frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=False
-    )
-
-
 _NAME_RULE: Final = "1 to 63 letters, digits, - or _, starting and ending with a letter or digit."
 
 
-class Metadata(_Own):
+class Metadata(OwnModel):
     """Names a Project or a Profile."""
 
     name: Name = Field(
@@ -124,7 +45,7 @@ class Metadata(_Own):
     )
 
 
-class AgentMetadata(_Own):
+class AgentMetadata(OwnModel):
     """Names an agent (or a set of them) and the project it runs in."""
 
     name: Name = Field(
@@ -137,14 +58,14 @@ class AgentMetadata(_Own):
     project: Name = Field(description="The Project (its metadata.name) the agents run in.")
 
 
-class ProjectSettings(_Own):
+class ProjectSettings(OwnModel):
     """One Agora project (App ID): the credentials that reach its API and the quota it grants."""
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["region", "baseUrl"]}})
 
     app_id: Annotated[
         str,
-        AfterValidator(_check_app_id),
+        AfterValidator(check_app_id),
         Field(json_schema_extra={"pattern": f"^[0-9a-fA-F]{{32}}$|{secrets.REFERENCE_PATTERN}"}),
     ] = Field(
         description="The App ID: its 32 hexadecimal characters, or a reference such as "
@@ -181,7 +102,7 @@ class ProjectSettings(_Own):
             "Unset, the global host. Not with baseUrl."
         ),
     )
-    base_url: Annotated[str, AfterValidator(_check_base_url)] | None = Field(
+    base_url: Annotated[str, AfterValidator(check_base_url)] | None = Field(
         default=None,
         description=(
             "An http:// or https:// URL that serves Agora's API instead, such as the emulator; "
@@ -196,7 +117,7 @@ class ProjectSettings(_Own):
             "it). Validation refuses more agents than this, and plans are checked against it."
         ),
     )
-    name_prefix: Annotated[str, AfterValidator(_check_prefix)] = Field(
+    name_prefix: Annotated[str, AfterValidator(check_prefix)] = Field(
         default=DEFAULT_NAME_PREFIX,
         json_schema_extra={"pattern": NAME_PREFIX_PATTERN},
         description=(
@@ -266,7 +187,7 @@ _PIPELINE_ID: Final = (
 PresetField = Annotated[str, Field(min_length=1)]
 
 
-class ProfileSettings(_Own):
+class ProfileSettings(OwnModel):
     """Defaults shared by the agents that name the profile."""
 
     archive_history: str | None = Field(
@@ -285,7 +206,7 @@ class ProfileSettings(_Own):
     )
 
 
-class AgentTemplate(_Own):
+class AgentTemplate(OwnModel):
     """Everything about an agent except its channel; an AgentSet stamps it onto each channel."""
 
     profile: Name | None = Field(
@@ -343,7 +264,7 @@ class AgentSettings(AgentTemplate):
     )
 
 
-class AgentSetSettings(_Own):
+class AgentSetSettings(OwnModel):
     """One agent per channel, all alike."""
 
     channels: Annotated[
@@ -360,7 +281,7 @@ class AgentSetSettings(_Own):
     )
 
 
-class _Document(_Own):
+class _Document(OwnModel):
     api_version: Literal["reconciler/v1"]
 
 

@@ -27,7 +27,7 @@ from reconciler.agora.client import (
 from reconciler.clock import Clock
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
-from reconciler.manifest.models import Region
+from reconciler.manifest.fields import Region
 from reconciler.observe.fleet import AgentReader
 from reconciler.reconcile.bounds import Bounds
 

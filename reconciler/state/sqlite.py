@@ -2,8 +2,9 @@
 
 Every mutation is one SQLite transaction with ``synchronous=FULL``, so a crash at any moment
 leaves the state as of the last commit, never half of one. The schema carries its version and
-grows only by appending to ``MIGRATIONS``; a file newer than this code is refused, not guessed at.
-This module owns storage only: what the records mean lives in ``store``.
+grows only by appending to ``MIGRATIONS`` (kept in ``sqlite_migrations``); a file newer than this
+code is refused, not guessed at. This module owns storage only: what the records mean lives in
+``store``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -22,6 +21,7 @@ import structlog
 
 from reconciler.errors import StateError
 from reconciler.state import lock, rows
+from reconciler.state.sqlite_migrations import MIGRATIONS, migrate, schema_version
 from reconciler.state.store import (
     Mutation,
     StateSnapshot,
@@ -37,56 +37,6 @@ from reconciler.state.store import (
 
 DEFAULT_STATE_PATH: Final = Path(".reconciler/state.db")
 
-_SCHEMA_V1: Final = (
-    """CREATE TABLE state (
-        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-        lineage TEXT NOT NULL,
-        serial INTEGER NOT NULL,
-        secret_key BLOB NOT NULL
-    )""",
-    """CREATE TABLE records (
-        key TEXT PRIMARY KEY,
-        project TEXT NOT NULL,
-        remote_name TEXT NOT NULL,
-        generation INTEGER NOT NULL,
-        agent_id TEXT,
-        channel TEXT NOT NULL,
-        agent_rtc_uid TEXT NOT NULL,
-        applied_properties TEXT NOT NULL,
-        spec_hash TEXT NOT NULL,
-        token_expires_at REAL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        git_revision TEXT,
-        status_hint TEXT
-    )""",
-    """CREATE TABLE intents (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        key TEXT NOT NULL,
-        project TEXT NOT NULL,
-        action TEXT NOT NULL CHECK (action IN ('join', 'leave')),
-        remote_name TEXT NOT NULL,
-        agent_id TEXT,
-        channel TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        payload TEXT NOT NULL
-    )""",
-)
-
-_GENERATIONS_V2: Final = (
-    "ALTER TABLE intents ADD COLUMN generation INTEGER",
-    "CREATE TABLE generations (key TEXT PRIMARY KEY, last INTEGER NOT NULL)",
-    "INSERT INTO generations (key, last) SELECT key, generation FROM records",
-)
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _GENERATIONS_V2)
-"""Migration N is ``MIGRATIONS[N - 1]``: statements run in one transaction with its version row.
-Never edit a released entry; append a new one."""
-
-_VERSION_TABLE: Final = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
-)
 _RECORD_SELECT: Final = f"SELECT {', '.join(rows.RECORD_COLUMNS)} FROM records ORDER BY key"
 _RECORD_UPSERT: Final = (
     f"INSERT OR REPLACE INTO records ({', '.join(rows.RECORD_COLUMNS)}) "
@@ -161,7 +111,7 @@ def read_state(path: Path | None = None) -> tuple[StateSnapshot, bytes]:
         raise StateError(f"cannot open state {path}: {exc}") from exc
     try:
         with contextlib.closing(connection):
-            if _schema_version(connection) == len(MIGRATIONS):
+            if schema_version(connection) == len(MIGRATIONS):
                 connection.execute("BEGIN")
                 return _read_snapshot(connection), _read_secret_key(connection)
     except sqlite3.Error as exc:
@@ -190,16 +140,6 @@ def _read_secret_key(connection: sqlite3.Connection) -> bytes:
     return bytes(key)
 
 
-def _schema_version(connection: sqlite3.Connection) -> int:
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if "schema_version" not in tables:
-        return 0
-    (version,) = connection.execute(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-    ).fetchone()
-    return int(version)
-
-
 def _connect(real: Path, *, shown: Path) -> sqlite3.Connection:
     """Open the state file ``real`` (named ``shown`` in messages), checked and migrated."""
     path = shown
@@ -220,7 +160,8 @@ def _connect(real: Path, *, shown: Path) -> sqlite3.Connection:
             _warn_lost(path, "the file exists but holds no state (emptied, or its WAL is gone)")
         elif lost_wal:
             _warn_lost(path, "its WAL is gone after a crash, so it may miss its last commits")
-        _migrate(connection, path=path)
+        with _transaction(connection):
+            migrate(connection, MIGRATIONS, path=path)
     except sqlite3.Error as exc:
         connection.close()
         raise StateError(f"state {path} is not a usable reconciler state: {exc}") from exc
@@ -261,35 +202,6 @@ def _warn_lost(path: Path, why: str) -> None:
         path=str(path),
         detail=f"state {path}: {why}; agents this fleet started are recovered by their names",
     )
-
-
-def _migrate(connection: sqlite3.Connection, *, path: Path) -> None:
-    """Bring the schema to ``len(MIGRATIONS)`` in one transaction; a new state gets its identity."""
-    with _transaction(connection):
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if tables and "schema_version" not in tables:
-            raise StateError(f"{path} is an SQLite file but not a reconciler state")
-        connection.execute(_VERSION_TABLE)
-        current = _schema_version(connection)
-        if current > len(MIGRATIONS):
-            raise StateError(
-                f"state {path} has schema version {current}, newer than the {len(MIGRATIONS)} "
-                "this reconciler knows; upgrade reconciler to use it"
-            )
-        for version in range(current + 1, len(MIGRATIONS) + 1):
-            for statement in MIGRATIONS[version - 1]:
-                connection.execute(statement)
-            connection.execute(
-                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                (version, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-        if current == 0:
-            connection.execute(
-                "INSERT INTO state (singleton, lineage, serial, secret_key) VALUES (1, ?, 0, ?)",
-                (str(uuid.uuid4()), os.urandom(32)),
-            )
-        if connection.execute("SELECT COUNT(*) FROM state").fetchone() != (1,):
-            raise StateError(f"state {path} is corrupt: its lineage and serial are missing")
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from typing import Any
 from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
-from reconciler.manifest.models import RestartPolicy
+from reconciler.manifest.fields import RestartPolicy
 from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.manifest import load, schema
-from reconciler.manifest.models import RestartPolicy
+from reconciler.manifest.fields import RestartPolicy
 
 FLEET = Path(__file__).parents[2] / "fleet"
 MODELINE = "# yaml-language-server: $schema=.schema/reconciler-v1.json"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reconciler.manifest.models import Region
+from reconciler.manifest.fields import Region
 from reconciler.manifest.secrets import SecretUnavailableError
 from reconciler.reconcile import connect
 
