@@ -4,20 +4,15 @@ It decides every answer (which status, which ``ApiFailure``) and holds all agent
 service (the global API or the separate CN one), but knows nothing of routes, auth or JSON: that
 is app.py's job. Timers are lazy: each operation first ``settle``s the events that fell due on the
 virtual clock, in time order, so a clock jump takes effect at once and nothing runs in the
-background. Listing keeps each status's agents sorted by (start_ts, agent_id), so a page costs a
-bisect and its own items however many agents there are: paging 50,000 agents stays cheap.
+background (``timers``). Each App ID's agents are indexed by ``projects``, sorted by status for
+listing, so a page costs a bisect and its own items: paging 50,000 agents stays cheap.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 import string
-from bisect import bisect_left, insort
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Final
 
 from reconciler.agora import wire
@@ -27,6 +22,8 @@ from reconciler.emulator.agent import Agent, AgentSeed
 from reconciler.emulator.clock import VirtualClock
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure, invalid, not_found
+from reconciler.emulator.projects import Project
+from reconciler.emulator.timers import Due, Timer, Timers
 from reconciler.emulator.webhooks import Announcer
 
 ID_ALPHABET: Final = string.ascii_uppercase + string.digits
@@ -36,35 +33,6 @@ STOPPED_BY_LEAVE: Final = "OK"
 STOPPED_IDLE: Final = "Idle for too long"
 STOPPED_LIFETIME: Final = "Task lifetime limit exceeded"
 _LAST_ID: Final = "\x7f"  # sorts after every agent id, to bound a bisect on start_ts alone
-
-
-class _Due(Enum):
-    RUNNING = "running"
-    STOPPED = "stopped"
-    IDLE = "idle"
-    LIFETIME = "lifetime"
-
-
-@dataclass(frozen=True, order=True)
-class _Timer:
-    due: float
-    seq: int
-    kind: _Due = field(compare=False)
-    agent_id: str = field(compare=False)
-    idle_since: float | None = field(compare=False, default=None)
-
-
-@dataclass
-class _Project:
-    """The agents of one App ID and the indexes the rules need."""
-
-    by_status: dict[AgentStatus, list[tuple[int, str]]] = field(default_factory=dict)
-    live: set[str] = field(default_factory=set)
-    holders: dict[str, str] = field(default_factory=dict)
-    uid_holders: dict[tuple[str, str], str] = field(default_factory=dict)
-    last_with_name: dict[str, str] = field(default_factory=dict)
-    by_channel: dict[str, set[str]] = field(default_factory=dict)
-    present: dict[str, set[str]] = field(default_factory=dict)
 
 
 class AgentStore:
@@ -78,9 +46,8 @@ class AgentStore:
         self.config = config
         self._clock = clock
         self._agents: dict[str, Agent] = {}
-        self._projects: dict[str, _Project] = {}
-        self._timers: list[_Timer] = []
-        self._seq = 0
+        self._projects: dict[str, Project] = {}
+        self._timers = Timers()
         self._ids = random.Random()
 
     # --- the API ---
@@ -125,8 +92,8 @@ class AgentStore:
         agent = self._agent(app_id, agent_id)
         if agent.winding_down:
             raise not_found(agent_id)
-        self._set_status(agent, AgentStatus.STOPPING)
-        self._schedule(now + self.config.stopping_seconds, _Due.STOPPED, agent)
+        self._project(app_id).restatus(agent, AgentStatus.STOPPING)
+        self._schedule(now + self.config.stopping_seconds, Due.STOPPED, agent)
 
     def query(self, app_id: str, agent_id: str) -> wire.QueryResponse:
         now = self.settle()
@@ -161,18 +128,7 @@ class AgentStore:
             if anchor is None or anchor.app_id != app_id:
                 raise invalid("cursor", f"unknown agent id {query.cursor!r}")
             start = max(low, (anchor.start_ts, anchor.agent_id))
-        runs: list[Sequence[listing.Key]]
-        if query.channel is None:
-            runs = [project.by_status.get(status, []) for status in statuses]
-        else:
-            in_channel = project.by_channel.get(query.channel, ())
-            runs = [
-                sorted(
-                    (self._agents[i].start_ts, i)
-                    for i in in_channel
-                    if self._agents[i].status in statuses
-                )
-            ]
+        runs = project.runs(statuses, channel=query.channel, agents=self._agents)
         keys, following, total = listing.page_of(runs, low=low, high=high, start=start, limit=limit)
         page = [self._agents[agent_id] for _, agent_id in keys]
         return wire.ListResponse(
@@ -326,26 +282,25 @@ class AgentStore:
     def settle(self) -> float:
         """Apply, in time order, every timer that fell due; returns the current emulator time."""
         now = self._clock.now()
-        while self._timers and self._timers[0].due <= now:
-            timer = heapq.heappop(self._timers)
+        while (timer := self._timers.pop_due(now)) is not None:
             agent = self._agents.get(timer.agent_id)
             if agent is not None:
                 self._fire(timer, agent)
         return now
 
-    def _fire(self, timer: _Timer, agent: Agent) -> None:
-        if timer.kind is _Due.RUNNING:
+    def _fire(self, timer: Timer, agent: Agent) -> None:
+        if timer.kind is Due.RUNNING:
             if agent.status == AgentStatus.STARTING:
-                self._set_status(agent, AgentStatus.RUNNING)
+                self._project(agent.app_id).restatus(agent, AgentStatus.RUNNING)
                 self.announce.joined(agent)
-        elif timer.kind is _Due.STOPPED:
+        elif timer.kind is Due.STOPPED:
             if agent.status == AgentStatus.STOPPING:
                 self._finish(
                     agent, status=AgentStatus.STOPPED, message=STOPPED_BY_LEAVE, at=timer.due
                 )
         elif agent.winding_down:
             return
-        elif timer.kind is _Due.IDLE:
+        elif timer.kind is Due.IDLE:
             if agent.idle_since == timer.idle_since:
                 self._finish(agent, status=AgentStatus.STOPPED, message=STOPPED_IDLE, at=timer.due)
         else:
@@ -354,65 +309,43 @@ class AgentStore:
     def _register(self, agent: Agent, *, now: float) -> None:
         project = self._project(agent.app_id)
         self._agents[agent.agent_id] = agent
-        insort(project.by_status.setdefault(agent.status, []), (agent.start_ts, agent.agent_id))
-        project.by_channel.setdefault(agent.channel, set()).add(agent.agent_id)
-        project.last_with_name[agent.name] = agent.agent_id
+        project.add(agent)
         if not agent.live:
             return
-        project.live.add(agent.agent_id)
-        project.holders[agent.name] = agent.agent_id
-        project.uid_holders[agent.channel, agent.agent_rtc_uid] = agent.agent_id
         if agent.status == AgentStatus.STARTING:
-            self._schedule(now + self.config.starting_seconds, _Due.RUNNING, agent)
+            self._schedule(now + self.config.starting_seconds, Due.RUNNING, agent)
         if agent.status == AgentStatus.STOPPING:
-            self._schedule(now + self.config.stopping_seconds, _Due.STOPPED, agent)
-        self._schedule(agent.start_ts + wire.LIFETIME_CAP_SECONDS, _Due.LIFETIME, agent)
+            self._schedule(now + self.config.stopping_seconds, Due.STOPPED, agent)
+        self._schedule(agent.start_ts + wire.LIFETIME_CAP_SECONDS, Due.LIFETIME, agent)
         if self.config.idle_timer_without_user:
             self._start_idle_timer(agent, project=project, now=now)
 
-    def _start_idle_timer(self, agent: Agent, *, project: _Project, now: float) -> None:
+    def _start_idle_timer(self, agent: Agent, *, project: Project, now: float) -> None:
         present = project.present.get(agent.channel, set())
         if agent.idle_since is not None or any(agent.listens_to(uid) for uid in present):
             return
         agent.idle_since = now
         if agent.idle_timeout > 0:
-            self._schedule(now + agent.idle_timeout, _Due.IDLE, agent, idle_since=now)
+            self._schedule(now + agent.idle_timeout, Due.IDLE, agent, idle_since=now)
 
     def _finish(self, agent: Agent, *, status: AgentStatus, message: str, at: float) -> None:
         project = self._project(agent.app_id)
-        self._set_status(agent, status)
+        project.restatus(agent, status)
         agent.stop_ts = int(at)
         agent.message = message
         self.announce.left(agent, history=tuple(agent.history))
         agent.history.clear()
-        project.live.discard(agent.agent_id)
-        if project.holders.get(agent.name) == agent.agent_id:
-            del project.holders[agent.name]
-        if project.uid_holders.get((agent.channel, agent.agent_rtc_uid)) == agent.agent_id:
-            del project.uid_holders[agent.channel, agent.agent_rtc_uid]
-
-    def _set_status(self, agent: Agent, status: AgentStatus) -> None:
-        """Change an agent's status and move it to that status's list index."""
-        lists = self._project(agent.app_id).by_status
-        key = (agent.start_ts, agent.agent_id)
-        old = lists[agent.status]
-        del old[bisect_left(old, key)]
-        insort(lists.setdefault(status, []), key)
-        agent.status = status
+        project.release(agent)
 
     def _schedule(
-        self, due: float, kind: _Due, agent: Agent, *, idle_since: float | None = None
+        self, due: float, kind: Due, agent: Agent, *, idle_since: float | None = None
     ) -> None:
-        self._seq += 1
-        timer = _Timer(
-            due=due, seq=self._seq, kind=kind, agent_id=agent.agent_id, idle_since=idle_since
-        )
-        heapq.heappush(self._timers, timer)
+        self._timers.set(due, kind, agent.agent_id, idle_since=idle_since)
 
     # --- lookups and checks ---
 
-    def _project(self, app_id: str) -> _Project:
-        return self._projects.setdefault(app_id, _Project())
+    def _project(self, app_id: str) -> Project:
+        return self._projects.setdefault(app_id, Project())
 
     def _agent(self, app_id: str, agent_id: str) -> Agent:
         agent = self._agents.get(agent_id)
@@ -426,17 +359,14 @@ class AgentStore:
             raise not_found(agent_id)
         return agent
 
-    def _live_in(self, project: _Project, channel: str) -> list[Agent]:
-        ids = project.by_channel.get(channel, set()) & project.live
-        return [self._agents[agent_id] for agent_id in sorted(ids)]
+    def _live_in(self, project: Project, channel: str) -> list[Agent]:
+        return [self._agents[agent_id] for agent_id in project.live_ids_in(channel)]
 
     def _stopped_longer_than(self, agent: Agent, seconds: float, *, now: float) -> bool:
         return agent.stop_ts is not None and now - agent.stop_ts > seconds
 
-    def _check_name_free(self, project: _Project, name: str) -> None:
-        holder = project.holders.get(name)
-        if holder is None and self.config.strict_names:
-            holder = project.last_with_name.get(name)
+    def _check_name_free(self, project: Project, name: str) -> None:
+        holder = project.name_holder(name, strict=self.config.strict_names)
         if holder is None:
             return
         raise ApiFailure(
@@ -446,7 +376,7 @@ class AgentStore:
             extra={"agent_id": holder} if self.config.conflict_body_includes_agent_id else None,
         )
 
-    def _check_uid_free(self, project: _Project, *, channel: str, uid: str) -> None:
+    def _check_uid_free(self, project: Project, *, channel: str, uid: str) -> None:
         # "0" asks the engine to pick a random uid, so two of them never collide.
         if uid != "0" and (channel, uid) in project.uid_holders:
             raise ApiFailure(

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from reconciler.manifest import explain, models, secrets
 from reconciler.manifest import unknown_fields as check_fields
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
-from reconciler.manifest.yaml_source import Scalar, YamlDocument
+from reconciler.manifest.yaml_nodes import Scalar, YamlDocument
 
 Model = models.Project | models.Profile | models.Agent | models.AgentSet
 

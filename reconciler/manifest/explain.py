@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from reconciler.manifest import secrets
 from reconciler.manifest.diagnostics import Diagnostic, field_path
-from reconciler.manifest.yaml_source import Map, Node, Scalar, Seq, YamlDocument
+from reconciler.manifest.yaml_nodes import Map, Node, Scalar, Seq, YamlDocument
 
 _TAG: Final = "tag:yaml.org,2002:"
 _UID_FIELDS: Final = frozenset({"agent_rtc_uid", "remote_rtc_uids"})

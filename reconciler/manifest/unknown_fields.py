@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from reconciler.agora import fields
 from reconciler.manifest.diagnostics import Diagnostic, Loc, Severity, field_path
-from reconciler.manifest.yaml_source import YamlDocument
+from reconciler.manifest.yaml_nodes import YamlDocument
 
 _CUTOFF: Final = 0.6
 

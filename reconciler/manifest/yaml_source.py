@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -23,6 +23,7 @@ from yaml.constructor import SafeConstructor
 
 from reconciler.manifest import secrets
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
+from reconciler.manifest.yaml_nodes import Map, Node, Scalar, Seq, YamlDocument
 
 MAX_DEPTH: Final = 64
 
@@ -41,89 +42,6 @@ _SOFT_BOOLEANS: Final = frozenset({"yes", "no", "on", "off"})
 _PLAIN_NUMBER: Final = re.compile(
     r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+"
 )
-
-
-@dataclass(slots=True)
-class Scalar:
-    tag: str
-    text: str
-    plain: bool
-    line: int
-    column: int
-
-
-@dataclass(slots=True)
-class Seq:
-    tag: str
-    line: int
-    column: int
-    items: list[Node] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Map:
-    tag: str
-    line: int
-    column: int
-    pairs: list[tuple[Node, Node]] = field(default_factory=list)
-
-
-Node = Scalar | Seq | Map
-
-
-@dataclass(frozen=True, slots=True)
-class YamlDocument:
-    """One document of a file: its data, its node tree for positions, and what was odd about it.
-
-    ``broken`` documents held something that could not become data (an unsupported tag, a key that
-    is not a scalar); their data has holes, so callers should not judge their fields.
-    ``ambiguous`` are the places where YAML 1.1 read a boolean or a number that YAML 1.2 tools
-    would read otherwise (``no``, ``0755``, ``1:20``).
-    """
-
-    path: str
-    index: int
-    root: Node
-    data: Any
-    broken: bool
-    ambiguous: tuple[Loc, ...]
-
-    def node_at(self, loc: Sequence[str | int]) -> Node | None:
-        """The node written at ``loc``, or None when nothing was written there."""
-        found = self._walk(loc)
-        return found[1] if len(found[2]) == len(loc) else None
-
-    def position(self, loc: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
-        """Line and column of the value at ``loc`` (of its key with ``key=True``).
-
-        A path that goes past what was written lands on the deepest part that exists, at its key:
-        the place to add a missing field.
-        """
-        key_node, node, matched = self._walk(loc)
-        at = key_node if key_node is not None and (key or len(matched) < len(loc)) else node
-        return at.line, at.column
-
-    def _walk(self, loc: Sequence[str | int]) -> tuple[Node | None, Node, list[str | int]]:
-        key_node: Node | None = None
-        node: Node = self.root
-        matched: list[str | int] = []
-        for part in loc:
-            child = _child(node, part)
-            if child is None:
-                break
-            key_node, node = child
-            matched.append(part)
-        return key_node, node, matched
-
-
-def _child(node: Node, part: str | int) -> tuple[Node | None, Node] | None:
-    if isinstance(node, Map) and isinstance(part, str):
-        for key, value in node.pairs:
-            if isinstance(key, Scalar) and key.text == part:
-                return key, value
-    if isinstance(node, Seq) and isinstance(part, int) and 0 <= part < len(node.items):
-        return None, node.items[part]
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from typing import Final, TextIO
 from reconciler import observe, plan, reconcile, render
 from reconciler.agora.client import AgoraClient, Transport
 from reconciler.apply import engine, payloads
-from reconciler.apply.intents import Ledger, resolve_leftovers
+from reconciler.apply.intents import Ledger
+from reconciler.apply.leftovers import resolve_leftovers
 from reconciler.apply.report import ApplyReport, Outcome, StepResult, render_report
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
