@@ -18,25 +18,12 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-DURATION_PATTERN: Final = r"^\d+(\.\d+)?(ms|s|m|h)$"
+from reconciler.manifest.timing import Duration, duration_seconds
+
 PERCENT_PATTERN: Final = r"^\d{1,3}%$"
-_UNIT_SECONDS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 DEFAULT_MAX_UNAVAILABLE: Final = "25%"
 DEFAULT_PAUSE: Final = "0s"
 DEFAULT_PROGRESS_DEADLINE: Final = "5m"
-
-
-def duration_seconds(text: str) -> float:
-    """Seconds in ``500ms``, ``30s``, ``5m`` or ``1h``; ValueError for anything else."""
-    match = re.fullmatch(DURATION_PATTERN, text)
-    if match is None:
-        raise ValueError(f"must be a duration such as 0s, 30s, 5m or 1h, got {text!r}")
-    return float(text[: match.start(2)]) * _UNIT_SECONDS[match.group(2)]
-
-
-def _check_duration(text: str) -> str:
-    duration_seconds(text)
-    return text
 
 
 def _check_max_unavailable(value: int | str) -> int | str:
@@ -49,11 +36,6 @@ def _check_max_unavailable(value: int | str) -> int | str:
             f"must be a count of at least 1 or a percentage from 1% to 100%, got {value!r}"
         )
     return value
-
-
-Duration = Annotated[
-    str, AfterValidator(_check_duration), Field(json_schema_extra={"pattern": DURATION_PATTERN})
-]
 
 
 class Rollout(BaseModel):
