@@ -187,6 +187,8 @@ async def run_pass(
     """
     ledger = Ledger(store)
     values = payloads.SecretValues(environ)
+    # Joins carry the state's lineage, so two fleets on one App ID can be told apart.
+    settings = dataclasses.replace(settings, fleet_id=store.snapshot().lineage or None)
 
     async def resolve() -> tuple[StepResult, ...]:
         return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
