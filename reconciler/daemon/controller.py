@@ -38,7 +38,16 @@ import structlog
 from reconciler import plan
 from reconciler.apply.report import Outcome
 from reconciler.clock import Clock
-from reconciler.daemon import flap, health, ncs, reactions, sourcing, triggers, webhooks
+from reconciler.daemon import (
+    flap,
+    health,
+    last_errors,
+    ncs,
+    reactions,
+    sourcing,
+    triggers,
+    webhooks,
+)
 from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError, StateLeaseLostError
@@ -198,6 +207,7 @@ class Daemon:
             if sock is not None:
                 app = health.create_app(ready=self.ready, metrics=self.metrics)
                 app.include_router(self.inbox.router())
+                app.include_router(last_errors.router(self.reactions.last_errors))
                 group.create_task(self.reactions.consume(self.inbox, stop=stop))
                 if self._hooks is not None:
                     app.include_router(webhooks.router(self._hooks, on_push=self.fetch_soon))

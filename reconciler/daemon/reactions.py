@@ -8,7 +8,8 @@ Events only wake or record; the pass still decides, level-based, from a fresh ob
 - 103 (history after stop) for an agent that was ours and whose entry has ``archiveHistory`` is
   merged into its transcript archive (an agent that stopped by itself could not be asked first);
   112 (turns after the session) goes beside it.
-- 110 counts errors by module and code; 111 feeds per-stage latency histograms.
+- 110 counts errors by module and code, and keeps the last one per key for ``status``
+  (``last_errors``); 111 feeds per-stage latency histograms.
 - Events for agents the state does not own (and never did, lately) are counted and ignored.
 
 Ownership comes from ``Owners``: the records as the last pass left them, plus the agents those
@@ -32,10 +33,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconciler.agora import events
 from reconciler.apply import archive
+from reconciler.daemon.last_errors import LastErrors
 from reconciler.daemon.metrics import NAMESPACE
 from reconciler.daemon.ncs import Inbox, Received
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import diff
+from reconciler.plan.status import AgentError
 from reconciler.state import AgentRecord
 
 # How many agents that left the state are still recognised for their late events.
@@ -105,6 +108,7 @@ class Reactions:
         self._fleet = fleet
         self._between_passes = between_passes
         self._passing = passing
+        self.last_errors = LastErrors()
         counter = functools.partial(Counter, namespace=NAMESPACE, registry=registry)
         self.events = counter(
             "agora_events_total",
@@ -161,6 +165,8 @@ class Reactions:
             self._count(received, outcome="unowned")
             return
         log = log.bind(key=owned.record.key)
+        if isinstance(payload, events.AgentErrors) and payload.errors:
+            self._keep_last(payload, owned=owned, at=notice.notify_ms / 1000)
         acted = await self._act(received.project, payload, owned=owned, log=log)
         self._count(received, outcome="acted" if acted else "ignored")
 
@@ -193,6 +199,20 @@ class Reactions:
                         )
             return bool(payload.metrics)
         return False
+
+    def _keep_last(self, payload: events.AgentErrors, *, owned: Owned, at: float) -> None:
+        last = payload.errors[-1]
+        self.last_errors.record(
+            AgentError(
+                key=owned.record.key,
+                project=owned.record.project,
+                agent_id=payload.agent_id,
+                module=last.module,
+                code=str(last.code),
+                message=last.message,
+                at=at,
+            )
+        )
 
     async def _archive(
         self, payload: events.HistoryAfterStop | events.TurnsAfterSession, *, record: AgentRecord
