@@ -88,7 +88,8 @@ class Runner(Protocol):
 
     ``choose`` gets the plan as made and returns the plan to apply, or None to apply nothing;
     ``stopping`` turning true means start no further change; ``revision`` is the commit the
-    fleet was loaded from, recorded on every record the pass writes.
+    fleet was loaded from, recorded on every record the pass writes; ``expiring`` are the agents
+    whose tokens Agora warned are about to expire (event 104), for the pass to renew.
     """
 
     async def __call__(
@@ -98,6 +99,7 @@ class Runner(Protocol):
         choose: Choose,
         stopping: Callable[[], bool],
         revision: str | None,
+        expiring: frozenset[str],
     ) -> Done: ...
 
 
@@ -269,6 +271,7 @@ class Daemon:
                 # Kept for the worker's later events too: the revision in force until the next.
                 structlog.contextvars.bind_contextvars(revision=in_force.revision)
             deadline = asyncio.timeout(self.settings.pass_deadline)
+            expiring = self.reactions.expiring.taken()
             try:
                 async with deadline:
                     ran = await self._runner(
@@ -276,6 +279,7 @@ class Daemon:
                         choose=self._choose,
                         stopping=self._stop.is_set,
                         revision=in_force.revision,
+                        expiring=expiring,
                     )
             except TimeoutError:
                 if not deadline.expired():
@@ -300,6 +304,8 @@ class Daemon:
             self._take_in(fleet, ran)
             # Held-back changes are policy, not failure: the resync tries them again.
             ok = ran.report.ok
+            if ok:
+                self.reactions.expiring.done(expiring)
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
 

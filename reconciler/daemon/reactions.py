@@ -3,8 +3,9 @@
 Events only wake or record; the pass still decides, level-based, from a fresh observation:
 
 - 102 (agent left) for an agent the state owns wakes the worker, so a channel whose agent died is
-  served again within seconds rather than at the next resync; 104 (token about to expire) wakes
-  it too, the pass that renews tokens by the planner's rule.
+  served again within seconds rather than at the next resync; 104 (token about to expire) marks
+  the agent ``expiring`` and wakes it too: the next pass renews that token whatever the record
+  says of its expiry (Agora knows the token it holds), and a successful pass clears the mark.
 - 103 (history after stop) for an agent that was ours and whose entry has ``archiveHistory`` is
   merged into its transcript archive (an agent that stopped by itself could not be asked first);
   112 (turns after the session) goes beside it.
@@ -90,6 +91,24 @@ class Owners:
         return None
 
 
+class Expiring:
+    """Agents whose tokens Agora warned are about to expire (104), until a pass handled them."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def warn(self, agent_id: str) -> None:
+        self._ids.add(agent_id)
+
+    def taken(self) -> frozenset[str]:
+        """The agents for the pass starting now to renew."""
+        return frozenset(self._ids)
+
+    def done(self, agent_ids: frozenset[str]) -> None:
+        """A pass given ``agent_ids`` succeeded: forget them (warnings since then stay)."""
+        self._ids -= agent_ids
+
+
 class Reactions:
     """Turns queued events into wake-ups, archive files and metrics."""
 
@@ -109,6 +128,7 @@ class Reactions:
         self._between_passes = between_passes
         self._passing = passing
         self.last_errors = LastErrors()
+        self.expiring = Expiring()
         counter = functools.partial(Counter, namespace=NAMESPACE, registry=registry)
         self.events = counter(
             "agora_events_total",
@@ -179,6 +199,8 @@ class Reactions:
         log: structlog.typing.FilteringBoundLogger,
     ) -> bool:
         if isinstance(payload, events.AgentLeft | events.TokenExpiring) and owned.current:
+            if isinstance(payload, events.TokenExpiring):
+                self.expiring.warn(payload.agent_id)
             log.info("agora_event_wakes", why=type(payload).__name__, message=payload.message)
             self._wake()
             return True

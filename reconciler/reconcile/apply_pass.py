@@ -16,7 +16,7 @@ not decide what to change (that is the planner's) nor how to change it (that is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
@@ -171,6 +171,7 @@ async def run_pass(
     resolve_first: bool = True,
     stopping: Callable[[], bool] | None = None,
     settle: bool = False,
+    expiring: Collection[str] = (),
 ) -> Done:
     """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
 
@@ -182,6 +183,7 @@ async def run_pass(
     share the ledger, and each secret is resolved once, for fingerprints and requests alike.
     With ``settle``, a pass that changed anything observes once more (list calls only, for a
     fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
+    ``expiring`` are agents whose tokens Agora warned are about to expire: the plan renews them.
     The caller holds ``store`` (and its lock or lease, checked before anything acts) and the
     clients.
     """
@@ -200,7 +202,13 @@ async def run_pass(
     )
     bounds = Bounds.from_environ(environ)
     made = await _plan(
-        fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now(), bounds=bounds
+        fleet,
+        store=store,
+        clients=apis,
+        fingerprints=fingerprints,
+        now=clock.now(),
+        bounds=bounds,
+        expiring=expiring,
     )
     chosen = choose(made)
     report = ApplyReport()
@@ -315,11 +323,13 @@ async def _plan(
     fingerprints: Mapping[str, str],
     now: float,
     bounds: Bounds,
+    expiring: Collection[str] = (),
 ) -> Made:
-    """Observe through read-only views and plan against the state as it is now."""
+    """Observe through read-only views and plan against the state as it is now (the tokens of
+    ``expiring`` taken as due for renewal)."""
     made, observed = await reconcile.observe_and_plan(
         fleet,
-        state=store.snapshot(),
+        state=plan.warned_of_expiry(store.snapshot(), expiring),
         readers={name: connect.ReadOnlyAgents(client) for name, client in clients.items()},
         fingerprints=fingerprints,
         now=now,
