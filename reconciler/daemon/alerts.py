@@ -133,6 +133,17 @@ class Alerts:
             errors=len(found),
         )
 
+    def unverified(self, commit: str, *, reason: str, kept: str | None) -> None:
+        """The commit the ref (or pin) points at is not signed by an allowed key."""
+        self._emit(
+            EventKind.REVISION_UNVERIFIED,
+            f"commit {commit} was not deployed: {reason}"
+            + (f"; {kept[:12]} stays in force" if kept else ""),
+            revision=commit,
+            kept_revision=kept,
+            reason=reason,
+        )
+
     def _emit(
         self,
         kind: EventKind,

@@ -207,7 +207,9 @@ class Daemon:
             if self._notifier is not None:
                 group.create_task(self._notifier.run(stop=stop))
             if sock is not None:
-                app = health.create_app(ready=self.ready, metrics=self.metrics)
+                app = health.create_app(
+                    ready=self.ready, metrics=self.metrics, problem=self._manifests.problem
+                )
                 app.include_router(self.inbox.router())
                 app.include_router(last_errors.router(self.reactions.last_errors))
                 group.create_task(self.reactions.consume(self.inbox, stop=stop))

@@ -124,6 +124,9 @@ def source_text(source: SourceRecord) -> str:
         lines.append(f"  pinned to {source.pinned} by --git-revision")
     if source.rejected is not None:
         lines.append(f"  newest commit {source.rejected} rejected: its manifests do not load")
+    if source.unverified is not None:
+        why = source.unverified_reason or "its signature does not verify"
+        lines.append(f"  newest commit {source.unverified} not deployed: {why}")
     return "\n".join(lines)
 
 
