@@ -33,7 +33,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconciler.agora import events
-from reconciler.apply import archive
+from reconciler.apply import archive, payloads
 from reconciler.daemon.last_errors import LastErrors
 from reconciler.daemon.metrics import NAMESPACE
 from reconciler.daemon.ncs import Inbox, Received
@@ -181,7 +181,9 @@ class Reactions:
             await self._between_passes()
             owned = self._owners.lookup(received.project, payload.agent_id)
         if owned is None:
-            log.info("agora_event_unowned", name=payload.name)
+            # Another reconciler's agent on the same App ID names its fleet (the state's lineage).
+            fleet = payload.labels.get(payloads.FLEET_LABEL)
+            log.info("agora_event_unowned", name=payload.name, fleet=fleet)
             self._count(received, outcome="unowned")
             return
         log = log.bind(key=owned.record.key)

@@ -201,15 +201,19 @@ async def run_pass(
         fleet, environ=environ, key=store.secret_key(), values=values
     )
     bounds = Bounds.from_environ(environ)
-    made = await _plan(
-        fleet,
-        store=store,
-        clients=apis,
-        fingerprints=fingerprints,
-        now=clock.now(),
-        bounds=bounds,
-        expiring=expiring,
-    )
+
+    async def plan_now(warned: Collection[str] = ()) -> Made:
+        return await _plan(
+            fleet,
+            store=store,
+            clients=apis,
+            fingerprints=fingerprints,
+            now=clock.now(),
+            bounds=bounds,
+            expiring=warned,
+        )
+
+    made = await plan_now(expiring)
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
@@ -230,14 +234,7 @@ async def run_pass(
     changed = any(r.outcome is Outcome.DONE for r in (*leftovers, *report.results))
     settled = made
     if settle and changed:
-        settled = await _plan(
-            fleet,
-            store=store,
-            clients=apis,
-            fingerprints=fingerprints,
-            now=clock.now(),
-            bounds=bounds,
-        )
+        settled = await plan_now()
     return Done(
         plan=made.plan,
         observed=made.observed,
