@@ -129,3 +129,27 @@ async def test_the_daemon_holds_the_signed_revision_and_says_why(tmp_path: Path)
     record = read_record(tmp_path / "git" / "source.json")
     assert record is not None
     assert f"  newest commit {unsigned} not deployed: it is not signed" in source_text(record)
+
+
+def test_the_flag_names_the_allowed_signers_file(tmp_path: Path) -> None:
+    """``--git-verify-signatures FILE`` reaches the source as an absolute path."""
+    from reconciler.cli import gitflags
+
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("")
+    common = {
+        "ref": "main",
+        "path": "fleet",
+        "interval": "1m",
+        "revision": None,
+        "token_file": None,
+        "ssh_key_file": None,
+        "known_hosts": None,
+    }
+    url = "https://example.com/fleet.git"
+    settings = gitflags.git_settings(url, **common, allowed_signers=allowed)  # type: ignore[arg-type]
+    assert settings is not None
+    assert settings.allowed_signers == allowed.resolve()
+    unsigned = gitflags.git_settings(url, **common)  # type: ignore[arg-type]
+    assert unsigned is not None
+    assert unsigned.allowed_signers is None
