@@ -367,6 +367,7 @@ class _Run:
             generation=change.generation,
             token=token.value,
             values=self._values,
+            fleet_id=self._settings.fleet_id,
         )
         view = diff.desired_view(agent, fingerprints=self._fingerprints)
         ticket = JoinTicket(

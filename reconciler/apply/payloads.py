@@ -27,6 +27,8 @@ _Body = TypeVar("_Body", wire.JoinRequest, wire.UpdateRequest)
 # The join labels that tie an agent (and every Notification Center event about it) to its entry.
 KEY_LABEL: Final = "reconciler_key"
 GENERATION_LABEL: Final = "reconciler_generation"
+# The state's lineage: tells apart the agents (and events) of two fleets sharing one App ID.
+FLEET_LABEL: Final = "reconciler_fleet"
 _REFERENCE: Final = re.compile(secrets.REFERENCE_PATTERN)
 
 
@@ -87,13 +89,20 @@ class SecretValues:
 
 
 def join_request(
-    agent: DesiredAgent, *, remote_name: str, generation: int, token: str, values: SecretValues
+    agent: DesiredAgent,
+    *,
+    remote_name: str,
+    generation: int,
+    token: str,
+    values: SecretValues,
+    fleet_id: str | None = None,
 ) -> wire.JoinRequest:
     """The join body: the agent's merged properties plus the channel and token apply fills in,
     and the top-level join fields (``preset``, ``pipeline_id``) the agent sets.
 
-    ``labels`` (which Agora echoes only in its events) gain the manifest key and generation; the
-    user's own labels merge in, ours winning a clash, as a controller's labels do in Kubernetes.
+    ``labels`` (which Agora echoes only in its events) gain the manifest key and generation, and
+    ``fleet_id`` (the state's lineage) when known; the user's own labels merge in, ours winning a
+    clash, as a controller's labels do in Kubernetes.
     """
     properties = values.deep(agent.properties, where=agent.source, at="spec.properties")
     properties.update(channel=agent.channel, agent_rtc_uid=agent.agent_rtc_uid, token=token)
@@ -102,6 +111,7 @@ def join_request(
         **(declared if isinstance(declared, Mapping) else {}),
         KEY_LABEL: agent.key,
         GENERATION_LABEL: str(generation),
+        **({} if fleet_id is None else {FLEET_LABEL: fleet_id}),
     }
     body = {"name": remote_name, **agent.join_fields, "properties": properties}
     return _validated(wire.JoinRequest, body, agent)

@@ -51,6 +51,8 @@ class ApplySettings:
     leave_polling: Polling = field(default_factory=lambda: Polling(timeout=60.0))
     ready_polling: Polling = field(default_factory=lambda: Polling(timeout=120.0))
     git_revision: str | None = None
+    # The state's lineage, labelled on every join (``run_pass`` fills it in from the state).
+    fleet_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

@@ -286,6 +286,7 @@ def run(
     git_token_file: gitflags.GitTokenFileOption = None,
     git_ssh_key_file: gitflags.GitSshKeyFileOption = None,
     git_known_hosts: gitflags.GitKnownHostsOption = None,
+    git_verify_signatures: gitflags.GitVerifySignaturesOption = None,
     notify: Annotated[
         list[str] | None,
         typer.Option(
@@ -345,6 +346,7 @@ def run(
         token_file=git_token_file,
         ssh_key_file=git_ssh_key_file,
         known_hosts=git_known_hosts,
+        allowed_signers=git_verify_signatures,
     )
     targets = []
     for spec in notify or ():

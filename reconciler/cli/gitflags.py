@@ -1,10 +1,10 @@
 """The ``--git-*`` flags of ``reconciler run``, and the ``GitSettings`` they make.
 
 Every flag also reads an environment variable (``RECONCILER_GIT_URL``, ``..._REF``, ``..._PATH``,
-``..._INTERVAL``, ``..._REVISION``, ``..._TOKEN_FILE``, ``..._SSH_KEY_FILE``,
-``..._KNOWN_HOSTS``), as a Kubernetes Deployment sets them. Credentials themselves are never flags
-(a command line shows in ``ps``): the token comes from ``RECONCILER_GIT_TOKEN`` or a file, the SSH
-key from ``RECONCILER_GIT_SSH_KEY`` or a file. Typer wiring only.
+``..._INTERVAL``, ``..._REVISION``, ``..._TOKEN_FILE``, ``..._SSH_KEY_FILE``, ``..._KNOWN_HOSTS``,
+``..._VERIFY_SIGNATURES``), as a Kubernetes Deployment sets them. Credentials themselves are never
+flags (a command line shows in ``ps``): the token comes from ``RECONCILER_GIT_TOKEN`` or a file,
+the SSH key from ``RECONCILER_GIT_SSH_KEY`` or a file. Typer wiring only.
 """
 
 from __future__ import annotations
@@ -77,6 +77,20 @@ GitKnownHostsOption = Annotated[
     ),
 ]
 
+GitVerifySignaturesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--git-verify-signatures",
+        envvar="RECONCILER_GIT_VERIFY_SIGNATURES",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        metavar="ALLOWED_SIGNERS",
+        help="Deploy only commits SSH-signed by a key of this allowed-signers file "
+        "(git's gpg.ssh.allowedSignersFile); others are held back and reported.",
+    ),
+]
+
 
 def git_settings(
     url: str | None,
@@ -88,6 +102,7 @@ def git_settings(
     token_file: Path | None,
     ssh_key_file: Path | None,
     known_hosts: Path | None,
+    allowed_signers: Path | None = None,
 ) -> GitSettings | None:
     """The git source's settings, or None without ``--git``; a bad flag is a usage error."""
     if url is None:
@@ -111,6 +126,7 @@ def git_settings(
             interval=seconds,
             revision=revision or None,
             credentials=credentials,
+            allowed_signers=None if allowed_signers is None else allowed_signers.resolve(),
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--git-path") from None

@@ -33,15 +33,31 @@ def status(
     output: OutputOption = "text",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
+    daemon: Annotated[
+        str | None,
+        typer.Option(
+            "--daemon",
+            envvar="RECONCILER_DAEMON_URL",
+            show_envvar=True,
+            metavar="URL",
+            help="A running daemon's --listen address (http://host:port): also show the last "
+            "error Agora reported for each agent (event 110), which only the daemon hears.",
+        ),
+    ] = None,
 ) -> None:
     """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
 
     from reconciler import operate, reconcile
+    from reconciler.plan.status import with_errors
     from reconciler.render.status import render_status_json, render_status_text
 
     fmt = _text_or_json(output)
     workspace = _workspace(path, api_url=api_url, state=state)
     found = asyncio.run(operate.fleet_status(workspace))
+    if daemon is not None:
+        from reconciler.daemon.last_errors import fetch
+
+        found = with_errors(found, fetch(daemon))
     if fmt == "json":
         sys.stdout.write(render_status_json(found))
     else:

@@ -126,11 +126,21 @@ class Alerts:
         self._emit(
             EventKind.REVISION_REJECTED,
             f"commit {commit or '(unknown)'} was not applied: its manifests do not load"
-            + (f"; {kept[:12]} stays in force" if kept else ""),
+            + _stays(kept),
             revision=commit,
             kept_revision=kept,
             diagnostics=found[:_DIAGNOSTICS],
             errors=len(found),
+        )
+
+    def unverified(self, commit: str, *, reason: str, kept: str | None) -> None:
+        """The commit the ref (or pin) points at is not signed by an allowed key."""
+        self._emit(
+            EventKind.REVISION_UNVERIFIED,
+            f"commit {commit} was not deployed: {reason}" + _stays(kept),
+            revision=commit,
+            kept_revision=kept,
+            reason=reason,
         )
 
     def _emit(
@@ -160,3 +170,8 @@ class Alerts:
                 details=masked,
             )
         )
+
+
+def _stays(kept: str | None) -> str:
+    """``; <kept> stays in force`` when a revision stays in force, else nothing."""
+    return f"; {kept[:12]} stays in force" if kept else ""

@@ -38,7 +38,16 @@ import structlog
 from reconciler import plan
 from reconciler.apply.report import Outcome
 from reconciler.clock import Clock
-from reconciler.daemon import flap, health, ncs, reactions, sourcing, triggers, webhooks
+from reconciler.daemon import (
+    flap,
+    health,
+    last_errors,
+    ncs,
+    reactions,
+    sourcing,
+    triggers,
+    webhooks,
+)
 from reconciler.daemon.alerts import Alerts
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError, StateLeaseLostError
@@ -79,7 +88,8 @@ class Runner(Protocol):
 
     ``choose`` gets the plan as made and returns the plan to apply, or None to apply nothing;
     ``stopping`` turning true means start no further change; ``revision`` is the commit the
-    fleet was loaded from, recorded on every record the pass writes.
+    fleet was loaded from, recorded on every record the pass writes; ``expiring`` are the agents
+    whose tokens Agora warned are about to expire (event 104), for the pass to renew.
     """
 
     async def __call__(
@@ -89,6 +99,7 @@ class Runner(Protocol):
         choose: Choose,
         stopping: Callable[[], bool],
         revision: str | None,
+        expiring: frozenset[str],
     ) -> Done: ...
 
 
@@ -196,8 +207,11 @@ class Daemon:
             if self._notifier is not None:
                 group.create_task(self._notifier.run(stop=stop))
             if sock is not None:
-                app = health.create_app(ready=self.ready, metrics=self.metrics)
+                app = health.create_app(
+                    ready=self.ready, metrics=self.metrics, problem=self._manifests.problem
+                )
                 app.include_router(self.inbox.router())
+                app.include_router(last_errors.router(self.reactions.last_errors))
                 group.create_task(self.reactions.consume(self.inbox, stop=stop))
                 if self._hooks is not None:
                     app.include_router(webhooks.router(self._hooks, on_push=self.fetch_soon))
@@ -259,6 +273,7 @@ class Daemon:
                 # Kept for the worker's later events too: the revision in force until the next.
                 structlog.contextvars.bind_contextvars(revision=in_force.revision)
             deadline = asyncio.timeout(self.settings.pass_deadline)
+            expiring = self.reactions.expiring.taken()
             try:
                 async with deadline:
                     ran = await self._runner(
@@ -266,6 +281,7 @@ class Daemon:
                         choose=self._choose,
                         stopping=self._stop.is_set,
                         revision=in_force.revision,
+                        expiring=expiring,
                     )
             except TimeoutError:
                 if not deadline.expired():
@@ -290,6 +306,8 @@ class Daemon:
             self._take_in(fleet, ran)
             # Held-back changes are policy, not failure: the resync tries them again.
             ok = ran.report.ok
+            if ok:
+                self.reactions.expiring.done(expiring)
             self._finish(PassResult.SUCCESS if ok else PassResult.ERROR, started=started, ran=ran)
             return ok
 

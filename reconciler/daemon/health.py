@@ -62,8 +62,14 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def create_app(*, ready: Callable[[], bool], metrics: Metrics) -> FastAPI:
-    """The three routes; ``ready`` is asked on every ``/readyz``."""
+def create_app(
+    *,
+    ready: Callable[[], bool],
+    metrics: Metrics,
+    problem: Callable[[], str | None] = lambda: None,
+) -> FastAPI:
+    """The three routes; ``ready`` is asked on every ``/readyz``, and ``problem`` too: what is
+    wrong though the daemon may still be ready (a commit held back), shown as ``why``."""
     app = FastAPI(title="reconciler daemon", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/healthz")
@@ -73,7 +79,9 @@ def create_app(*, ready: Callable[[], bool], metrics: Metrics) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         ok = ready()
-        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+        why = problem()
+        body: dict[str, object] = {"ready": ok} if why is None else {"ready": ok, "why": why}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics")
     async def metrics_text() -> Response:

@@ -52,6 +52,7 @@ def pass_runner(
         choose: Choose,
         stopping: Callable[[], bool],
         revision: str | None,
+        expiring: frozenset[str] = frozenset(),
     ) -> Done:
         with_revision = dataclasses.replace(settings, git_revision=revision)
         async with connect.open_clients(
@@ -72,6 +73,7 @@ def pass_runner(
                 choose=lambda made: choose(made.plan),
                 stopping=stopping,
                 settle=True,
+                expiring=expiring,
             )
 
     return run

@@ -3,12 +3,14 @@
 Events only wake or record; the pass still decides, level-based, from a fresh observation:
 
 - 102 (agent left) for an agent the state owns wakes the worker, so a channel whose agent died is
-  served again within seconds rather than at the next resync; 104 (token about to expire) wakes
-  it too, the pass that renews tokens by the planner's rule.
+  served again within seconds rather than at the next resync; 104 (token about to expire) marks
+  the agent ``expiring`` and wakes it too: the next pass renews that token whatever the record
+  says of its expiry (Agora knows the token it holds), and a successful pass clears the mark.
 - 103 (history after stop) for an agent that was ours and whose entry has ``archiveHistory`` is
   merged into its transcript archive (an agent that stopped by itself could not be asked first);
   112 (turns after the session) goes beside it.
-- 110 counts errors by module and code; 111 feeds per-stage latency histograms.
+- 110 counts errors by module and code, and keeps the last one per key for ``status``
+  (``last_errors``); 111 feeds per-stage latency histograms.
 - Events for agents the state does not own (and never did, lately) are counted and ignored.
 
 Ownership comes from ``Owners``: the records as the last pass left them, plus the agents those
@@ -31,11 +33,13 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconciler.agora import events
-from reconciler.apply import archive
+from reconciler.apply import archive, payloads
+from reconciler.daemon.last_errors import LastErrors
 from reconciler.daemon.metrics import NAMESPACE
 from reconciler.daemon.ncs import Inbox, Received
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.plan import diff
+from reconciler.plan.status import AgentError
 from reconciler.state import AgentRecord
 
 # How many agents that left the state are still recognised for their late events.
@@ -87,6 +91,24 @@ class Owners:
         return None
 
 
+class Expiring:
+    """Agents whose tokens Agora warned are about to expire (104), until a pass handled them."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def warn(self, agent_id: str) -> None:
+        self._ids.add(agent_id)
+
+    def taken(self) -> frozenset[str]:
+        """The agents for the pass starting now to renew."""
+        return frozenset(self._ids)
+
+    def done(self, agent_ids: frozenset[str]) -> None:
+        """A pass given ``agent_ids`` succeeded: forget them (warnings since then stay)."""
+        self._ids -= agent_ids
+
+
 class Reactions:
     """Turns queued events into wake-ups, archive files and metrics."""
 
@@ -105,6 +127,8 @@ class Reactions:
         self._fleet = fleet
         self._between_passes = between_passes
         self._passing = passing
+        self.last_errors = LastErrors()
+        self.expiring = Expiring()
         counter = functools.partial(Counter, namespace=NAMESPACE, registry=registry)
         self.events = counter(
             "agora_events_total",
@@ -157,10 +181,14 @@ class Reactions:
             await self._between_passes()
             owned = self._owners.lookup(received.project, payload.agent_id)
         if owned is None:
-            log.info("agora_event_unowned", name=payload.name)
+            # Another reconciler's agent on the same App ID names its fleet (the state's lineage).
+            fleet = payload.labels.get(payloads.FLEET_LABEL)
+            log.info("agora_event_unowned", name=payload.name, fleet=fleet)
             self._count(received, outcome="unowned")
             return
         log = log.bind(key=owned.record.key)
+        if isinstance(payload, events.AgentErrors) and payload.errors:
+            self._keep_last(payload, owned=owned, at=notice.notify_ms / 1000)
         acted = await self._act(received.project, payload, owned=owned, log=log)
         self._count(received, outcome="acted" if acted else "ignored")
 
@@ -173,6 +201,8 @@ class Reactions:
         log: structlog.typing.FilteringBoundLogger,
     ) -> bool:
         if isinstance(payload, events.AgentLeft | events.TokenExpiring) and owned.current:
+            if isinstance(payload, events.TokenExpiring):
+                self.expiring.warn(payload.agent_id)
             log.info("agora_event_wakes", why=type(payload).__name__, message=payload.message)
             self._wake()
             return True
@@ -193,6 +223,20 @@ class Reactions:
                         )
             return bool(payload.metrics)
         return False
+
+    def _keep_last(self, payload: events.AgentErrors, *, owned: Owned, at: float) -> None:
+        last = payload.errors[-1]
+        self.last_errors.record(
+            AgentError(
+                key=owned.record.key,
+                project=owned.record.project,
+                agent_id=payload.agent_id,
+                module=last.module,
+                code=str(last.code),
+                message=last.message,
+                at=at,
+            )
+        )
 
     async def _archive(
         self, payload: events.HistoryAfterStop | events.TurnsAfterSession, *, record: AgentRecord

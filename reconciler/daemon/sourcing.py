@@ -5,7 +5,9 @@ asks the source for a fetch when one is wanted (at start, on the git interval, o
 loads the newest checkout, and tells the source whether it loaded, so a git source switches only
 to good commits. A checkout that fails to load is reported once, naming its commit and every
 diagnostic, and the last good fleet (and its revision) stays in force: nothing is deleted for a
-broken commit. A failed fetch is logged, masked, and the checkout in hand stays in use.
+broken commit. A failed fetch is logged, masked, and the checkout in hand stays in use; so does
+it when the newest commit's signature does not verify (``--git-verify-signatures``), which is
+reported once per commit, as ``revision_unverified``.
 
 It decides nothing about when passes run and never plans or applies.
 """
@@ -24,7 +26,14 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.source import Checkout, GitSettings, GitSource, Source, git_dir
+from reconciler.source import (
+    Checkout,
+    GitSettings,
+    GitSource,
+    Source,
+    UnverifiedRevisionError,
+    git_dir,
+)
 from reconciler.state import DEFAULT_STATE_PATH
 
 _log = structlog.get_logger(__name__)
@@ -49,6 +58,7 @@ class Manifests:
         self._digest: str | None = None
         self._fetch_wanted = source.fetch_interval is not None
         self._checkout: Checkout | None = None
+        self._unverified_told: str | None = None
 
     def want_fetch(self) -> None:
         """Fetch before the next pass (a no-op for a source that has nothing to fetch)."""
@@ -111,6 +121,11 @@ class Manifests:
         self._in_force_metric(checkout.revision)
         return self._in_force
 
+    def problem(self) -> str | None:
+        """Why the source's newest commit is not in force (for ``/readyz``), if it is not."""
+        record = self.source.record()
+        return None if record is None else record.problem()
+
     def _load_last_good(self) -> InForce | None:
         good = self.source.last_good()
         if good is None:
@@ -126,6 +141,17 @@ class Manifests:
         self._fetch_wanted = False
         try:
             await self.source.fetch()
+        except UnverifiedRevisionError as exc:
+            self._metrics.source_fetches_total.labels(result="unverified").inc()
+            if exc.commit != self._unverified_told:
+                self._unverified_told = exc.commit
+                kept = None if self._in_force is None else self._in_force.revision
+                _log.error(
+                    "revision_unverified", commit=exc.commit, why=exc.reason, kept_revision=kept
+                )
+                self._alerts.unverified(exc.commit, reason=exc.reason, kept=kept)
+            self._fetch_wanted = await self.source.current() is None
+            return
         except ReconcilerError as exc:
             self._metrics.source_fetches_total.labels(result="error").inc()
             _log.error("git_fetch_failed", error=str(exc))

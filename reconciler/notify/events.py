@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     PLAN_HELD_BACK = "plan_held_back"
     REVISION_APPLIED = "revision_applied"
     REVISION_REJECTED = "revision_rejected"
+    REVISION_UNVERIFIED = "revision_unverified"
 
 
 @dataclass(frozen=True)

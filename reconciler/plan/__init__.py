@@ -20,7 +20,7 @@ from reconciler.plan.model import (
     SafetyLimits,
 )
 from reconciler.plan.planner import make_plan
-from reconciler.plan.renewal import renewal_due_at
+from reconciler.plan.renewal import renewal_due_at, warned_of_expiry
 from reconciler.plan.safety import check_safety, for_fleet, hold_back, safety_problems
 
 __all__ = [
@@ -41,4 +41,5 @@ __all__ = [
     "make_plan",
     "renewal_due_at",
     "safety_problems",
+    "warned_of_expiry",
 ]

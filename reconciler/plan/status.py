@@ -7,7 +7,8 @@ disagree about what is in sync. Rendering lives in ``render.status``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -66,6 +67,24 @@ class AgentRow:
     reason: str | None
     started_at: float | None
     age_seconds: int | None
+    last_error: AgentError | None = None
+
+
+@dataclass(frozen=True)
+class AgentError:
+    """The last error Agora reported for the agent of ``key`` (event 110), as a daemon heard it.
+
+    ``at`` is Agora's time of the notice (Unix seconds); ``agent_id`` may be an agent the key
+    has since replaced.
+    """
+
+    key: str
+    project: str
+    agent_id: str
+    module: str
+    code: str
+    message: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,16 @@ def build_status(
         if report.kind in _APART
     )
     return FleetStatus(now=now, rows=tuple(rows), others=others)
+
+
+def with_errors(status: FleetStatus, errors: Iterable[AgentError]) -> FleetStatus:
+    """``status`` with each row's last error (the latest per key) from ``errors``."""
+    latest: dict[str, AgentError] = {}
+    for error in errors:
+        if error.key not in latest or error.at >= latest[error.key].at:
+            latest[error.key] = error
+    rows = tuple(dataclasses.replace(row, last_error=latest.get(row.key)) for row in status.rows)
+    return dataclasses.replace(status, rows=rows)
 
 
 def _row(

@@ -16,7 +16,7 @@ not decide what to change (that is the planner's) nor how to change it (that is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
@@ -171,6 +171,7 @@ async def run_pass(
     resolve_first: bool = True,
     stopping: Callable[[], bool] | None = None,
     settle: bool = False,
+    expiring: Collection[str] = (),
 ) -> Done:
     """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
 
@@ -182,11 +183,14 @@ async def run_pass(
     share the ledger, and each secret is resolved once, for fingerprints and requests alike.
     With ``settle``, a pass that changed anything observes once more (list calls only, for a
     fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
+    ``expiring`` are agents whose tokens Agora warned are about to expire: the plan renews them.
     The caller holds ``store`` (and its lock or lease, checked before anything acts) and the
     clients.
     """
     ledger = Ledger(store)
     values = payloads.SecretValues(environ)
+    # Joins carry the state's lineage, so two fleets on one App ID can be told apart.
+    settings = dataclasses.replace(settings, fleet_id=store.snapshot().lineage or None)
 
     async def resolve() -> tuple[StepResult, ...]:
         return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
@@ -197,9 +201,19 @@ async def run_pass(
         fleet, environ=environ, key=store.secret_key(), values=values
     )
     bounds = Bounds.from_environ(environ)
-    made = await _plan(
-        fleet, store=store, clients=apis, fingerprints=fingerprints, now=clock.now(), bounds=bounds
-    )
+
+    async def plan_now(warned: Collection[str] = ()) -> Made:
+        return await _plan(
+            fleet,
+            store=store,
+            clients=apis,
+            fingerprints=fingerprints,
+            now=clock.now(),
+            bounds=bounds,
+            expiring=warned,
+        )
+
+    made = await plan_now(expiring)
     chosen = choose(made)
     report = ApplyReport()
     if chosen is not None and not chosen.is_empty:
@@ -220,14 +234,7 @@ async def run_pass(
     changed = any(r.outcome is Outcome.DONE for r in (*leftovers, *report.results))
     settled = made
     if settle and changed:
-        settled = await _plan(
-            fleet,
-            store=store,
-            clients=apis,
-            fingerprints=fingerprints,
-            now=clock.now(),
-            bounds=bounds,
-        )
+        settled = await plan_now()
     return Done(
         plan=made.plan,
         observed=made.observed,
@@ -313,11 +320,13 @@ async def _plan(
     fingerprints: Mapping[str, str],
     now: float,
     bounds: Bounds,
+    expiring: Collection[str] = (),
 ) -> Made:
-    """Observe through read-only views and plan against the state as it is now."""
+    """Observe through read-only views and plan against the state as it is now (the tokens of
+    ``expiring`` taken as due for renewal)."""
     made, observed = await reconcile.observe_and_plan(
         fleet,
-        state=store.snapshot(),
+        state=plan.warned_of_expiry(store.snapshot(), expiring),
         readers={name: connect.ReadOnlyAgents(client) for name, client in clients.items()},
         fingerprints=fingerprints,
         now=now,

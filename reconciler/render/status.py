@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reconciler.plan.status import AgentRow, Drift, FleetStatus, OtherAgent
+from reconciler.plan.status import AgentError, AgentRow, Drift, FleetStatus, OtherAgent
 from reconciler.source.record import SourceRecord
 
 FORMAT_VERSION: Final = "1"
@@ -59,6 +59,9 @@ def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
         reasons = [f"  {row.key}: {row.reason}" for row in status.rows if row.reason]
         if reasons:
             blocks.append("\n".join(["Why:", *reasons]))
+        errors = [_error_line(row.last_error, now=status.now) for row in status.rows]
+        if any(errors):
+            blocks.append("\n".join(["Last errors (Agora's event 110):", *filter(None, errors)]))
     else:
         blocks.append(NO_AGENTS)
     if status.others:
@@ -92,6 +95,7 @@ def render_status_json(status: FleetStatus) -> str:
                 "reason": row.reason,
                 "started_at": row.started_at,
                 "age_seconds": row.age_seconds,
+                "last_error": None if row.last_error is None else _error_json(row.last_error),
             }
             for row in status.rows
         ],
@@ -120,6 +124,9 @@ def source_text(source: SourceRecord) -> str:
         lines.append(f"  pinned to {source.pinned} by --git-revision")
     if source.rejected is not None:
         lines.append(f"  newest commit {source.rejected} rejected: its manifests do not load")
+    if source.unverified is not None:
+        why = source.unverified_reason or "its signature does not verify"
+        lines.append(f"  newest commit {source.unverified} not deployed: {why}")
     return "\n".join(lines)
 
 
@@ -142,6 +149,24 @@ def duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def _error_line(error: AgentError | None, *, now: float) -> str | None:
+    """``  demo/a: llm 1401 "key rejected" (agent 1a2b, 3m ago)``."""
+    if error is None:
+        return None
+    when = duration(max(0.0, now - error.at))
+    message = json.dumps(error.message, ensure_ascii=False)
+    return (
+        f"  {error.key}: {error.module or '?'} {error.code or '?'} {message}"
+        f" (agent {error.agent_id}, {when} ago)"
+    )
+
+
+def _error_json(error: AgentError) -> dict[str, Any]:
+    fields = dataclasses.asdict(error)
+    del fields["key"], fields["project"]
+    return fields
 
 
 def _counts(rows: Sequence[AgentRow]) -> dict[Drift, int]:

@@ -13,7 +13,9 @@ no pass ever reads a half-written tree), ``current`` (a symlink to the last good
 replaced atomically) and ``source.json`` (what ``status`` shows). Only the newest checkout and the
 last good one are kept. A pin (``--git-revision``) makes the source hand out that commit whatever
 the ref says. It decides nothing about manifests: the daemon tells it (``verdict``) whether a
-checkout loaded, and it switches ``current`` only to one that did.
+checkout loaded, and it switches ``current`` only to one that did. With ``allowed_signers``
+(``--git-verify-signatures``) a commit is checked out only once ``git verify-commit`` accepts its
+signature (``signatures``); one that fails is not handed out, and the commit in hand stays.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import structlog
 from reconciler import files
 from reconciler.errors import ReconcilerError
 from reconciler.source import record as records
+from reconciler.source import signatures
 from reconciler.source.credentials import GitCredentials
 from reconciler.source.local import Checkout
 
@@ -62,6 +65,8 @@ class GitSettings:
     revision: str | None = None
     credentials: GitCredentials = field(default_factory=GitCredentials)
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    # Deploy only commits SSH-signed by a key of this allowed-signers file (None: any commit).
+    allowed_signers: Path | None = None
 
     def __post_init__(self) -> None:
         inside = PurePosixPath(self.path)
@@ -84,6 +89,7 @@ class GitSource:
         self._checkouts = root / "checkouts"
         self._link = root / "current"
         self._rejected: str | None = None
+        self._unverified: signatures.UnverifiedRevisionError | None = None
         self._fetched_at: float | None = None
         self._key_written = False
         # The last good checkout of an earlier run stands in until the first fetch succeeds
@@ -107,6 +113,8 @@ class GitSource:
     async def fetch(self) -> None:
         """Fetch the ref; check out its commit (or the pin) if it is not the newest checkout."""
         commit = await asyncio.to_thread(self._fetch)
+        if self.settings.allowed_signers is not None:
+            await asyncio.to_thread(self._verify, commit, self.settings.allowed_signers)
         if self._latest is None or self._latest.revision != commit:
             directory = await asyncio.to_thread(self._check_out, commit)
             self._latest = Checkout(manifests=self._manifests_in(directory), revision=commit)
@@ -147,6 +155,8 @@ class GitSource:
             revision=self._good,
             latest=None if self._latest is None else self._latest.revision,
             rejected=self._rejected,
+            unverified=None if self._unverified is None else self._unverified.commit,
+            unverified_reason=None if self._unverified is None else self._unverified.reason,
             pinned=self.settings.revision,
             fetched_at=self._fetched_at,
         )
@@ -187,6 +197,29 @@ class GitSource:
         if found is None:
             raise GitSourceError(f"the pinned revision {pinned} is not in {self.url}")
         return found
+
+    def _verify(self, commit: str, allowed_signers: Path) -> None:
+        """Raise ``UnverifiedRevisionError`` unless ``commit`` is signed by an allowed key.
+
+        A refused commit is not checked out; should it be the very checkout in hand (restored
+        from a run before the flag), that is given up too: nothing unverified is handed out.
+        """
+        done = self._run(signatures.verify_args(allowed_signers, commit))
+        if done.returncode == 0:
+            if self._unverified is not None:
+                self._unverified = None
+                self._write_record()
+            return
+        refused = signatures.UnverifiedRevisionError(
+            commit=commit, reason=self.settings.credentials.mask(signatures.refusal(done.stderr))
+        )
+        self._unverified = refused
+        if self._latest is not None and self._latest.revision == commit:
+            self._latest = None
+        if self._good == commit:
+            self._good = None
+        self._write_record()
+        raise refused
 
     def _commit_of(self, name: str) -> str | None:
         done = self._run(["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"])

@@ -2,8 +2,9 @@
 
 The daemon's git source rewrites it (atomically, owner-only) whenever what it holds changes, so
 that ``reconciler status``, which never talks to the daemon, can show the revision in force, the
-newest one fetched, a pin and a rejected commit. It holds a masked URL and commit ids only, never
-a credential. A missing or unreadable file means no git source has run against this state.
+newest one fetched, a pin, a rejected commit and one whose signature did not verify. It holds a
+masked URL and commit ids only, never a credential. A missing or unreadable file means no git
+source has run against this state.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class SourceRecord:
 
     ``revision`` is the last commit whose manifests loaded (the one passes apply); ``latest``
     the newest commit checked out; ``rejected`` that newest commit when its manifests failed
-    to load; ``pinned`` the commit ``--git-revision`` holds the fleet at.
+    to load; ``unverified`` the commit that would deploy but whose signature did not verify
+    (``--git-verify-signatures``), and why; ``pinned`` the commit ``--git-revision`` holds the
+    fleet at.
     """
 
     url: str
@@ -36,6 +39,19 @@ class SourceRecord:
     rejected: str | None = None
     pinned: str | None = None
     fetched_at: float | None = None
+    unverified: str | None = None
+    unverified_reason: str | None = None
+
+    def problem(self) -> str | None:
+        """Why the newest commit is not the one in force, in a sentence (None when it is)."""
+        held = f"{self.revision} stays in force" if self.revision else "nothing is in force"
+        if self.unverified is not None:
+            why = self.unverified_reason or "its signature does not verify"
+            return f"commit {self.unverified} of {self.ref} is not deployed: {why}; {held}"
+        if self.rejected is not None:
+            why = "its manifests do not load"
+            return f"commit {self.rejected} of {self.ref} is not applied: {why}; {held}"
+        return None
 
 
 def git_dir(state_path: Path) -> Path:

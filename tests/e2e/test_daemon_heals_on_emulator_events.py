@@ -1,8 +1,10 @@
 """``reconciler emulator --webhook-url --webhook-secret`` and ``reconciler run`` close the loop:
-an agent failed in the emulator is healed by its signed 102 long before the ten-minute resync."""
+an agent failed in the emulator is healed by its signed 102 long before the ten-minute resync,
+and the errors it reports (signed 110s) show in ``reconciler status --daemon``."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import socket
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apply_e2e_harness import RECONCILER, harness
+from apply_e2e_harness import RECONCILER, cli, harness
 from daemon_e2e_harness import BOUND_SECONDS, Daemon, Emulator, wait_until
 
 SECRET = "e2e-notification-secret"
@@ -85,8 +87,32 @@ def test_a_failed_agent_is_healed_by_its_event(
         wait_until(healed, what="a new agent for a", daemon=daemon)
         woken = daemon.wait_for("agora_event_wakes")
         assert woken["agent_id"] == first["agent_id"]
+        _last_error_shows_in_status(tmp_path, emulator, daemon, port=port)
         assert daemon.stop() == 0
         assert "Traceback" not in daemon.log()
         assert SECRET not in daemon.log()
     finally:
         daemon.close()
+
+
+def _last_error_shows_in_status(
+    tmp_path: Path, emulator: Emulator, daemon: Daemon, *, port: int
+) -> None:
+    """The fail's 110 (module agent), then a later one for the new agent: status shows the
+    later, and its JSON has it too; without ``--daemon`` there is no error to show."""
+    (second,) = emulator.live()
+    error = {"module": "llm", "turn_id": 3, "code": 1401, "message": "LLM key rejected — 401"}
+    body = {"event_type": 110, "payload": {"turn_id": 3, "errors": [error]}}
+    emulator.control("POST", f"/agents/{second['agent_id']}/events", body)
+    daemon.wait_for("agent_error_reported", count=2)
+    where = ("--state", "state.db", "--daemon", f"http://127.0.0.1:{port}")
+    shown = cli("status", "fleet", *where, url=emulator.url, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    line = f'  demo/a: llm 1401 "LLM key rejected — 401" (agent {second["agent_id"]}, '
+    assert "Last errors (Agora's event 110):\n" + line in shown.stdout
+    as_json = cli("status", "fleet", *where, "-o", "json", url=emulator.url, cwd=tmp_path)
+    (row,) = json.loads(as_json.stdout)["agents"]
+    assert row["last_error"]["agent_id"] == second["agent_id"]
+    assert (row["last_error"]["module"], row["last_error"]["code"]) == ("llm", "1401")
+    plain = cli("status", "fleet", "--state", "state.db", url=emulator.url, cwd=tmp_path)
+    assert "Last errors" not in plain.stdout

@@ -119,6 +119,7 @@ class ScriptedRunner:
         choose: daemon.Choose,
         stopping: Callable[[], bool],
         revision: str | None,
+        expiring: frozenset[str] = frozenset(),
     ) -> Done:
         self.fleets.append(fleet)
         self.revisions.append(revision)

@@ -3,6 +3,8 @@
 ``Origin`` commits with the ``git`` command line in a working clone and pushes to the bare
 repository, as a person would; the source under test fetches from ``url``. Git runs with no
 user or system configuration, so the machine's settings never change what a test sees.
+``signing_key`` makes a real SSH key pair (``ssh-keygen``) that ``commit(sign=...)`` signs with,
+and ``allowed_signers`` writes the file ``--git-verify-signatures`` reads.
 """
 
 from __future__ import annotations
@@ -23,6 +25,27 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "Test",
     "GIT_COMMITTER_EMAIL": "test@example.com",
 }
+
+
+def signing_key(directory: Path, name: str) -> Path:
+    """A fresh ed25519 key pair, ``<name>`` and ``<name>.pub``, without a passphrase."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+        check=True,
+        capture_output=True,
+    )
+    return key
+
+
+def allowed_signers(path: Path, *keys: Path) -> Path:
+    """An allowed-signers file trusting each key's public half (principal: its file name)."""
+    lines = [
+        f"{key.name}@example.com {key.with_suffix('.pub').read_text().strip()}" for key in keys
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def git(*args: str | Path, cwd: Path | None = None) -> str:
@@ -54,11 +77,18 @@ class Origin:
         return self.bare.as_uri()
 
     def commit_fleet(
-        self, agents: Mapping[str, Mapping[str, Any]], *, path: str = "fleet", branch: str = "main"
+        self,
+        agents: Mapping[str, Mapping[str, Any]],
+        *,
+        path: str = "fleet",
+        branch: str = "main",
+        sign: Path | None = None,
     ) -> str:
-        """Write a fleet of ``agents`` under ``path``, commit and push it; the new commit."""
+        """Write a fleet of ``agents`` under ``path``, commit (signed with ``sign``, an SSH key,
+        if given) and push it; the new commit."""
         write_fleet(self.work / path, agents)
-        return self.commit(f"fleet: {', '.join(sorted(agents)) or 'none'}", branch=branch)
+        names = ", ".join(sorted(agents)) or "none"
+        return self.commit(f"fleet: {names}", branch=branch, sign=sign)
 
     def commit_file(self, name: str, text: str) -> str:
         """Write one file (say, a broken manifest), commit and push it; the new commit."""
@@ -67,9 +97,11 @@ class Origin:
         target.write_text(text)
         return self.commit(f"edit {name}")
 
-    def commit(self, message: str, *, branch: str = "main") -> str:
+    def commit(self, message: str, *, branch: str = "main", sign: Path | None = None) -> str:
         git("checkout", "--quiet", "-B", branch, cwd=self.work)
         git("add", "--all", cwd=self.work)
-        git("commit", "--quiet", "--allow-empty", "-m", message, cwd=self.work)
+        signing = () if sign is None else ("-c", "gpg.format=ssh", "-c", f"user.signingkey={sign}")
+        flag = () if sign is None else ("-S",)
+        git(*signing, "commit", "--quiet", "--allow-empty", *flag, "-m", message, cwd=self.work)
         git("push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{branch}", cwd=self.work)
         return git("rev-parse", "HEAD", cwd=self.work)

@@ -79,3 +79,26 @@ async def test_events_for_agents_we_do_not_own_are_counted_and_ignored(tmp_path:
         await until(lambda: it.counted("reconciler_agora_events_total", **unowned) == 1)
         assert it.daemon.idle
         assert finished(it.daemon) == passes
+
+
+async def test_a_token_expiry_warning_renews_that_agents_token_on_the_next_pass(
+    tmp_path: Path,
+) -> None:
+    """A signed 104 for a fresh token (the planner alone would leave it for hours) wakes a pass
+    that renews that agent's token, and only that one; the mark is then cleared."""
+    async with served(tmp_path, {"a": agent("ch-a"), "b": agent("ch-b")}) as it:
+        await it.send_events()
+        [warned] = [a for a in await it.world.live() if a["channel"] == "ch-a"]
+        warning = {"event_type": 104, "payload": {"message": "token privilege will expire"}}
+        await it.world.control("POST", f"/agents/{warned['agent_id']}/events", warning)
+        renewed = {"action": "renew-token", "outcome": "done"}
+        await until(lambda: it.counted("reconciler_actions_total", **renewed) == 1)
+        await until(lambda: it.daemon.idle)
+        assert it.daemon.reactions.expiring.taken() == frozenset()
+        updates = (await it.world.control("GET", "/counters"))["update"]
+        assert updates == {"200": 1}
+        [still] = [a for a in await it.world.live() if a["channel"] == "ch-a"]
+        assert still["agent_id"] == warned["agent_id"]
+    acted = {"project": "demo", "event": "104", "outcome": "acted"}
+    assert it.counted("reconciler_agora_events_total", **acted) == 1
+    assert it.counted("reconciler_actions_total", **renewed) == 1

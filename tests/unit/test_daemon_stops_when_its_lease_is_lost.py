@@ -29,6 +29,7 @@ class _Deposed:
         choose: daemon.Choose,
         stopping: Callable[[], bool],
         revision: str | None = None,
+        expiring: frozenset[str] = frozenset(),
     ) -> Done:
         self.calls += 1
         raise StateLeaseLostError(state="postgresql://ops@db/fleets", epoch=3, current=4)

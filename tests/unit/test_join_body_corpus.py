@@ -122,6 +122,7 @@ async def test_every_body_reaches_the_emulator_unchanged(tmp_path: Path) -> None
         for join in (await world.control("GET", "/joins"))["joins"]
     }
     assert len(received) == len(BODIES)
+    lineage = world.snapshot().lineage
     for path in BODIES:
         body = yaml.safe_load(path.read_text())
         got = dict(received[body["properties"]["channel"]])
@@ -130,6 +131,7 @@ async def test_every_body_reaches_the_emulator_unchanged(tmp_path: Path) -> None
         labels = dict(got["properties"].pop("labels"))
         assert labels.pop(payloads.KEY_LABEL) == f"corpus/{path.stem}"
         assert labels.pop(payloads.GENERATION_LABEL) == "1"
+        assert labels.pop(payloads.FLEET_LABEL) == lineage
         if labels:
             got["properties"]["labels"] = labels
         assert got == _without_nulls(body), path.name

@@ -153,6 +153,7 @@ def test_json_holds_every_field_with_times_in_unix_seconds() -> None:
         "reason": None,
         "started_at": NOW - 90,
         "age_seconds": 90,
+        "last_error": None,
     }
     assert document["others"][0]["kind"] == "unmanaged"
     assert document["summary"] == {
