@@ -76,6 +76,7 @@ class HoldRule(StrEnum):
     PROTECT = "protect"
     QUOTA = "quota"
     ROLLOUT_BUDGET = "rollout-budget"
+    WINDOW = "window"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ equal plans.
              "peak": 5, "ok": true}],
   "owned_live": 3,
   "owned_by_project": {"prod": 3},          # added within version 1
-  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget",
+  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget|window",
             "reason": "..."}],              # held back from this pass (a change as above);
                                             # added within version 1
   "rollouts": [{"scope": "AgentSet prod/desk", "project": "prod", "size": 8,

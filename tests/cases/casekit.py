@@ -21,6 +21,7 @@ from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import RestartPolicy
+from reconciler.manifest.windows import WindowDocument, resolve
 from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 
@@ -72,6 +73,11 @@ def project(name: str, **overrides: Any) -> ProjectSpec:
         "token_lifetime_seconds": 86_400,
         "source": SOURCE,
     }
+    windows = overrides.pop("windows", ())
+    fields["windows"] = tuple(
+        resolve(WindowDocument.model_validate(window), index)
+        for index, window in enumerate(windows)
+    )
     fields.update(overrides)
     return ProjectSpec(**fields)
 
