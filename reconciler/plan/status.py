@@ -1,8 +1,9 @@
 """The fleet's status: one row per desired agent, what runs, and how far it is from the manifests.
 
 Pure: desired, observed, state and ``now`` in, a ``FleetStatus`` out; no I/O, no clock. Drift is
-not judged here but read off the planner's own plan, so ``status`` and ``plan`` can never
-disagree about what is in sync. Rendering lives in ``render.status``.
+not judged here but read off the planner's own plan, held back by the safety rules as a default
+``apply`` would, so ``status`` and ``plan`` can never disagree about what is in sync or held
+back. Rendering lives in ``render.status``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Drift(StrEnum):
     MISSING = "missing"
     TO_ADOPT = "to adopt"
     TO_DELETE = "to delete"
+    HELD = "held back"
 
 
 # A key's drift is that of its first change in apply order (a replace outranks its token renewal).
@@ -52,6 +54,8 @@ class AgentRow:
 
     ``status`` is the live status, ``GONE`` when query no longer knows the agent, None when no
     agent was ever recorded; ``started_at`` is the live agent's start, else the record's creation.
+    A change that a rule holds back (``held_rule``) makes the drift ``HELD``, its reason saying
+    what waits and why.
     """
 
     key: str
@@ -66,6 +70,7 @@ class AgentRow:
     reason: str | None
     started_at: float | None
     age_seconds: int | None
+    held_rule: plan.HoldRule | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,8 @@ def build_status(
     now: float,
     fingerprints: Mapping[str, str],
 ) -> FleetStatus:
-    """The status of every desired and owned agent, drift taken from ``plan.make_plan``."""
+    """The status of every desired and owned agent, drift taken from ``plan.make_plan`` and
+    what the safety rules hold back under the manifests' own limits."""
     made = plan.make_plan(
         desired,
         observed,
@@ -109,10 +115,11 @@ def build_status(
         policy=plan.PlanPolicy(),
         fingerprints=fingerprints,
     )
+    made = plan.hold_back(made, limits=plan.for_fleet(plan.SafetyLimits(), desired))
     changes: dict[str, list[plan.Change]] = {}
-    # A change held back (a rollout's used-up budget) is drift all the same.
     for change in (*made.changes, *(held.change for held in made.held)):
         changes.setdefault(change.key, []).append(change)
+    holds = {id(hold.change): hold for hold in made.held}
     kept = {
         report.key: report.message
         for report in made.reports
@@ -132,6 +139,7 @@ def build_status(
                 record=record,
                 seen=_seen(observed, project),
                 changes=mine,
+                held=[holds[id(c)] for c in mine if id(c) in holds],
                 kept_stopped=kept.get(key),
                 now=now,
             )
@@ -160,6 +168,7 @@ def _row(
     record: AgentRecord | None,
     seen: ObservedProject | None,
     changes: list[plan.Change],
+    held: list[plan.Held],
     kept_stopped: str | None,
     now: float,
 ) -> AgentRow:
@@ -167,7 +176,14 @@ def _row(
     adopted = next((c for c in changes if c.action is plan.Action.ADOPT), None)
     if agent_id is None and adopted is not None:
         agent_id = adopted.agent_id
-    if changes:
+    if held:
+        drift = Drift.HELD
+        reason = "; ".join(
+            f"{h.change.action} held back ({h.rule}): {h.reason}. The {h.change.action}: "
+            f"{h.change.reason}"
+            for h in held
+        )
+    elif changes:
         drift = DRIFT_OF[changes[0].action]
         reason: str | None = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
@@ -190,6 +206,7 @@ def _row(
         reason=reason,
         started_at=started,
         age_seconds=_age(started, now),
+        held_rule=held[0].rule if held else None,
     )
 
 

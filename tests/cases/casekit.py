@@ -21,6 +21,7 @@ from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import RestartPolicy
+from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.windows import WindowDocument, resolve
 from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
@@ -101,6 +102,8 @@ def agent(key: str, **overrides: Any) -> DesiredAgent:
         "archive_history": None,
         "source": SOURCE,
     }
+    if "rollout" in overrides:
+        fields["rollout"] = RolloutSpec(**overrides.pop("rollout"))
     fields.update(overrides)
     return DesiredAgent(**fields)
 
