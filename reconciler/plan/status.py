@@ -176,6 +176,7 @@ def _row(
     adopted = next((c for c in changes if c.action is plan.Action.ADOPT), None)
     if agent_id is None and adopted is not None:
         agent_id = adopted.agent_id
+    reason: str | None
     if held:
         drift = Drift.HELD
         reason = "; ".join(
@@ -185,7 +186,7 @@ def _row(
         )
     elif changes:
         drift = DRIFT_OF[changes[0].action]
-        reason: str | None = "; ".join(change.reason for change in changes)
+        reason = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
         drift, reason = Drift.MISSING, kept_stopped
     else:
