@@ -28,6 +28,7 @@ from typing import Any
 from reconciler.agora import wire
 from reconciler.apply import (
     archive,
+    deferral,
     in_place,
     joins,
     leaves,
@@ -131,6 +132,7 @@ class _Run:
                         desired=self._desired,
                         start=lambda change, polling: self._guarded(change, must_run=polling),
                         skip=self._skip,
+                        quiet=self._quiet,
                         clock=self._clock,
                         polling=self._settings.ready_polling,
                     )
@@ -141,6 +143,20 @@ class _Run:
         return ApplyReport(
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
+        )
+
+    async def _quiet(self, change: Change) -> None:
+        """Wait while the agent a replace retires is talking, up to its ``deferWhileTalking``."""
+        limit = self._desired.agents[change.key].rollout.defer_seconds
+        if limit <= 0 or change.agent_id is None or not change.leaves_live:
+            return
+        await deferral.wait_while_talking(
+            self._apis[change.project],
+            change.agent_id,
+            limit=limit,
+            clock=self._clock,
+            stopping=self._stopping,
+            log=self._context(change).log,
         )
 
     def _skip(self, change: Change, why: str) -> StepResult:

@@ -43,7 +43,8 @@ equal plans.
                                             # added within version 1
   "rollouts": [{"scope": "AgentSet prod/desk", "project": "prod", "size": 8,
                 "max_unavailable": 2, "unavailable": 0, "waves": 4, "pause_seconds": 0.0,
-                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."]}],  # added in 1
+                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."],
+                "defer_seconds": 0.0}],             # added in 1 (defer_seconds later in 1)
   "refusals": ["..."]                       # why changes are held back; empty when none is
 }
 ```

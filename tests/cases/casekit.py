@@ -102,7 +102,7 @@ def agent(key: str, **overrides: Any) -> DesiredAgent:
         "archive_history": None,
         "source": SOURCE,
     }
-    if "rollout" in overrides:
+    if isinstance(overrides.get("rollout"), Mapping):
         fields["rollout"] = RolloutSpec(**overrides.pop("rollout"))
     fields.update(overrides)
     return DesiredAgent(**fields)
