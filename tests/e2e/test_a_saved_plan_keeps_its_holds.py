@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from apply_e2e_harness import harness
+from apply_e2e_harness import harness, save_plan
 
-from reconciler import reconcile
 from reconciler.emulator import EmulatorConfig, running_server
 from reconciler.reconcile.planfile import load_planfile
 
@@ -24,23 +22,6 @@ def world(tmp_path: Path) -> Iterator[Any]:
         yield harness.World(tmp_path, base_url=url)
 
 
-async def _plan(world: Any, out: Path, *, allow_mass_delete: bool) -> tuple[int, str]:
-    stderr = io.StringIO()
-    code = await reconcile.plan_command(
-        world.fleet,
-        output="text",
-        out=out,
-        detailed_exitcode=False,
-        api_url=world.base_url,
-        state_path=world.state_path,
-        allow_mass_delete=allow_mass_delete,
-        environ=world.environ,
-        stdout=io.StringIO(),
-        stderr=stderr,
-    )
-    return code, stderr.getvalue()
-
-
 async def _channels(world: Any) -> list[str]:
     return sorted(a["channel"] for a in await world.live())
 
@@ -52,7 +33,7 @@ async def test_a_held_plan_is_saved_and_applies_only_what_it_lets_run(world: Any
     assert (await world.apply()).code == 0
     harness.write_fleet(world.fleet, {"a": THREE["a"], "d": agent("room-d")})
     saved = world.fleet.parent / "plan.json"
-    code, stderr = await _plan(world, saved, allow_mass_delete=False)
+    code, stderr = await save_plan(world, saved, allow_mass_delete=False)
     assert code == 3
     assert "2 of 3 owned agents of project demo would be deleted" in stderr
     held = load_planfile(saved).plan.held
@@ -72,7 +53,7 @@ async def test_a_plan_made_with_a_flag_applies_without_it(world: Any) -> None:
     assert (await world.apply()).code == 0
     harness.write_fleet(world.fleet, {"a": THREE["a"]})
     saved = world.fleet.parent / "plan.json"
-    code, _ = await _plan(world, saved, allow_mass_delete=True)
+    code, _ = await save_plan(world, saved, allow_mass_delete=True)
     assert code == 0
     ran = await world.apply(target=saved)
     assert ran.code == 0, ran.stdout + ran.stderr
