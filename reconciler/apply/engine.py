@@ -148,16 +148,16 @@ class _Run:
     async def _quiet(self, change: Change) -> None:
         """Wait while the agent a replace retires is talking, up to its ``deferWhileTalking``."""
         limit = self._desired.agents[change.key].rollout.defer_seconds
-        if limit <= 0 or change.agent_id is None or not change.leaves_live:
-            return
-        await deferral.wait_while_talking(
-            self._apis[change.project],
-            change.agent_id,
-            limit=limit,
-            clock=self._clock,
-            stopping=self._stopping,
-            log=self._context(change).log,
-        )
+        if limit > 0 and change.agent_id is not None and change.leaves_live:
+            api, log = self._apis[change.project], self._context(change).log
+            await deferral.wait_while_talking(
+                api,
+                change.agent_id,
+                limit=limit,
+                clock=self._clock,
+                stopping=self._stopping,
+                log=log,
+            )
 
     def _skip(self, change: Change, why: str) -> StepResult:
         """A replace of a rollout that stopped before its wave: reported, not started."""
