@@ -93,6 +93,9 @@ def _run(args: argparse.Namespace, *, environ: Mapping[str, str]) -> Outcome:
         code = planned.returncode
         if code == EXIT_REFUSED:
             counts = _refused_counts(flags, environ=environ)
+            # The CLI saves a plan that holds changes back; the step fails on one, and hands
+            # out no plan file to apply.
+            plan_file.unlink(missing_ok=True)
         elif code in (0, EXIT_CHANGES):
             counts = load_planfile(plan_file).plan.counts()
         else:

@@ -28,6 +28,7 @@ from typing import Any
 from reconciler.agora import wire
 from reconciler.apply import (
     archive,
+    deferral,
     in_place,
     joins,
     leaves,
@@ -131,6 +132,7 @@ class _Run:
                         desired=self._desired,
                         start=lambda change, polling: self._guarded(change, must_run=polling),
                         skip=self._skip,
+                        quiet=self._quiet,
                         clock=self._clock,
                         polling=self._settings.ready_polling,
                     )
@@ -142,6 +144,20 @@ class _Run:
             results=tuple(results[i] for i in sorted(results)),
             quota_stopped=tuple(sorted(self._quota_stopped)),
         )
+
+    async def _quiet(self, change: Change) -> None:
+        """Wait while the agent a replace retires is talking, up to its ``deferWhileTalking``."""
+        limit = self._desired.agents[change.key].rollout.defer_seconds
+        if limit > 0 and change.agent_id is not None and change.leaves_live:
+            api, log = self._apis[change.project], self._context(change).log
+            await deferral.wait_while_talking(
+                api,
+                change.agent_id,
+                limit=limit,
+                clock=self._clock,
+                stopping=self._stopping,
+                log=log,
+            )
 
     def _skip(self, change: Change, why: str) -> StepResult:
         """A replace of a rollout that stopped before its wave: reported, not started."""

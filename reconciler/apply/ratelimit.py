@@ -108,6 +108,10 @@ class AgentApi(AgentReader, Protocol):
 
     async def history(self, agent_id: str) -> wire.HistoryResponse: ...
 
+    async def turns(
+        self, agent_id: str, query: wire.TurnsQuery | None = None
+    ) -> wire.TurnsResponse: ...
+
 
 class GatedApi:
     """An ``AgentApi`` whose every call first takes a slot from the project's bucket.
@@ -139,6 +143,11 @@ class GatedApi:
 
     async def history(self, agent_id: str) -> wire.HistoryResponse:
         return await self._gated(lambda: self._api.history(agent_id))
+
+    async def turns(
+        self, agent_id: str, query: wire.TurnsQuery | None = None
+    ) -> wire.TurnsResponse:
+        return await self._gated(lambda: self._api.turns(agent_id, query))
 
     async def list_all(
         self,

@@ -4,15 +4,16 @@ Each rollout scope (``plan.waves``) runs its waves in turn, scopes side by side:
 agents must be RUNNING within the scope's ``progressDeadline`` before the next wave starts, after
 its ``pauseBetweenWaves``; a wave that falls short stops that scope's rollout, and its later
 waves are skipped for the next pass to take up. The last wave has no wave to hold back, so it
-waits for RUNNING only when ``--wait`` asks. How one replace runs is the engine's; this module
-only orders them.
+waits for RUNNING only when ``--wait`` asks. With ``deferWhileTalking``, each replace of a wave
+first waits while its agent talks (``deferral``), the others of the wave meanwhile going ahead.
+How one replace runs is the engine's; this module only orders them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from reconciler.apply.readiness import Polling
@@ -25,6 +26,7 @@ from reconciler.plan import Change, waves
 T = TypeVar("T")
 Start = Callable[[Change, Polling | None], Coroutine[Any, Any, StepResult]]
 Skip = Callable[[Change, str], StepResult]
+Quiet = Callable[[Change], Awaitable[None]]
 
 
 async def run_replaces(
@@ -33,12 +35,14 @@ async def run_replaces(
     desired: DesiredFleet,
     start: Start,
     skip: Skip,
+    quiet: Quiet,
     clock: Clock,
     polling: Polling,
 ) -> dict[int, StepResult]:
     """Every replace of ``batch`` (index in the plan, change), by index; ``start`` runs one,
     waiting with the given polling until it is RUNNING (None: not at all), ``skip`` reports
-    one not started, and ``polling`` paces the waits (its timeout becomes each deadline)."""
+    one not started, ``quiet`` returns once a replace may start (``deferral``), and
+    ``polling`` paces the waits (its timeout becomes each deadline)."""
     scopes: dict[str, list[tuple[int, Change]]] = {}
     for index, change in batch:
         scopes.setdefault(waves.scope_of(desired.agents[change.key]), []).append((index, change))
@@ -46,7 +50,14 @@ async def run_replaces(
     for done in await together(
         [
             _waves(
-                scope, items, desired=desired, start=start, skip=skip, clock=clock, polling=polling
+                scope,
+                items,
+                desired=desired,
+                start=start,
+                skip=skip,
+                quiet=quiet,
+                clock=clock,
+                polling=polling,
             )
             for scope, items in scopes.items()
         ]
@@ -73,10 +84,16 @@ async def _waves(
     desired: DesiredFleet,
     start: Start,
     skip: Skip,
+    quiet: Quiet,
     clock: Clock,
     polling: Polling,
 ) -> dict[int, StepResult]:
     spec = desired.agents[items[0][1].key].rollout
+
+    async def when_quiet(change: Change, polling: Polling | None) -> StepResult:
+        await quiet(change)
+        return await start(change, polling)
+
     must_run = dataclasses.replace(polling, timeout=spec.deadline_seconds)
     numbers = sorted({change.wave for _, change in items})
     results: dict[int, StepResult] = {}
@@ -89,7 +106,9 @@ async def _waves(
         if position and spec.pause_seconds:
             await clock.sleep(spec.pause_seconds)
         last = position == len(numbers) - 1
-        done = await together([start(change, None if last else must_run) for _, change in members])
+        done = await together(
+            [when_quiet(change, None if last else must_run) for _, change in members]
+        )
         results.update({index: result for (index, _), result in zip(members, done, strict=True)})
         if any(result.outcome is not Outcome.DONE for result in done):
             stopped = (

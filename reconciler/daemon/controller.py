@@ -1,7 +1,8 @@
 """``reconciler run``: the long-lived controller that keeps the fleet converged (design §7).
 
 One worker runs whole passes, one at a time, whenever its wake-up event is set: at start, by a
-manifest change, by the jittered resync, by the next token-renewal deadline, by SIGHUP, by an
+manifest change, by the jittered resync, by the next token-renewal deadline, by the next edge of
+a change window, by SIGHUP, by an
 Agora Notification Center event about an owned agent (``ncs`` receives, ``reactions`` decides
 whether to wake), or by its own retry after a failure (along ``Backoff``'s delays, reset by a
 success). Triggers carry no payload, so bursts coalesce. Each pass loads the manifests; a load
@@ -135,6 +136,8 @@ class Daemon:
         self._backoff = triggers.Backoff(settings.backoff)
         self._flap = flap.FlapGuard(settings.flap)
         self._alarm = triggers.Alarm(self.wake, clock=clock)
+        # A change window's edge: what it held back runs when it closes (or its allow opens).
+        self._window_alarm = triggers.Alarm(self.wake, clock=clock, source="change-window")
         self._last_success: float | None = None
         self._passing = False
         self._between_passes = asyncio.Event()
@@ -204,6 +207,7 @@ class Daemon:
                 )
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
+            group.create_task(self._window_alarm.run(stop=stop))
             if self._notifier is not None:
                 group.create_task(self._notifier.run(stop=stop))
             if sock is not None:
@@ -375,6 +379,7 @@ class Daemon:
                 now=now,
             )
         )
+        self._window_alarm.set_at(plan.window_edge(fleet, now=now))
 
     def _finish(self, result: PassResult, *, started: float, ran: Done | None = None) -> None:
         seconds = time.perf_counter() - started

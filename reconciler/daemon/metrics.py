@@ -137,7 +137,7 @@ class Metrics:
         self.held_back = Gauge(
             "held_back_changes",
             "Changes the last pass held back, by the rule that holds them (mass-delete, "
-            "protect, quota, rollout-budget); later passes try them again.",
+            "protect, quota, rollout-budget, window); later passes try them again.",
             ["reason"],
             namespace=NAMESPACE,
             registry=registry,

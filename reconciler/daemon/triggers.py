@@ -121,12 +121,13 @@ class Alarm:
     """One deadline (Unix seconds) at a time; wakes the worker once when it passes.
 
     ``set_at`` moves or clears it whenever a pass learns a new deadline; ``run`` is the task
-    that waits for it.
+    that waits for it. ``source`` names it in the wake-up's log event.
     """
 
-    def __init__(self, wake: Wake, *, clock: Clock) -> None:
+    def __init__(self, wake: Wake, *, clock: Clock, source: str = "renewal") -> None:
         self._wake = wake
         self._clock = clock
+        self._source = source
         self._deadline: float | None = None
         self._moved = asyncio.Event()
 
@@ -152,7 +153,7 @@ class Alarm:
                 if self._moved.is_set() or stop.is_set() or self._clock.now() < deadline:
                     continue
             self._deadline = None
-            _log.debug("wakeup", source="renewal")
+            _log.debug("wakeup", source=self._source)
             self._wake()
 
 

@@ -53,6 +53,8 @@ class Agent:
     idle_since: float | None = None
     history: list[wire.HistoryEntry] = field(default_factory=list)
     turns: list[wire.Turn] = field(default_factory=list)
+    talking_until: float | None = None
+    talked_to: float | None = None
 
     @property
     def live(self) -> bool:

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any, Literal
 
 from reconciler.agora.wire import Reason
+from reconciler.emulator import conversation
 from reconciler.emulator.clock import VirtualClock
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.failure import ApiFailure
@@ -88,6 +89,16 @@ class Emulator:
     def fail_agent(self, agent_id: str, *, message: str) -> bool:
         """Move a live agent of either service to FAILED; False when there is none."""
         return any(store.fail(agent_id, message=message) for store in self.stores.values())
+
+    def talk_with(self, agent_id: str, *, seconds: float) -> bool:
+        """Have a caller talk with a live agent of either service for ``seconds`` of the
+        emulator's clock; False when there is no such live agent."""
+        for store in self.stores.values():
+            agent = store.find(agent_id)
+            if agent is not None and agent.live:
+                conversation.talk(agent, seconds=seconds, now=self.clock.now())
+                return True
+        return False
 
     def _apply(self, config: EmulatorConfig) -> None:
         self.config = config

@@ -23,6 +23,9 @@ or ``cn``) picks the service where it matters; ``app_id`` defaults to the config
   ``{"channel", "users"}`` with the uids now present.
 - ``POST /_emulator/agents/{agent_id}/fail`` ``{"message": ...}`` moves a live agent to FAILED.
   Returns ``{}``; 404 when no live agent has that id.
+- ``POST /_emulator/agents/{agent_id}/talk`` ``{"seconds": ...}`` has a caller talk with a live
+  agent for that long on the virtual clock: a ``voice_input`` turn, and a user and an assistant
+  line of history, every 5 s meanwhile. Returns ``{}``; 404 when no live agent has that id.
 - ``POST /_emulator/faults`` ``{endpoint, status, drop_connection, count, fraction, when,
   retry_after, latency_ms, reason, detail}`` adds a fault rule (see faults.FaultSpec);
   ``GET`` lists them and ``DELETE`` clears them. Return ``{"faults": [...]}``.
@@ -91,6 +94,10 @@ class ConfigChange(_Body):
 
 class FailRequest(_Body):
     message: str
+
+
+class TalkRequest(_Body):
+    seconds: Annotated[float, Field(gt=0)]
 
 
 class WebhookTarget(_Body):
@@ -176,6 +183,14 @@ async def user_leaves(
 @router.post("/agents/{agent_id}/fail")
 async def fail_agent(request: Request, agent_id: str, body: FailRequest) -> dict[str, Any]:
     if not _emulator(request).fail_agent(agent_id, message=body.message):
+        raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
+    return {}
+
+
+@router.post("/agents/{agent_id}/talk")
+async def talk_with_agent(request: Request, agent_id: str, body: TalkRequest) -> dict[str, Any]:
+    """A caller talks with the agent for ``seconds``: a turn every few seconds meanwhile."""
+    if not _emulator(request).talk_with(agent_id, seconds=body.seconds):
         raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
     return {}
 

@@ -2,8 +2,10 @@
 
 The emulator has no voices, so a conversation is only its traces: speak adds an assistant line
 and an ``api_speak`` turn, think a ``[think API injected]`` user line and a turn, interrupt marks
-the latest turn interrupted (§7.6-§7.10). Whether the agent may be spoken to at all is the store's
-decision, not this module's.
+the latest turn interrupted (§7.6-§7.10). ``talk`` stands for a caller in the channel: for a
+while, a ``voice_input`` turn (and a user and an assistant line) every ``TALK_TURN_SECONDS`` of
+the emulator's clock, written lazily by ``catch_up`` whenever the turns or the history are read.
+Whether the agent may be spoken to at all is the store's decision, not this module's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,32 @@ from reconciler.emulator.agent import Agent
 MAX_HISTORY_DEFAULT: Final = 32
 TURNS_PAGE_SIZE_DEFAULT: Final = 50
 THINK_PREFIX: Final = "[think API injected] "
+TALK_TURN_SECONDS: Final = 5.0
+
+
+def talk(agent: Agent, *, seconds: float, now: float) -> None:
+    """Have a caller talk with the agent from ``now`` for ``seconds`` (after what was before)."""
+    catch_up(agent, now=now)
+    agent.talking_until = now + seconds
+    agent.talked_to = now
+
+
+def catch_up(agent: Agent, *, now: float) -> None:
+    """Write the turns the talking caller has had by ``now``, each at the time it happened."""
+    if agent.talking_until is None or agent.talked_to is None:
+        return
+    # A stopped agent's conversation ended with it (its history was already handed over).
+    end = min(now, agent.talking_until, math.inf if agent.stop_ts is None else agent.stop_ts)
+    at = agent.talked_to
+    while at <= end:
+        if agent.live:
+            _remember(agent, wire.HistoryEntry(role="user", content="(the caller speaks)"))
+            _remember(agent, wire.HistoryEntry(role="assistant", content="(the agent answers)"))
+        _add_turn(agent, start_type="voice_input", now=at)
+        at += TALK_TURN_SECONDS
+    agent.talked_to = at
+    if at > end and end < now:
+        agent.talking_until = agent.talked_to = None
 
 
 def record_speak(agent: Agent, *, text: str, now: float) -> None:

@@ -188,8 +188,9 @@ class AgentStore:
         return _channel_action(agent, now=now)
 
     def history(self, app_id: str, agent_id: str) -> wire.HistoryResponse:
-        self.settle()
+        now = self.settle()
         agent = self._running(app_id, agent_id)
+        conversation.catch_up(agent, now=now)
         return wire.HistoryResponse(
             agent_id=agent_id,
             start_ts=agent.start_ts,
@@ -202,6 +203,7 @@ class AgentStore:
         agent = self._agent(app_id, agent_id)
         if self._stopped_longer_than(agent, TURNS_RETENTION_SECONDS, now=now):
             raise not_found(agent_id)
+        conversation.catch_up(agent, now=now)
         return conversation.turns_page(
             agent, page_index=query.page_index, page_size=query.page_size
         )
@@ -329,6 +331,7 @@ class AgentStore:
             self._schedule(now + agent.idle_timeout, Due.IDLE, agent, idle_since=now)
 
     def _finish(self, agent: Agent, *, status: AgentStatus, message: str, at: float) -> None:
+        conversation.catch_up(agent, now=at)
         project = self._project(agent.app_id)
         project.restatus(agent, status)
         agent.stop_ts = int(at)

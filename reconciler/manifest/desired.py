@@ -16,13 +16,14 @@ from typing import Any, Final
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import Region, RestartPolicy
 from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.windows import ChangeWindow
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """One Agora project. ``app_id`` and ``customer_id`` may be literal; the secrets are references.
 
-    ``source`` is where the Project document starts.
+    ``source`` is where the Project document starts; ``windows`` are its change windows.
     """
 
     name: str
@@ -38,6 +39,7 @@ class ProjectSpec:
     source: SourceLocation
     notification_secret: str | None = None
     max_delete_fraction: float = 0.5
+    windows: tuple[ChangeWindow, ...] = ()
 
 
 # The project's rollout with every default: what an agent built without a manifest gets.

@@ -31,6 +31,7 @@ from reconciler.manifest.fields import (
 )
 from reconciler.manifest.properties import Properties
 from reconciler.manifest.rollout import Rollout
+from reconciler.manifest.windows import WindowDocument
 
 API_VERSION: Final = "reconciler/v1"
 _NAME_RULE: Final = "1 to 63 letters, digits, - or _, starting and ending with a letter or digit."
@@ -160,6 +161,15 @@ class ProjectSettings(OwnModel):
         default=None,
         description="How replaces of this project's agents are paced; AgentSets and Agents "
         "may override it.",
+    )
+    windows: list[WindowDocument] = Field(
+        default=[],
+        description=(
+            "Change windows, as Argo CD's sync windows: while a deny window is open the actions "
+            "it lists (replace, delete) are held back; once allow windows list an action, it "
+            "runs only while one of them is open. Deny wins. Creates, recreates, updates and "
+            "token renewals always run."
+        ),
     )
 
     @model_validator(mode="after")

@@ -121,7 +121,7 @@ class _Renderer:
         fields = definition.get("properties", {})
         for field in sorted(fields, key=lambda name: name not in required):
             node = fields[field]
-            target = _ref_name(_unwrap(node))
+            target = _ref_name(_item(_unwrap(node)))
             if ours and target and target not in self._anchors and self._has_fields(target):
                 self._anchors[target] = _slug(_heading(field))
                 nested.append((field, target))
@@ -169,6 +169,11 @@ def _unwrap(node: dict[str, Any]) -> dict[str, Any]:
         return node
     beside = {k: v for k, v in node.items() if k not in ("anyOf", "default", "description")}
     return {**beside, **branches[0]}
+
+
+def _item(node: dict[str, Any]) -> dict[str, Any]:
+    """A list's item schema (a list of our objects gets the objects' table), else ``node``."""
+    return node.get("items", {}) if node.get("type") == "array" else node
 
 
 def _ref_name(node: dict[str, Any]) -> str | None:

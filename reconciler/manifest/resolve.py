@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import models, rollout
+from reconciler.manifest import models, rollout, windows
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.documents import Entry, absolute_files
@@ -87,4 +87,5 @@ def project_spec(entry: Entry) -> ProjectSpec:
             ref(spec.notification_secret) if spec.notification_secret is not None else None
         ),
         max_delete_fraction=spec.max_delete_fraction,
+        windows=tuple(windows.resolve(window, index) for index, window in enumerate(spec.windows)),
     )

@@ -70,6 +70,14 @@ class Rollout(BaseModel):
             f"is reported, and the next pass retries. Default {DEFAULT_PROGRESS_DEADLINE}."
         ),
     )
+    defer_while_talking: Duration | None = Field(
+        default=None,
+        description=(
+            "How long a replace may wait while its agent's conversation is active (a turn in "
+            "the last 30 s, read from the agent's turns), before it goes ahead all the same. "
+            "Unset (or 0s), replaces do not wait. Keep it under the daemon's pass deadline."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,7 @@ class RolloutSpec:
     max_unavailable: int | str = DEFAULT_MAX_UNAVAILABLE
     pause_seconds: float = 0.0
     deadline_seconds: float = 300.0
+    defer_seconds: float = 0.0
 
     def budget(self, size: int) -> int:
         """How many of ``size`` channels may be unavailable at once: at least 1."""
@@ -96,7 +105,7 @@ class RolloutSpec:
 def resolve(scope: str, *levels: Rollout | None) -> RolloutSpec:
     """Merge ``levels`` (lowest first, later ones win field by field) over the defaults."""
     max_unavailable: int | str = DEFAULT_MAX_UNAVAILABLE
-    pause, deadline = DEFAULT_PAUSE, DEFAULT_PROGRESS_DEADLINE
+    pause, deadline, defer = DEFAULT_PAUSE, DEFAULT_PROGRESS_DEADLINE, DEFAULT_PAUSE
     for level in levels:
         if level is None:
             continue
@@ -106,9 +115,12 @@ def resolve(scope: str, *levels: Rollout | None) -> RolloutSpec:
             pause = level.pause_between_waves
         if level.progress_deadline is not None:
             deadline = level.progress_deadline
+        if level.defer_while_talking is not None:
+            defer = level.defer_while_talking
     return RolloutSpec(
         scope=scope,
         max_unavailable=max_unavailable,
         pause_seconds=duration_seconds(pause),
         deadline_seconds=duration_seconds(deadline),
+        defer_seconds=duration_seconds(defer),
     )

@@ -76,6 +76,7 @@ class HoldRule(StrEnum):
     PROTECT = "protect"
     QUOTA = "quota"
     ROLLOUT_BUDGET = "rollout-budget"
+    WINDOW = "window"
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class Rollout:
 
     ``unavailable`` channels of the scope's ``size`` lacked a RUNNING agent when planned; each
     wave replaces at most ``max_unavailable - unavailable`` agents, then waits for them to be
-    RUNNING (at most ``deadline_seconds``) and ``pause_seconds`` before the next.
+    RUNNING (at most ``deadline_seconds``) and ``pause_seconds`` before the next. Each replace
+    waits up to ``defer_seconds`` while its agent is talking.
     """
 
     scope: str
@@ -107,6 +109,7 @@ class Rollout:
     pause_seconds: float
     deadline_seconds: float
     keys: tuple[str, ...] = ()
+    defer_seconds: float = 0.0
 
     @property
     def replaces(self) -> int:

@@ -3,7 +3,7 @@
 No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
 inputs give equal plans, in the order apply runs them: deletes (to free quota), recreates,
 replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals, each sorted by
-key.
+key; the replaces and deletes a change window holds back (``windows``) are in ``held``.
 
 Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
 and only an agent carrying the exact name the state expects for a desired key is adopted — or,
@@ -24,7 +24,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, owned, recovery, waves
+from reconciler.plan import diff, owned, recovery, waves, windows
 from reconciler.plan.model import (
     Action,
     Change,
@@ -55,7 +55,7 @@ def make_plan(
     ``fingerprints`` maps each secret reference string of the manifests to the keyed fingerprint
     of its value, so secrets are compared without being seen.
     """
-    planner = _Planner(desired=desired, observed=observed, state=state)
+    planner = _Planner(desired=desired, observed=observed, state=state, now=now)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
         planner.plan_desired(
@@ -78,9 +78,10 @@ class _Planner:
     """The bookkeeping of one ``make_plan`` call; lives only inside it."""
 
     def __init__(
-        self, *, desired: DesiredFleet, observed: ObservedFleet, state: StateSnapshot
+        self, *, desired: DesiredFleet, observed: ObservedFleet, state: StateSnapshot, now: float
     ) -> None:
         self._desired = desired
+        self._now = now
         self._observed = observed
         self._changes: list[Change] = []
         self._reports: list[Report] = []
@@ -210,10 +211,14 @@ class _Planner:
             for live in seen.live.values():
                 if live.agent_id not in self._claimed:
                     self._reports.append(_leftover_report(project, live))
-        changes, held, rollouts = waves.plan_waves(
+        # A change window's hold comes first: what it holds takes no rollout budget.
+        allowed, windowed = windows.hold_windowed(
             sorted(self._changes, key=lambda c: (_ORDER[c.action], c.key)),
             desired=self._desired,
-            running=self._running,
+            now=self._now,
+        )
+        changes, paced, rollouts = waves.plan_waves(
+            allowed, desired=self._desired, running=self._running
         )
         reports = sorted(
             self._reports, key=lambda r: (r.project, r.kind, r.agent_id or "", r.key or "")
@@ -224,7 +229,7 @@ class _Planner:
             quota=self._quota(changes),
             owned_live=sum(self._owned_by_project.values()),
             owned_by_project=MappingProxyType(dict(sorted(self._owned_by_project.items()))),
-            held=held,
+            held=(*windowed, *paced),
             rollouts=rollouts,
         )
 

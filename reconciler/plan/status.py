@@ -1,8 +1,9 @@
 """The fleet's status: one row per desired agent, what runs, and how far it is from the manifests.
 
 Pure: desired, observed, state and ``now`` in, a ``FleetStatus`` out; no I/O, no clock. Drift is
-not judged here but read off the planner's own plan, so ``status`` and ``plan`` can never
-disagree about what is in sync. Rendering lives in ``render.status``.
+not judged here but read off the planner's own plan, held back by the safety rules as a default
+``apply`` would, so ``status`` and ``plan`` can never disagree about what is in sync or held
+back. Rendering lives in ``render.status``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Drift(StrEnum):
     MISSING = "missing"
     TO_ADOPT = "to adopt"
     TO_DELETE = "to delete"
+    HELD = "held back"
 
 
 # A key's drift is that of its first change in apply order (a replace outranks its token renewal).
@@ -53,6 +55,8 @@ class AgentRow:
 
     ``status`` is the live status, ``GONE`` when query no longer knows the agent, None when no
     agent was ever recorded; ``started_at`` is the live agent's start, else the record's creation.
+    A change that a rule holds back (``held_rule``) makes the drift ``HELD``, its reason saying
+    what waits and why.
     """
 
     key: str
@@ -68,6 +72,7 @@ class AgentRow:
     started_at: float | None
     age_seconds: int | None
     last_error: AgentError | None = None
+    held_rule: plan.HoldRule | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,8 @@ def build_status(
     now: float,
     fingerprints: Mapping[str, str],
 ) -> FleetStatus:
-    """The status of every desired and owned agent, drift taken from ``plan.make_plan``."""
+    """The status of every desired and owned agent, drift taken from ``plan.make_plan`` and
+    what the safety rules hold back under the manifests' own limits."""
     made = plan.make_plan(
         desired,
         observed,
@@ -128,10 +134,11 @@ def build_status(
         policy=plan.PlanPolicy(),
         fingerprints=fingerprints,
     )
+    made = plan.hold_back(made, limits=plan.for_fleet(plan.SafetyLimits(), desired))
     changes: dict[str, list[plan.Change]] = {}
-    # A change held back (a rollout's used-up budget) is drift all the same.
     for change in (*made.changes, *(held.change for held in made.held)):
         changes.setdefault(change.key, []).append(change)
+    holds = {id(hold.change): hold for hold in made.held}
     kept = {
         report.key: report.message
         for report in made.reports
@@ -151,6 +158,7 @@ def build_status(
                 record=record,
                 seen=_seen(observed, project),
                 changes=mine,
+                held=[holds[id(c)] for c in mine if id(c) in holds],
                 kept_stopped=kept.get(key),
                 now=now,
             )
@@ -189,6 +197,7 @@ def _row(
     record: AgentRecord | None,
     seen: ObservedProject | None,
     changes: list[plan.Change],
+    held: list[plan.Held],
     kept_stopped: str | None,
     now: float,
 ) -> AgentRow:
@@ -196,9 +205,17 @@ def _row(
     adopted = next((c for c in changes if c.action is plan.Action.ADOPT), None)
     if agent_id is None and adopted is not None:
         agent_id = adopted.agent_id
-    if changes:
+    reason: str | None
+    if held:
+        drift = Drift.HELD
+        reason = "; ".join(
+            f"{h.change.action} held back ({h.rule}): {h.reason}. The {h.change.action}: "
+            f"{h.change.reason}"
+            for h in held
+        )
+    elif changes:
         drift = DRIFT_OF[changes[0].action]
-        reason: str | None = "; ".join(change.reason for change in changes)
+        reason = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
         drift, reason = Drift.MISSING, kept_stopped
     else:
@@ -219,6 +236,7 @@ def _row(
         reason=reason,
         started_at=started,
         age_seconds=_age(started, now),
+        held_rule=held[0].rule if held else None,
     )
 
 

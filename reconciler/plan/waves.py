@@ -91,6 +91,7 @@ def plan_waves(
                 pause_seconds=spec.pause_seconds,
                 deadline_seconds=spec.deadline_seconds,
                 keys=tuple(c.key for c in group),
+                defer_seconds=spec.defer_seconds,
             )
         )
     waiting = {id(h.change) for h in held}

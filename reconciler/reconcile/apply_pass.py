@@ -98,11 +98,12 @@ async def apply_command(
     def choose(made: Made) -> plan.Plan | None:
         """The plan to apply (its held-back changes apart) after showing it and asking; None
         (and the exit code) if nothing is to be applied."""
-        chosen = made.plan if saved is None else saved.plan
         if saved is not None and _stale(saved, made, store=store, loaded=loaded, streams=streams):
             refused.append(EXIT_REFUSED)
             return None
-        chosen = _shown(chosen, fleet=fleet, options=options, environ=environ, streams=streams)
+        # A saved plan was held back when it was made: it runs as it says, under no new limits.
+        chosen = saved.plan if saved is not None else _held_back(made.plan, fleet, options)
+        _show(chosen, environ=environ, streams=streams)
         held.extend(chosen.held)
         if not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
@@ -291,25 +292,22 @@ def _stale(
     return bool(moved)
 
 
-def _shown(
-    chosen: plan.Plan,
-    *,
-    fleet: DesiredFleet,
-    options: ApplyOptions,
-    environ: Mapping[str, str],
-    streams: Streams,
-) -> plan.Plan:
-    """Hold back what the safety rules hold back, show the plan and say what is held and why."""
+def _held_back(made: plan.Plan, fleet: DesiredFleet, options: ApplyOptions) -> plan.Plan:
+    """``made`` with what the safety rules hold back under the flags and the manifests moved to
+    its ``held``."""
     limits = plan.SafetyLimits(
         allow_mass_delete=options.allow_mass_delete,
         max_delete_fraction=options.max_delete_fraction,
     )
-    gated = plan.hold_back(chosen, limits=plan.for_fleet(limits, fleet))
+    return plan.hold_back(made, limits=plan.for_fleet(limits, fleet))
+
+
+def _show(chosen: plan.Plan, *, environ: Mapping[str, str], streams: Streams) -> None:
+    """Show the plan to apply, and say what it holds back and why."""
     color = reconcile.color_wanted(streams.stdout, environ=environ)
-    streams.stdout.write(render.render_text(gated, refusals=gated.refusals, color=color))
-    if gated.held:
-        print(reconcile.held_back_message(gated.refusals), file=streams.stderr)
-    return gated
+    streams.stdout.write(render.render_text(chosen, refusals=chosen.refusals, color=color))
+    if chosen.held:
+        print(reconcile.held_back_message(chosen.refusals), file=streams.stderr)
 
 
 async def _plan(

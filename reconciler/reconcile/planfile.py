@@ -175,6 +175,7 @@ def _rollout(item: Any) -> Rollout:
         pause_seconds=float(item["pause_seconds"]),
         deadline_seconds=float(item["deadline_seconds"]),
         keys=tuple(str(key) for key in item["keys"]),
+        defer_seconds=float(item.get("defer_seconds", 0.0)),
     )
 
 

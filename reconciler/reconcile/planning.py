@@ -189,7 +189,8 @@ async def plan_command(
     """``reconciler plan``: the plan on ``stdout``, diagnostics on ``stderr``, and the exit code.
 
     0 no changes (or changes without ``detailed_exitcode``), 2 changes, 3 changes held back by
-    a safety rule (such a plan is shown but not saved), 1 invalid manifests.
+    a safety rule (the plan is saved all the same: applying it applies the rest, and what it
+    holds stays held), 1 invalid manifests.
     """
     outcome = await plan_pass(
         path,
@@ -221,11 +222,11 @@ async def plan_command(
                 outcome.plan, refusals=refusals, color=color, show_unowned=show_unowned
             )
         )
+    if out is not None:
+        write_planfile(out, outcome.planfile)
     if refusals:
         print(held_back_message(refusals), file=stderr)
         return EXIT_REFUSED
-    if out is not None:
-        write_planfile(out, outcome.planfile)
     return EXIT_CHANGES if detailed_exitcode and not outcome.plan.is_empty else 0
 
 

@@ -194,6 +194,8 @@ def rollout_line(rollout: Rollout) -> str:
     )
     if rollout.pause_seconds:
         line += f", {rollout.pause_seconds:g}s between waves"
+    if rollout.defer_seconds:
+        line += f"; each replace waits up to {rollout.defer_seconds:g}s while its agent talks"
     return line
 
 

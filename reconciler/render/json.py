@@ -38,12 +38,13 @@ equal plans.
              "peak": 5, "ok": true}],
   "owned_live": 3,
   "owned_by_project": {"prod": 3},          # added within version 1
-  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget",
+  "held": [{"change": {...}, "rule": "mass-delete|protect|quota|rollout-budget|window",
             "reason": "..."}],              # held back from this pass (a change as above);
                                             # added within version 1
   "rollouts": [{"scope": "AgentSet prod/desk", "project": "prod", "size": 8,
                 "max_unavailable": 2, "unavailable": 0, "waves": 4, "pause_seconds": 0.0,
-                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."]}],  # added in 1
+                "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."],
+                "defer_seconds": 0.0}],             # added in 1 (defer_seconds later in 1)
   "refusals": ["..."]                       # why changes are held back; empty when none is
 }
 ```

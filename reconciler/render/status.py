@@ -31,6 +31,7 @@ _DRIFT_STYLES: Final = {
     Drift.MISSING: "red",
     Drift.TO_ADOPT: "cyan",
     Drift.TO_DELETE: "red",
+    Drift.HELD: "yellow",
 }
 _STATUS_STYLES: Final = {"RUNNING": "green", "FAILED": "red", "STOPPED": "red", "GONE": "red"}
 _AGENT_COLUMNS: Final = (
@@ -93,6 +94,7 @@ def render_status_json(status: FleetStatus) -> str:
                 "token_expires_at": row.token_expires_at,
                 "drift": row.drift.value,
                 "reason": row.reason,
+                "held_rule": None if row.held_rule is None else str(row.held_rule),
                 "started_at": row.started_at,
                 "age_seconds": row.age_seconds,
                 "last_error": None if row.last_error is None else _error_json(row.last_error),

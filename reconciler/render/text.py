@@ -53,7 +53,7 @@ def render_text(
             lines.extend(_change_block(change, paint))
         lines.append("")
         lines.append(paint(common.summary(plan), _BOLD))
-    paced = [rollout for rollout in plan.rollouts if rollout.waves > 1]
+    paced = [r for r in plan.rollouts if r.waves > 1 or r.defer_seconds]
     if paced:
         lines.append("")
         lines.append("Replaces roll out in waves, each RUNNING before the next:")

@@ -21,6 +21,8 @@ from reconciler import observe
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import RestartPolicy
+from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.windows import WindowDocument, resolve
 from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 
@@ -72,6 +74,11 @@ def project(name: str, **overrides: Any) -> ProjectSpec:
         "token_lifetime_seconds": 86_400,
         "source": SOURCE,
     }
+    windows = overrides.pop("windows", ())
+    fields["windows"] = tuple(
+        resolve(WindowDocument.model_validate(window), index)
+        for index, window in enumerate(windows)
+    )
     fields.update(overrides)
     return ProjectSpec(**fields)
 
@@ -95,6 +102,8 @@ def agent(key: str, **overrides: Any) -> DesiredAgent:
         "archive_history": None,
         "source": SOURCE,
     }
+    if isinstance(overrides.get("rollout"), Mapping):
+        fields["rollout"] = RolloutSpec(**overrides.pop("rollout"))
     fields.update(overrides)
     return DesiredAgent(**fields)
 

@@ -7,12 +7,15 @@ fleets and read the emulator the same way; here ``World`` talks to a real emulat
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from reconciler import reconcile
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -29,6 +32,24 @@ harness: Any = sys.modules.get("apply_harness") or _load(
     "apply_harness", Path(__file__).parents[1] / "unit" / "apply_harness.py"
 )
 RECONCILER = Path(sys.executable).with_name("reconciler")
+
+
+async def save_plan(world: Any, out: Path, *, allow_mass_delete: bool = False) -> tuple[int, str]:
+    """``reconciler plan --out OUT`` of ``world``'s manifests, in-process: exit code, stderr."""
+    stderr = io.StringIO()
+    code = await reconcile.plan_command(
+        world.fleet,
+        output="text",
+        out=out,
+        detailed_exitcode=False,
+        api_url=world.base_url,
+        state_path=world.state_path,
+        allow_mass_delete=allow_mass_delete,
+        environ=world.environ,
+        stdout=io.StringIO(),
+        stderr=stderr,
+    )
+    return code, stderr.getvalue()
 
 
 def cli(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from apply_e2e_harness import harness
+from apply_e2e_harness import harness, save_plan
 
-from reconciler import reconcile
 from reconciler.emulator import EmulatorConfig, running_server
 
 agent = harness.agent
@@ -111,18 +109,7 @@ async def test_a_saved_plan_applies_once_then_is_refused_as_stale(world: Any) ->
     """A fresh plan file applies; the same file again names what moved and exits 3."""
     harness.write_fleet(world.fleet, TWO)
     planfile = world.fleet.parent / "plan.json"
-    code = await reconcile.plan_command(
-        world.fleet,
-        output="text",
-        out=planfile,
-        detailed_exitcode=False,
-        api_url=world.base_url,
-        state_path=world.state_path,
-        allow_mass_delete=False,
-        environ=world.environ,
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
+    code, _ = await save_plan(world, planfile)
     assert code == 0
     first = await world.apply(target=planfile)
     assert first.code == 0, first.stdout + first.stderr

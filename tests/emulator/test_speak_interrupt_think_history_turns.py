@@ -98,3 +98,26 @@ async def test_history_keeps_at_most_max_history_entries(api):
         await api.call(Endpoint.SPEAK, agent_id, json={"text": text})
     contents = (await api.call(Endpoint.HISTORY, agent_id)).json()["contents"]
     assert [c["content"] for c in contents] == ["two", "three"]
+
+
+async def test_a_talking_caller_leaves_a_turn_every_five_seconds_while_it_talks(api):
+    """The talk control route: turns (and history lines) at their times, none after it ends."""
+    agent_id = await api.start("a", channel="lobby")
+    start = await api.now()
+    await api.control("POST", f"agents/{agent_id}/talk", json={"seconds": 12})
+    await api.advance(7)
+    turns = (await api.call(Endpoint.TURNS, agent_id)).json()
+    assert [t["start"]["start_at"] for t in turns["turns"]] == [
+        int(start * 1000),
+        int((start + 5) * 1000),
+    ]
+    assert {t["start"]["type"] for t in turns["turns"]} == {"voice_input"}
+    assert len((await api.call(Endpoint.HISTORY, agent_id)).json()["contents"]) == 4
+    await api.advance(60)
+    assert (await api.call(Endpoint.TURNS, agent_id)).json()["total_turn_count"] == 3
+
+
+async def test_talk_needs_a_live_agent(api):
+    """No live agent with that id: 404."""
+    response = await api.client.post("/_emulator/agents/nope/talk", json={"seconds": 5})
+    assert response.status_code == 404

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -92,6 +92,7 @@ def write_fleet(
     token_lifetime: int | None = None,
     notification_secret: str | None = None,
     rollout: Mapping[str, Any] | None = None,
+    windows: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Write a project ``demo`` and one Agent document per entry of ``agents`` (name → spec)."""
     project: dict[str, Any] = {
@@ -108,6 +109,8 @@ def write_fleet(
         project["notificationSecret"] = notification_secret
     if rollout is not None:
         project["rollout"] = dict(rollout)
+    if windows:
+        project["windows"] = [dict(window) for window in windows]
     documents = [
         {
             "apiVersion": "reconciler/v1",

@@ -151,6 +151,7 @@ def test_json_holds_every_field_with_times_in_unix_seconds() -> None:
         "token_expires_at": NOW + 3 * 3600 + 120,
         "drift": "in sync",
         "reason": None,
+        "held_rule": None,
         "started_at": NOW - 90,
         "age_seconds": 90,
         "last_error": None,
@@ -163,6 +164,7 @@ def test_json_holds_every_field_with_times_in_unix_seconds() -> None:
         "missing": 1,
         "to adopt": 0,
         "to delete": 0,
+        "held back": 0,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +24,8 @@ FLEET: dict[str, Any] = {
     "desired": [
         {"key": "prod/sync"},
         {"key": "prod/upd", "properties": {"llm": {"params": {"model": "gpt-4o"}}}},
-        {"key": "prod/moved", "channel": "hall-2"},
+        # Its own rollout, so the two agents down elsewhere leave its budget alone.
+        {"key": "prod/moved", "channel": "hall-2", "rollout": {"scope": "Agent prod/moved"}},
         {"key": "prod/new"},
         {"key": "prod/again", "restart_policy": "Always"},
         {"key": "prod/kept", "restart_policy": "Never"},
@@ -96,6 +98,18 @@ def test_a_drifting_row_says_why_in_the_plans_words() -> None:
     assert "restartPolicy Never leaves it so" in rows["prod/kept"].reason
 
 
+def test_a_held_back_change_shows_as_held_with_its_rule_and_why() -> None:
+    """A replace the rollout budget holds back is held, not drift to fix now, and says why."""
+    case = copy.deepcopy(FLEET)
+    case["desired"][2] = {"key": "prod/moved", "channel": "hall-2"}
+    row = _rows(_status(case))["prod/moved"]
+    assert row.drift is Drift.HELD
+    assert row.held_rule is plan.HoldRule.ROLLOUT_BUDGET
+    assert row.reason is not None
+    assert row.reason.startswith("replace held back (rollout-budget): the rollout budget of ")
+    assert row.reason.endswith("The replace: forces replacement: channel")
+
+
 def test_a_row_shows_the_record_and_the_live_agent() -> None:
     """Remote name, id, generation and token come from the record; status and age from Agora."""
     row = _rows(_status(FLEET))["prod/sync"]
@@ -152,17 +166,26 @@ def test_an_agent_found_under_an_unconfirmed_joins_name_is_to_adopt() -> None:
 
 @pytest.mark.parametrize("path", sorted(CASES_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_status_never_disagrees_with_the_plan(path: Path) -> None:
-    """On every golden planner case, a key drifts exactly when the plan has a change for it."""
+    """On every golden planner case, a key drifts exactly when the plan has a change for it,
+    and is held back exactly when the plan (as apply runs it) holds its change back."""
     case = yaml.safe_load(path.read_text())
     inputs = casekit.build(case)
-    made = inputs.made()
+    # status holds back what an apply with no flags would.
+    made = plan.hold_back(inputs.made(), limits=plan.for_fleet(plan.SafetyLimits(), inputs.desired))
     first: dict[str, plan.Action] = {}
     for change in (*made.changes, *(held.change for held in made.held)):
         first.setdefault(change.key, change.action)
+    held = {held.change.key: held for held in made.held}
     found = _status(case)
     assert {row.key for row in found.rows} >= set(first)
     for row in found.rows:
-        if row.key in first:
+        if row.key in held:
+            assert row.drift is Drift.HELD
+            assert row.held_rule is held[row.key].rule
+            assert row.reason is not None
+            assert held[row.key].reason in row.reason
+        elif row.key in first:
             assert row.drift is status.DRIFT_OF[first[row.key]]
+            assert row.held_rule is None
         else:
             assert row.drift in (Drift.IN_SYNC, Drift.MISSING)
