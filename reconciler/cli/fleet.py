@@ -190,7 +190,8 @@ def apply_(
             "--concurrency",
             min=1,
             show_default=False,
-            help=f"Changes in flight at once.  [default: {CONCURRENCY_DEFAULT_TEXT}]",
+            # The backslash keeps rich from reading the brackets as markup.
+            help=f"Changes in flight at once.  \\[default: {CONCURRENCY_DEFAULT_TEXT}]",
         ),
     ] = None,
     rate_limit: Annotated[
@@ -215,7 +216,7 @@ def apply_(
         typer.Option(
             "--log-level",
             show_default=False,
-            help="Log level on stderr.  [default: info; error under the live display]",
+            help="Log level on stderr.  \\[default: info; error under the live display]",
         ),
     ] = None,
     log_file: Annotated[
