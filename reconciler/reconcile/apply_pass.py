@@ -220,7 +220,7 @@ async def run_pass(
     its lock or lease, checked before anything acts) and the clients.
     """
     ledger = Ledger(store)
-    values = payloads.SecretValues(environ)
+    values = payloads.SecretValues(environ, references=fleet.references)
 
     async def resolve() -> tuple[StepResult, ...]:
         return await resolve_leftovers(ledger, apis, clock=clock, polling=settings.leave_polling)
