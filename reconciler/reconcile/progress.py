@@ -217,20 +217,27 @@ class ApplyDisplay:
             changes = [c for c in self._changes if c.action is action]
             if not changes:
                 continue
-            ended = [self._ended[c.key] for c in changes if c.key in self._ended]
-            began = [self._started[c.key] for c in changes if c.key in self._started]
-            failed = sum(1 for result in ended if result.outcome is not Outcome.DONE)
-            tally = f"{len(ended)}/{len(changes)}" + (f", {failed} not done" if failed else "")
-            if not began and not ended:
+            ended = [self._ended[c.key].outcome for c in changes if c.key in self._ended]
+            began = min(
+                (self._started[c.key] for c in changes if c.key in self._started), default=None
+            )
+            done, failed = ended.count(Outcome.DONE), ended.count(Outcome.FAILED)
+            skipped = len(ended) - done - failed
+            tally = f"{done}/{len(changes)} done"
+            tally += (f", {failed} failed" if failed else "") + (
+                f", {skipped} skipped" if skipped else ""
+            )
+            since = "" if began is None else _seconds(now - began)
+            if not ended and began is None:
                 state, style, clock = "pending", "dim", ""
             elif len(ended) < len(changes):
-                state, style, clock = "running", "cyan", f"[{_seconds(now - min(began))}]"
+                state, style, clock = "running", "cyan", f"[{since}]" if since else ""
             else:
-                state = "failed" if failed else "done"
-                style = "red" if failed else "green"
-                last = max((self._ended_at[c.key] for c in changes), default=now)
-                clock = f"in {_seconds(last - min(began))}" if began else ""
-            lines.append(Text(f"  {action.value:<12} {state:<8} {tally:<16} {clock}", style=style))
+                state = "failed" if failed else "stopped" if skipped else "done"
+                style = "red" if failed else "yellow" if skipped else "green"
+                last = max(self._ended_at[c.key] for c in changes)
+                clock = "" if began is None else f"in {_seconds(last - began)}"
+            lines.append(Text(f"  {action.value:<12} {state:<8} {tally:<28} {clock}", style=style))
         return lines
 
 

@@ -60,7 +60,7 @@ def test_a_terminal_gets_a_live_display_not_log_lines(tmp_path: Path) -> None:
     assert code == 0, drawn
     drawn = _plain(drawn)
     assert f"Applied {AGENTS} changes: {AGENTS} done" in drawn
-    assert "create       done     3/3" in drawn
+    assert "create       done     3/3 done" in drawn
     assert "apply_attempt" not in drawn
     assert "apply_outcome" not in drawn
     assert ": started" not in drawn  # the plain lines are for logs, not terminals

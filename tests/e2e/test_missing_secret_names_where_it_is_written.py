@@ -47,27 +47,23 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve")])
-def test_a_profile_secret_is_named_where_the_profile_writes_it(
-    workdir: Path, command: tuple[str, ...]
-) -> None:
-    where = _written_at(workdir / "fleet" / "profiles.yaml", "${env:AZURE_TTS_KEY}")
-    done = _without("AZURE_TTS_KEY", *command, cwd=workdir)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stderr == (
-        f"error: fleet/profiles.yaml:{where} spec.properties.tts.params.key: "
-        "environment variable AZURE_TTS_KEY is not set\n"
-    )
+COMMANDS = [("plan",), ("apply", "--auto-approve")]
+# The variable left unset, the file that references it, and the field as written there.
+MISSING = [
+    ("AZURE_TTS_KEY", "profiles.yaml", "spec.properties.tts.params.key"),
+    ("AGORA_CUSTOMER_SECRET", "project.yaml", "spec.customerSecret"),
+]
 
 
-@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve")])
-def test_a_project_secret_is_named_by_its_field_as_written(
-    workdir: Path, command: tuple[str, ...]
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(("variable", "file", "field"), MISSING)
+def test_a_missing_secret_is_named_where_it_is_written(
+    workdir: Path, command: tuple[str, ...], variable: str, file: str, field: str
 ) -> None:
-    where = _written_at(workdir / "fleet" / "project.yaml", "${env:AGORA_CUSTOMER_SECRET}")
-    done = _without("AGORA_CUSTOMER_SECRET", *command, cwd=workdir)
+    """A profile's reference at the profile (not the agent using it); a Project's at its field."""
+    where = _written_at(workdir / "fleet" / file, f"${{env:{variable}}}")
+    done = _without(variable, *command, cwd=workdir)
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr == (
-        f"error: fleet/project.yaml:{where} spec.customerSecret: "
-        "environment variable AGORA_CUSTOMER_SECRET is not set\n"
+        f"error: fleet/{file}:{where} {field}: environment variable {variable} is not set\n"
     )
