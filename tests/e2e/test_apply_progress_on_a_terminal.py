@@ -68,11 +68,15 @@ def test_a_terminal_gets_a_live_display_not_log_lines(tmp_path: Path) -> None:
 
 
 def test_no_terminal_gets_plain_lines(tmp_path: Path) -> None:
+    """One line as each change starts and ends; the log events go to --log-file."""
     harness.write_fleet(
         tmp_path / "fleet", {f"a{i}": harness.agent(f"room-{i}") for i in range(AGENTS)}
     )
     with running_server(EmulatorConfig(stopping_seconds=0)) as url:
-        done = cli("apply", "fleet", "--auto-approve", "--state", "state.db", url=url, cwd=tmp_path)
+        done = cli(
+            "apply", "fleet", "--auto-approve", "--state", "state.db", "--log-file", "apply.log",
+            url=url, cwd=tmp_path,
+        )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert sum(1 for line in lines if line.endswith(": started")) == AGENTS
@@ -80,6 +84,9 @@ def test_no_terminal_gets_plain_lines(tmp_path: Path) -> None:
     assert len(finished) == AGENTS
     assert finished[-1].endswith(f"[{AGENTS}/{AGENTS}]")
     assert "Applying" not in done.stdout
+    logged = (tmp_path / "apply.log").read_text()
+    assert logged.count('"event": "apply_outcome"') == AGENTS
+    assert "apply_attempt" not in done.stderr
 
 
 def test_no_color_turns_the_live_display_off(tmp_path: Path) -> None:
