@@ -31,12 +31,21 @@ class ReconcilerError(Exception):
 class ManifestError(ReconcilerError):
     """A manifest problem that names where it is, so a person can go and fix it."""
 
-    def __init__(self, *, path: str, line: int | None, field: str | None, message: str) -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        line: int | None,
+        field: str | None,
+        message: str,
+        column: int | None = None,
+    ) -> None:
         self.path = path
         self.line = line
         self.field = field
         self.message = message
         where = path if line is None else f"{path}:{line}"
+        where += f":{column}" if line is not None and column is not None else ""
         super().__init__(f"{where} {field}: {message}" if field else f"{where}: {message}")
 
 

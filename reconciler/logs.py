@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -84,8 +84,11 @@ def mask_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
     }
 
 
-def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
-    """Send structured logs to stderr: readable on a terminal, one JSON object a line otherwise.
+def configure_logging(
+    *, json: bool | None = None, level: str = "info", file: TextIO | None = None
+) -> None:
+    """Send structured logs to stderr (or ``file``, say ``apply --log-file``): readable on a
+    terminal, one JSON object a line otherwise.
 
     ``NO_COLOR`` turns the terminal colours off.
     """
@@ -93,12 +96,13 @@ def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
     if level.upper() not in levels:
         raise ValueError(f"unknown log level {level!r}")
     threshold = levels[level.upper()]
-    as_json = not sys.stderr.isatty() if json is None else json
+    target = file or sys.stderr
+    as_json = not target.isatty() if json is None else json
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if as_json
         else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+            colors=target.isatty() and not os.environ.get("NO_COLOR")
         )
     )
     structlog.configure(
@@ -111,7 +115,7 @@ def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(threshold),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=target),
         # Caching would pin loggers to this configuration and defeat capture_logs in tests.
         cache_logger_on_first_use=False,
     )

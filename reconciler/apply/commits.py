@@ -37,6 +37,11 @@ class GroupCommitter:
             self._flusher = asyncio.create_task(self._flush())
         await done
 
+    async def drain(self) -> None:
+        """Return once no group is being written; the writes of cancelled callers stand too."""
+        if self._flusher is not None:
+            await self._flusher
+
     async def _flush(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting, []

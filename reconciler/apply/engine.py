@@ -40,6 +40,7 @@ from reconciler.apply import (
     steps,
 )
 from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
+from reconciler.apply.progress import ApplyProgress, NoProgress
 from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
 from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
@@ -67,6 +68,7 @@ async def apply_plan(
     settings: ApplySettings | None = None,
     clock: Clock | None = None,
     stopping: Callable[[], bool] | None = None,
+    progress: ApplyProgress | None = None,
 ) -> ApplyReport:
     """Execute ``plan``; failures are in the report, not raised.
 
@@ -74,7 +76,8 @@ async def apply_plan(
     its leftover intents resolved; ``fingerprints`` is what the plan was made with (secret
     reference to keyed fingerprint), so records store the same view the next plan compares, and
     ``values`` the secrets those fingerprints were made from. Once ``stopping`` turns true (the
-    daemon got SIGTERM), changes in flight finish and the rest are skipped. Raises only
+    daemon got SIGTERM, ``apply`` a first Ctrl-C), changes in flight finish and the rest are
+    skipped; ``progress`` hears of each change as it starts and ends. Raises only
     ``StateError``: when the state cannot be written, nothing may go on.
     """
     run = _Run(
@@ -86,6 +89,7 @@ async def apply_plan(
         clock=clock or SystemClock(),
         values=values,
         stopping=stopping or (lambda: False),
+        progress=progress or NoProgress(),
     )
     return await run.execute(plan)
 
@@ -104,9 +108,11 @@ class _Run:
         clock: Clock,
         values: payloads.SecretValues,
         stopping: Callable[[], bool],
+        progress: ApplyProgress,
     ) -> None:
         self._desired = desired
         self._stopping = stopping
+        self._progress = progress
         self._fingerprints = fingerprints
         self._settings = settings
         self._clock = clock
@@ -121,6 +127,7 @@ class _Run:
 
     async def execute(self, plan: Plan) -> ApplyReport:
         results: dict[int, StepResult] = {}
+        self._progress.planned(plan.changes)
         for action in Action:
             batch = [(i, c) for i, c in enumerate(plan.changes) if c.action is action]
             if not batch:
@@ -161,19 +168,21 @@ class _Run:
 
     def _skip(self, change: Change, why: str) -> StepResult:
         """A replace of a rollout that stopped before its wave: reported, not started."""
-        skipped = _result(change, Outcome.SKIPPED, why, reason="rollout-stopped")
+        return self._not_started(change, why, reason="rollout-stopped")
+
+    def _not_started(self, change: Change, why: str, *, reason: str) -> StepResult:
+        skipped = _result(change, Outcome.SKIPPED, why, reason=reason)
+        self._progress.finished(change, skipped)
         return steps.outcome(self._context(change), skipped, started=time.perf_counter())
 
     async def _guarded(self, change: Change, *, must_run: Polling | None = None) -> StepResult:
         async with self._gate:
             if self._stopping():
-                not_started = _result(
-                    change, Outcome.SKIPPED, "not started: stopping", reason="stopping"
-                )
-                return steps.outcome(
-                    self._context(change), not_started, started=time.perf_counter()
-                )
-            return await self._run(change, must_run=must_run)
+                return self._not_started(change, "not started: stopping", reason="stopping")
+            self._progress.started(change)
+            result = await self._run(change, must_run=must_run)
+            self._progress.finished(change, result)
+            return result
 
     async def _run(self, change: Change, *, must_run: Polling | None) -> StepResult:
         started = time.perf_counter()

@@ -95,6 +95,11 @@ class Ledger:
             await self._committer.commit(Mutation(delete=key))
             del self._records[key]
 
+    async def drain(self) -> None:
+        """Wait until the writes already handed over are on disk (an aborted apply does, so that
+        the state is not closed under a commit in flight)."""
+        await self._committer.drain()
+
 
 @dataclass(frozen=True)
 class JoinTicket:

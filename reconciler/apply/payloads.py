@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from reconciler import logs
 from reconciler.agora import wire
 from reconciler.errors import ManifestError
-from reconciler.manifest import secrets
+from reconciler.manifest import reference_sites, secrets
 from reconciler.manifest.desired import DesiredAgent
 from reconciler.manifest.diagnostics import SourceLocation
+from reconciler.manifest.reference_sites import ReferenceIndex
 
 _Body = TypeVar("_Body", wire.JoinRequest, wire.UpdateRequest)
 # The join labels that tie an agent (and every Notification Center event about it) to its entry.
@@ -39,11 +40,15 @@ class SecretValues:
     registered with the log masking on its own, so ``Bearer ${env:T}`` masks the token wherever
     it appears, not only inside that one string. The loader made every ``${file:...}`` path
     absolute, so no base directory is needed. Values stay in memory only as long as this object,
-    and its repr shows none.
+    and its repr shows none. A reference that cannot be resolved is reported where it is written
+    (``references``: a profile's line, not the agent's), when the index knows it.
     """
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, environ: Mapping[str, str], *, references: ReferenceIndex = reference_sites.EMPTY
+    ) -> None:
         self._environ = environ
+        self._references = references
         self._values: dict[secrets.SecretRef, str] = {}
 
     def __repr__(self) -> str:
@@ -68,9 +73,15 @@ class SecretValues:
     ) -> str:
         resolved = self._values.get(ref)
         if resolved is None:
-            resolved = secrets.resolve(
-                ref, environ=self._environ, base_dir=Path.cwd(), where=where, field=at
-            )
+            try:
+                resolved = secrets.resolve(
+                    ref, environ=self._environ, base_dir=Path.cwd(), where=where, field=at
+                )
+            except secrets.SecretUnavailableError as exc:
+                site = self._references.locate(str(ref), near=where, at=at)
+                if site is None:
+                    raise
+                raise exc.at(site.where, site.field) from None
             logs.register_secret(resolved)
             self._values[ref] = resolved
         return resolved

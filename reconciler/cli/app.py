@@ -69,8 +69,10 @@ def root(
 
 def main() -> None:
     """Console-script entry point."""
+    from reconciler.cli.helptext import command
+
     try:
-        code = app(prog_name="reconciler", standalone_mode=False)
+        code = command().main(prog_name="reconciler", standalone_mode=False)
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)

@@ -20,6 +20,7 @@ from reconciler.cli.options import (
     ApiUrlOption,
     LogLevelOption,
     MaxDeleteFractionOption,
+    NoColorOption,
     PathArgument,
     StateOption,
 )
@@ -189,7 +190,8 @@ def apply_(
             "--concurrency",
             min=1,
             show_default=False,
-            help=f"Changes in flight at once.  [default: {CONCURRENCY_DEFAULT_TEXT}]",
+            # The backslash keeps rich from reading the brackets as markup.
+            help=f"Changes in flight at once.  \\[default: {CONCURRENCY_DEFAULT_TEXT}]",
         ),
     ] = None,
     rate_limit: Annotated[
@@ -209,23 +211,44 @@ def apply_(
     manifests: Annotated[
         Path, typer.Option("--manifests", help="The manifests a saved plan was made from.")
     ] = Path("fleet"),
-    log_level: LogLevelOption = "info",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            show_default=False,
+            help="Log level on stderr.  \\[default: info; error under the live display]",
+        ),
+    ] = None,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file", help="Append the log events (JSON lines) here instead of to stderr."
+        ),
+    ] = None,
+    no_color: NoColorOption = False,
 ) -> None:
     """Change the live fleet to match the manifests, after showing the plan and asking.
 
+    On a terminal a live display shows each action's progress (plain lines elsewhere). Ctrl-C
+    once: the changes in flight finish and are recorded, the rest are listed, exit 130; twice:
+    stop at once (the state keeps the intents of the changes in flight for the next pass).
     Exit 0: done; 1: error or partial failure (the summary says what failed); 3: changes held
-    back by a safety rule (the rest was applied), or a saved plan gone stale.
+    back by a safety rule (the rest was applied), or a saved plan gone stale; 130: interrupted.
     """
 
-    from reconciler import logs
     from reconciler.apply.ratelimit import RateLimit, burst_for
     from reconciler.apply.steps import DEFAULT_CONCURRENCY, ApplySettings
-    from reconciler.reconcile import apply_pass, connect
+    from reconciler.reconcile import apply_pass, connect, progress
 
+    if no_color:
+        os.environ["NO_COLOR"] = "1"  # for every colour decision of this process, logs included
+    environ = os.environ
     try:
-        logs.configure_logging(level=log_level)
+        progress.configure_apply_logging(level=log_level, log_file=log_file, environ=environ)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+    except OSError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-file") from None
     settings = ApplySettings(
         concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
         rate_limit=RateLimit(per_second=rate_limit, burst=burst_for(rate_limit)),
@@ -242,8 +265,8 @@ def apply_(
                 settings=settings,
             ),
             state_path=state,
-            api_url=connect.api_url_override(api_url, environ=os.environ),
-            environ=os.environ,
+            api_url=connect.api_url_override(api_url, environ=environ),
+            environ=environ,
             streams=apply_pass.Streams(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr),
         )
     )

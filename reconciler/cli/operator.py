@@ -30,7 +30,12 @@ if TYPE_CHECKING:
 @app.command()
 def status(
     path: PathArgument = Path("fleet"),
-    output: OutputOption = "text",
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="text (fits 100 columns), wide (every column) or json."
+        ),
+    ] = "text",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
     daemon: Annotated[
@@ -51,18 +56,19 @@ def status(
     from reconciler.plan.status import with_errors
     from reconciler.render.status import render_status_json, render_status_text
 
-    fmt = _text_or_json(output)
+    if output not in ("text", "wide", "json"):
+        raise typer.BadParameter("must be text, wide or json", param_hint="--output")
     workspace = _workspace(path, api_url=api_url, state=state)
     found = asyncio.run(operate.fleet_status(workspace))
     if daemon is not None:
         from reconciler.daemon.last_errors import fetch
 
         found = with_errors(found, fetch(daemon))
-    if fmt == "json":
+    if output == "json":
         sys.stdout.write(render_status_json(found))
     else:
         color = reconcile.color_wanted(sys.stdout, environ=os.environ)
-        sys.stdout.write(render_status_text(found, color=color))
+        sys.stdout.write(render_status_text(found, color=color, wide=output == "wide"))
 
 
 @app.command()

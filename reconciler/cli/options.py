@@ -42,3 +42,10 @@ MaxDeleteFractionOption = Annotated[
     ),
 ]
 LogLevelOption = Annotated[str, typer.Option("--log-level", help="Log level on stderr.")]
+NoColorOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        help="No colours and no live display, as with NO_COLOR set (CI is treated the same way).",
+    ),
+]

@@ -1,42 +1,9 @@
 """The ``/_emulator`` control routes: what tests and demos do to the world around the API.
 
 JSON in and out, no auth; a malformed control body gets FastAPI's own 422. ``region`` (``global``
-or ``cn``) picks the service where it matters; ``app_id`` defaults to the configured one.
-
-- ``POST /_emulator/reset`` forgets agents, users, faults, counters and joins received, and
-  restores the start config; the clock keeps its time. Returns ``{}``.
-- ``POST /_emulator/agents`` ``{"agents": [{name, channel, agent_rtc_uid?, remote_rtc_uids?,
-  status?, start_ts?, stop_ts?, message?, properties?, app_id?, agent_id?}], "region"?}`` plants
-  agents in any state, past the name, uid and quota checks. Returns ``{"agent_ids": [...]}``.
-- ``GET /_emulator/agents`` dumps every agent of both services: agent_id, region, app_id, name,
-  channel, uids, status, properties, start_ts, stop_ts, message. Returns ``{"agents": [...]}``.
-- ``GET /_emulator/joins`` returns every join body the API accepted, exactly as it arrived, in
-  order: ``{"joins": [{region, app_id, agent_id, body}]}``.
-- ``GET /_emulator/clock`` and ``POST /_emulator/clock`` ``{"advance": seconds}`` or
-  ``{"set": unix_ts}`` read or move the virtual clock. Return ``{"now": ts}``.
-- ``POST /_emulator/config`` ``{quota?, strict_names?, join_status?, starting_seconds?,
-  stopping_seconds?, query_retention_seconds?, conflict_body_includes_agent_id?,
-  require_llm_and_tts?, idle_timer_without_user?, max_list_limit?, rate_limit_per_second?}``
-  changes runtime knobs. Returns the knobs now in force.
-- ``POST /_emulator/channels/{channel}/users/{uid}/join`` and ``.../leave`` (query ``app_id``,
-  ``region``) make a remote user enter or leave a channel, which drives idle timeouts. Return
-  ``{"channel", "users"}`` with the uids now present.
-- ``POST /_emulator/agents/{agent_id}/fail`` ``{"message": ...}`` moves a live agent to FAILED.
-  Returns ``{}``; 404 when no live agent has that id.
-- ``POST /_emulator/agents/{agent_id}/talk`` ``{"seconds": ...}`` has a caller talk with a live
-  agent for that long on the virtual clock: a ``voice_input`` turn, and a user and an assistant
-  line of history, every 5 s meanwhile. Returns ``{}``; 404 when no live agent has that id.
-- ``POST /_emulator/faults`` ``{endpoint, status, drop_connection, count, fraction, when,
-  retry_after, latency_ms, reason, detail}`` adds a fault rule (see faults.FaultSpec);
-  ``GET`` lists them and ``DELETE`` clears them. Return ``{"faults": [...]}``.
-- ``POST /_emulator/webhooks`` ``{url, secret, retries?, retry_seconds?}`` sends signed
-  Notification Center events to ``url`` from now on (see webhooks.py); ``GET`` returns ``{url,
-  deliveries: [{notice_id, event_type, agent_id, statuses, delivered}]}`` (never the secret);
-  ``DELETE`` stops sending. ``POST /_emulator/agents/{agent_id}/events`` ``{event_type,
-  payload?}`` sends one event about that agent now (104, 110, 111, 112, ...). Return ``{}``
-  but for ``GET``.
-- ``GET /_emulator/counters`` returns API calls by endpoint and answer, e.g.
-  ``{"join": {"200": 3, "409": 1}, "leave": {"dropped": 1}}``.
+or ``cn``) picks the service where it matters; ``app_id`` defaults to the configured one. Each
+route's docstring is its documentation: docs/emulator.md is generated from them and from the body
+models (``emulator.docs``), so the two cannot drift.
 
 Nothing here implements an API rule: each route calls the backend or a store.
 """
@@ -119,34 +86,45 @@ def _emulator(request: Request) -> Emulator:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
+    """Forget agents, users, faults, counters and joins received, and restore the start
+    config; the clock keeps its time. Returns ``{}``."""
     _emulator(request).reset()
     return {}
 
 
 @router.post("/agents")
 async def seed_agents(request: Request, body: SeedRequest) -> dict[str, Any]:
+    """Plant agents in any state, past the name, uid and quota checks. Returns
+    ``{"agent_ids": [...]}``."""
     store = _emulator(request).stores[body.region]
     return {"agent_ids": [store.seed(seed) for seed in body.agents]}
 
 
 @router.get("/agents")
 async def dump_agents(request: Request) -> dict[str, Any]:
+    """Every agent of both services: agent_id, region, app_id, name, channel, uids, status,
+    properties, start_ts, stop_ts, message. Returns ``{"agents": [...]}``."""
     stores = _emulator(request).stores.values()
     return {"agents": [record for store in stores for record in store.describe()]}
 
 
 @router.get("/joins")
 async def received_joins(request: Request) -> dict[str, Any]:
+    """Every join body the API accepted, exactly as it arrived, in order: ``{"joins":
+    [{region, app_id, agent_id, body}]}``."""
     return {"joins": list(_emulator(request).joins)}
 
 
 @router.get("/clock")
 async def read_clock(request: Request) -> dict[str, Any]:
+    """The virtual clock: ``{"now": ts}``."""
     return {"now": _emulator(request).clock.now()}
 
 
 @router.post("/clock")
 async def move_clock(request: Request, body: ClockMove) -> dict[str, Any]:
+    """Move the virtual clock by ``advance`` seconds or ``set`` it to a Unix time. Returns
+    ``{"now": ts}``."""
     clock = _emulator(request).clock
     now = clock.advance(body.advance) if body.advance is not None else clock.set(body.set or 0.0)
     return {"now": now}
@@ -154,6 +132,8 @@ async def move_clock(request: Request, body: ClockMove) -> dict[str, Any]:
 
 @router.post("/config")
 async def change_config(request: Request, body: ConfigChange) -> dict[str, Any]:
+    """Change runtime knobs; a field left out keeps its value. Returns the knobs now in
+    force."""
     config = _emulator(request).reconfigure(body.model_dump(exclude_unset=True))
     return {name: getattr(config, name) for name in ConfigChange.model_fields}
 
@@ -162,6 +142,8 @@ async def change_config(request: Request, body: ConfigChange) -> dict[str, Any]:
 async def user_joins(
     request: Request, channel: str, uid: str, app_id: str | None = None, region: Region = "global"
 ) -> dict[str, Any]:
+    """A remote user enters the channel, which drives idle timeouts. Returns ``{"channel",
+    "users"}`` with the uids now present."""
     emulator = _emulator(request)
     users = emulator.stores[region].user_joins(
         app_id=app_id or emulator.config.app_id, channel=channel, uid=uid
@@ -173,6 +155,8 @@ async def user_joins(
 async def user_leaves(
     request: Request, channel: str, uid: str, app_id: str | None = None, region: Region = "global"
 ) -> dict[str, Any]:
+    """A remote user leaves the channel. Returns ``{"channel", "users"}`` with the uids now
+    present."""
     emulator = _emulator(request)
     users = emulator.stores[region].user_leaves(
         app_id=app_id or emulator.config.app_id, channel=channel, uid=uid
@@ -182,6 +166,8 @@ async def user_leaves(
 
 @router.post("/agents/{agent_id}/fail")
 async def fail_agent(request: Request, agent_id: str, body: FailRequest) -> dict[str, Any]:
+    """Move a live agent to FAILED with ``message``. Returns ``{}``; 404 when no live agent
+    has that id."""
     if not _emulator(request).fail_agent(agent_id, message=body.message):
         raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
     return {}
@@ -189,7 +175,9 @@ async def fail_agent(request: Request, agent_id: str, body: FailRequest) -> dict
 
 @router.post("/agents/{agent_id}/talk")
 async def talk_with_agent(request: Request, agent_id: str, body: TalkRequest) -> dict[str, Any]:
-    """A caller talks with the agent for ``seconds``: a turn every few seconds meanwhile."""
+    """A caller talks with a live agent for ``seconds`` on the virtual clock: a ``voice_input``
+    turn, and a user and an assistant line of history, every 5 s meanwhile. Returns ``{}``; 404
+    when no live agent has that id."""
     if not _emulator(request).talk_with(agent_id, seconds=body.seconds):
         raise HTTPException(status_code=404, detail=f"no live agent {agent_id}")
     return {}
@@ -197,6 +185,8 @@ async def talk_with_agent(request: Request, agent_id: str, body: TalkRequest) ->
 
 @router.post("/webhooks")
 async def send_webhooks(request: Request, body: WebhookTarget) -> dict[str, Any]:
+    """Send signed Notification Center events to ``url`` from now on (see webhooks.py).
+    Returns ``{}``."""
     emulator = _emulator(request)
     emulator.reconfigure(
         {
@@ -212,12 +202,15 @@ async def send_webhooks(request: Request, body: WebhookTarget) -> dict[str, Any]
 
 @router.get("/webhooks")
 async def webhook_deliveries(request: Request) -> dict[str, Any]:
+    """Where events go and what was delivered: ``{url, deliveries: [{notice_id, event_type,
+    agent_id, statuses, delivered}]}`` (never the secret)."""
     emulator = _emulator(request)
     return {"url": emulator.config.webhook_url, "deliveries": list(emulator.webhooks.deliveries)}
 
 
 @router.delete("/webhooks")
 async def stop_webhooks(request: Request) -> dict[str, Any]:
+    """Stop sending events. Returns ``{}``."""
     emulator = _emulator(request)
     emulator.reconfigure({"webhook_url": None, "webhook_secret": None})
     await emulator.webhooks.stop()
@@ -226,6 +219,8 @@ async def stop_webhooks(request: Request) -> dict[str, Any]:
 
 @router.post("/agents/{agent_id}/events")
 async def send_event(request: Request, agent_id: str, body: EventRequest) -> dict[str, Any]:
+    """Send one event about that agent now (104, 110, 111, 112, ...). Returns ``{}``; 404
+    for an unknown agent."""
     emulator = _emulator(request)
     for store in emulator.stores.values():
         agent = store.find(agent_id)
@@ -237,6 +232,9 @@ async def send_event(request: Request, agent_id: str, body: EventRequest) -> dic
 
 @router.post("/faults")
 async def add_fault(request: Request, body: FaultSpec) -> dict[str, Any]:
+    """Add a fault rule (see faults.FaultSpec): an error status, a dropped connection or
+    latency, for the next ``count`` calls or a seeded random ``fraction`` of them, before or
+    after the action. Returns ``{"faults": [...]}``."""
     faults = _emulator(request).faults
     faults.add(body)
     return _faults(request)
@@ -244,17 +242,21 @@ async def add_fault(request: Request, body: FaultSpec) -> dict[str, Any]:
 
 @router.get("/faults")
 async def list_faults(request: Request) -> dict[str, Any]:
+    """The fault rules in force: ``{"faults": [...]}``."""
     return _faults(request)
 
 
 @router.delete("/faults")
 async def clear_faults(request: Request) -> dict[str, Any]:
+    """Remove every fault rule. Returns ``{"faults": []}``."""
     _emulator(request).faults.clear()
     return _faults(request)
 
 
 @router.get("/counters")
 async def counters(request: Request) -> dict[str, Any]:
+    """API calls by endpoint and answer, e.g. ``{"join": {"200": 3, "409": 1}, "leave":
+    {"dropped": 1}}``."""
     return _emulator(request).counters.snapshot()
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import Region, RestartPolicy
+from reconciler.manifest.reference_sites import EMPTY, ReferenceIndex
 from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.windows import ChangeWindow
 
@@ -23,7 +24,9 @@ from reconciler.manifest.windows import ChangeWindow
 class ProjectSpec:
     """One Agora project. ``app_id`` and ``customer_id`` may be literal; the secrets are references.
 
-    ``source`` is where the Project document starts; ``windows`` are its change windows.
+    ``source`` is where the Project document starts; ``windows`` are its change windows;
+    ``written`` is where each reference field is (by attribute name: the location and the field
+    path as written, ``spec.customerSecret``), so that an unresolvable one is reported there.
     """
 
     name: str
@@ -40,6 +43,7 @@ class ProjectSpec:
     notification_secret: str | None = None
     max_delete_fraction: float = 0.5
     windows: tuple[ChangeWindow, ...] = ()
+    written: Mapping[str, tuple[SourceLocation, str]] = field(default_factory=dict)
 
 
 # The project's rollout with every default: what an agent built without a manifest gets.
@@ -75,7 +79,9 @@ class DesiredAgent:
 
 @dataclass(frozen=True, slots=True)
 class DesiredFleet:
-    """Projects by name and agents by key; both iterate in sorted key order."""
+    """Projects by name and agents by key; both iterate in sorted key order. ``references``
+    says where each secret reference is written, for errors that must point at it."""
 
     projects: Mapping[str, ProjectSpec]
     agents: Mapping[str, DesiredAgent]
+    references: ReferenceIndex = EMPTY

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from reconciler.manifest import explain, models, secrets
+from reconciler.manifest import explain, models, reference_sites, secrets
 from reconciler.manifest import unknown_fields as check_fields
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
 from reconciler.manifest.yaml_nodes import Scalar, YamlDocument
@@ -39,12 +39,14 @@ class Entry:
     """A document whose fields are valid, with its ``properties`` as written.
 
     ``properties`` keeps every field written, known or not, with relative ``${file:...}`` paths
-    made absolute from the document's directory.
+    made absolute from the document's directory. ``references`` is every secret reference
+    written in its spec, by where it is (``secrets.scan``).
     """
 
     doc: YamlDocument
     model: Model
     properties: Mapping[str, Any]
+    references: tuple[tuple[Loc, str], ...] = ()
 
     @property
     def properties_loc(self) -> Loc:
@@ -113,7 +115,7 @@ def read(
     )
     if names_a_file:
         properties = absolute_files(properties, base_dir=Path(doc.path).parent)
-    return Entry(doc, model, properties), diagnostics
+    return Entry(doc, model, properties, found.references), diagnostics
 
 
 def unknown_fields(entry: Entry) -> Iterator[Diagnostic]:
@@ -215,11 +217,7 @@ def absolute_files(value: Any, *, base_dir: Path) -> Any:
         if "${file:" not in value:
             return value
         for ref in secrets.find_references(value):
-            if ref.kind == "file" and ref.problem() is None:
-                target = Path(ref.target).expanduser()
-                if not target.is_absolute():
-                    absolute = secrets.SecretRef("file", str((base_dir / target).resolve()))
-                    value = value.replace(str(ref), str(absolute))
+            value = value.replace(str(ref), reference_sites.canonical(ref, base_dir=base_dir))
         return value
     if isinstance(value, dict):
         return {key: absolute_files(item, base_dir=base_dir) for key, item in value.items()}

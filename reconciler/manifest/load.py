@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import assemble, documents, models, secrets, yaml_source
+from reconciler.manifest import (
+    assemble,
+    documents,
+    models,
+    reference_sites,
+    secrets,
+    yaml_source,
+)
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.manifest.diagnostics import Diagnostic
 
@@ -129,6 +136,10 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
     diagnostics.extend(found)
     unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
     ok = not any(d.is_error for d in unique)
+    if ok:
+        sites = (site for e in entries for site in reference_sites.sites_in(e.doc, e.references))
+        index = reference_sites.index(sites, (e.doc for e in entries))
+        fleet = dataclasses.replace(fleet, references=index)
     return LoadResult(fleet if ok else None, tuple(unique), digest.hexdigest())
 
 

@@ -14,7 +14,7 @@ from typing import Final
 
 from reconciler.manifest import models, rollout, windows
 from reconciler.manifest.desired import ProjectSpec
-from reconciler.manifest.diagnostics import SourceLocation
+from reconciler.manifest.diagnostics import SourceLocation, field_path
 from reconciler.manifest.documents import Entry, absolute_files
 
 # Our spec fields sent as Agora's top-level join fields of the same snake_case name.
@@ -88,4 +88,25 @@ def project_spec(entry: Entry) -> ProjectSpec:
         ),
         max_delete_fraction=spec.max_delete_fraction,
         windows=tuple(windows.resolve(window, index) for index, window in enumerate(spec.windows)),
+        written=_written(entry),
     )
+
+
+# A Project's fields that may hold references: attribute name and name as written.
+_REFERENCE_FIELDS: Final = (
+    ("app_id", "appId"),
+    ("customer_id", "customerId"),
+    ("customer_secret", "customerSecret"),
+    ("app_certificate", "appCertificate"),
+    ("notification_secret", "notificationSecret"),
+)
+
+
+def _written(entry: Entry) -> dict[str, tuple[SourceLocation, str]]:
+    """Where each reference field of a Project document is, for errors that name it."""
+    found = {}
+    for attribute, name in _REFERENCE_FIELDS:
+        loc = ("spec", name)
+        line, column = entry.doc.position(loc)
+        found[attribute] = (SourceLocation(entry.doc.path, line, column), field_path(loc))
+    return found

@@ -131,7 +131,8 @@ def walk_secret_fields(properties: Mapping[str, Any]) -> Iterator[tuple[str, Any
 
 
 class SecretUnavailableError(ManifestError):
-    """A reference that cannot be resolved: names the variable or file and where it is used."""
+    """A reference that cannot be resolved: names the variable or file and where it is used
+    (with ``exact``, the column of the reference itself, not the start of a definition)."""
 
     def __init__(
         self,
@@ -140,6 +141,7 @@ class SecretUnavailableError(ManifestError):
         message: str,
         where: SourceLocation | None,
         field: str | None,
+        exact: bool = False,
     ) -> None:
         self.ref = ref
         super().__init__(
@@ -147,6 +149,13 @@ class SecretUnavailableError(ManifestError):
             line=where.line if where else None,
             field=field,
             message=message,
+            column=where.column if where and exact else None,
+        )
+
+    def at(self, site: SourceLocation, field: str) -> SecretUnavailableError:
+        """The same error, pointing at the reference as written (``reference_sites``)."""
+        return SecretUnavailableError(
+            ref=self.ref, message=self.message, where=site, field=field, exact=True
         )
 
 

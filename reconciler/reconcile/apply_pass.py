@@ -6,15 +6,18 @@ killed pass left before it observes, so that the plan sees their outcome; and, g
 refuses it when the state, the live agents or the manifests moved since (``planfile.staleness``),
 resolving those intents only once the plan has been found current.
 It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked without one.
+While it acts, ``progress`` shows each change, and Ctrl-C works in two steps (``interrupts``).
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
-failure, 3 a stale plan, or changes held back by a safety rule (the rest was applied). It must
+failure, 3 a stale plan, or changes held back by a safety rule (the rest was applied), 130
+interrupted. It must
 not decide what to change (that is the planner's) nor how to change it (that is apply's).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -26,12 +29,13 @@ from reconciler.agora.client import AgoraClient, Transport
 from reconciler.apply import engine, payloads
 from reconciler.apply.intents import Ledger
 from reconciler.apply.leftovers import resolve_leftovers
+from reconciler.apply.progress import ApplyProgress
 from reconciler.apply.report import ApplyReport, Outcome, StepResult, render_report
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.reconcile import connect, planfile
+from reconciler.reconcile import connect, interrupts, planfile, progress
 from reconciler.reconcile.bounds import Bounds
 from reconciler.source.local import head_revision
 from reconciler.state import AgentRecord, StateStore, StateTarget, open_state
@@ -94,6 +98,12 @@ async def apply_command(
     settings = dataclasses.replace(options.settings, git_revision=head_revision(source))
     refused: list[int] = []
     held: list[plan.Held] = []
+    display = progress.ApplyDisplay(
+        mode=progress.display_mode(streams.stdout, environ=environ),
+        stdout=streams.stdout,
+        stderr=streams.stderr,
+    )
+    interrupt = interrupts.TwoStepInterrupt(announce=display.notice)
 
     def choose(made: Made) -> plan.Plan | None:
         """The plan to apply (its held-back changes apart) after showing it and asking; None
@@ -107,27 +117,49 @@ async def apply_command(
         held.extend(chosen.held)
         if not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
-        return None if refused or chosen.is_empty else chosen
+        if refused or chosen.is_empty:
+            return None
+        interrupt.arm()  # from here on, Ctrl-C stops apply in two steps
+        return chosen
 
-    with open_state(state_path) as store:
-        async with connect.open_clients(
-            fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
-        ) as apis:
-            done = await run_pass(
-                fleet,
-                store=store,
-                apis=apis,
-                environ=environ,
-                clock=clock,
-                settings=settings,
-                choose=choose,
-                # A saved plan was made before any resolution: resolving before its staleness
-                # check would make it stale.
-                resolve_first=saved is None,
-            )
+    try:
+        with open_state(state_path) as store:
+            async with connect.open_clients(
+                fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
+            ) as apis:
+                done = await run_pass(
+                    fleet,
+                    store=store,
+                    apis=apis,
+                    environ=environ,
+                    clock=clock,
+                    settings=settings,
+                    choose=choose,
+                    # A saved plan was made before any resolution: resolving before its
+                    # staleness check would make it stale.
+                    resolve_first=saved is None,
+                    stopping=interrupt.stopping,
+                    progress=display,
+                )
+    except asyncio.CancelledError:
+        if not interrupt.aborted:
+            raise
+        _uncancel()
+        await display.close()
+        print(
+            interrupts.aborted_message(display.in_flight(), display.not_started()),
+            file=streams.stderr,
+        )
+        return interrupts.EXIT_INTERRUPTED
+    finally:
+        interrupt.disarm()
+        await display.close()
     if refused:
         return refused[0]
     code = _finish(done.report, streams=streams)
+    if interrupt.requested:
+        print(interrupts.stopped_message(display.not_started()), file=streams.stderr)
+        return interrupts.EXIT_INTERRUPTED
     # A failure says more than a hold: it needs looking at before the held changes matter.
     return EXIT_REFUSED if code == 0 and held else code
 
@@ -173,23 +205,25 @@ async def run_pass(
     stopping: Callable[[], bool] | None = None,
     settle: bool = False,
     expiring: Collection[str] = (),
+    progress: ApplyProgress | None = None,
 ) -> Done:
     """The one pass ``apply`` and the daemon share: resolve, observe, plan, choose, apply.
 
     ``choose`` sees the plan as made and returns the plan to apply (it shows, checks, asks or
     filters), or None to apply nothing; once ``stopping`` turns true, apply starts no further
-    change. Leftover intents are resolved once: before observing, or (``resolve_first`` False,
-    for a saved plan) only once ``choose`` has let a plan through. One ``Ledger`` (the state as
-    this pass changes it) and one ``SecretValues`` serve the whole pass: resolving and applying
-    share the ledger, and each secret is resolved once, for fingerprints and requests alike.
-    With ``settle``, a pass that changed anything observes once more (list calls only, for a
-    fleet in sync) and plans again, read-only, to describe the fleet it leaves behind.
-    ``expiring`` are agents whose tokens Agora warned are about to expire: the plan renews them.
-    The caller holds ``store`` (and its lock or lease, checked before anything acts) and the
-    clients.
+    change; ``progress`` hears of each change. If the pass is cancelled while it applies, the
+    state writes already under way finish before the cancellation goes on. Leftover intents
+    are resolved once: before observing, or (``resolve_first`` False, for a saved plan) only
+    once ``choose`` has let a plan through. One ``Ledger`` (the state as this pass changes it)
+    and one ``SecretValues`` serve the whole pass: resolving and applying share the ledger, and
+    each secret is resolved once, for fingerprints and requests alike. With ``settle``, a pass
+    that changed anything observes once more (list calls only, for a fleet in sync) and plans
+    again, read-only, to describe the fleet it leaves behind. ``expiring`` are agents whose
+    tokens Agora warned are about to expire: the plan renews them. The caller holds ``store``
+    (and its lock or lease, checked before anything acts) and the clients.
     """
     ledger = Ledger(store)
-    values = payloads.SecretValues(environ)
+    values = payloads.SecretValues(environ, references=fleet.references)
     # Joins carry the state's lineage, so two fleets on one App ID can be told apart.
     settings = dataclasses.replace(settings, fleet_id=store.snapshot().lineage or None)
 
@@ -221,17 +255,22 @@ async def run_pass(
         store.check_held()
         if not resolve_first:
             leftovers = await resolve()
-        report = await engine.apply_plan(
-            chosen,
-            desired=fleet,
-            apis=apis,
-            ledger=ledger,
-            fingerprints=fingerprints,
-            values=values,
-            settings=settings,
-            clock=clock,
-            stopping=stopping,
-        )
+        try:
+            report = await engine.apply_plan(
+                chosen,
+                desired=fleet,
+                apis=apis,
+                ledger=ledger,
+                fingerprints=fingerprints,
+                values=values,
+                settings=settings,
+                clock=clock,
+                stopping=stopping,
+                progress=progress,
+            )
+        except asyncio.CancelledError:
+            await ledger.drain()
+            raise
     changed = any(r.outcome is Outcome.DONE for r in (*leftovers, *report.results))
     settled = made
     if settle and changed:
@@ -351,3 +390,10 @@ def _approved(options: ApplyOptions, streams: Streams) -> bool:
         return True
     print("Apply cancelled.", file=streams.stderr)
     return False
+
+
+def _uncancel() -> None:
+    """An abort the command has handled ends the command, not the event loop's task."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

@@ -63,9 +63,14 @@ def resolve_credentials(project: ProjectSpec, *, environ: Mapping[str, str]) -> 
     base_dir = Path(project.source.file).parent
 
     def value(text: str, field_name: str) -> str:
-        resolved = secrets.resolve_text(
-            text, environ=environ, base_dir=base_dir, where=project.source, field=field_name
-        )
+        try:
+            resolved = secrets.resolve_text(
+                text, environ=environ, base_dir=base_dir, where=project.source, field=field_name
+            )
+        except secrets.SecretUnavailableError as exc:
+            if field_name not in project.written:
+                raise
+            raise exc.at(*project.written[field_name]) from None
         if secrets.is_reference(text) and secrets.is_secret_name(field_name):
             logs.register_secret(resolved)
         return resolved

@@ -254,7 +254,7 @@ def fingerprint_secrets(
     its requests reuse them rather than resolve every reference a second time.
     """
     if values is None:
-        values = payloads.SecretValues(environ)
+        values = payloads.SecretValues(environ, references=fleet.references)
     fingerprints: dict[str, str] = {}
     for agent in fleet.agents.values():
         texts = list(secrets.strings_with_references(agent.properties))

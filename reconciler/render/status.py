@@ -1,5 +1,8 @@
 """Views of a ``FleetStatus``: a table for a person (like ``kubectl get``) and versioned JSON.
 
+The default table fits 100 columns (long keys and channels are cut with an ellipsis); ``wide``
+adds the remote name and the agent id, at their natural width, as ``kubectl get -o wide`` does.
+
 Pure functions to strings: they never print, read the clock (ages are relative to the status's
 own ``now``) or the environment, and colour only when told to. Nothing here holds a secret: a
 status carries names, ids, statuses and times only.
@@ -46,17 +49,21 @@ _AGENT_COLUMNS: Final = (
     "AGE",
 )
 _OTHER_COLUMNS: Final = ("PROJECT", "AGENT ID", "NAME", "STATUS", "AGE", "KIND")
+# Left out of the default view, which must fit DEFAULT_WIDTH; long values fold to an ellipsis.
+_WIDE_ONLY: Final = frozenset({"REMOTE NAME", "AGENT ID"})
+_SHRINKING: Final = frozenset({"KEY", "CHANNEL", "PROJECT", "NAME"})
+DEFAULT_WIDTH: Final = 100
 
 
-def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
+def render_status_text(status: FleetStatus, *, color: bool = False, wide: bool = False) -> str:
     """The git source (if any), the agents table, why each drifting agent drifts, the others
-    apart, and a summary line."""
+    apart, and a summary line; ``wide`` for every column."""
     blocks: list[str] = [] if status.source is None else [source_text(status.source)]
     if status.rows:
-        table = _table(_AGENT_COLUMNS)
+        table = _table(_AGENT_COLUMNS, wide=wide)
         for row in status.rows:
-            table.add_row(*_agent_cells(row, now=status.now))
-        blocks.append(_draw(table, color=color))
+            table.add_row(*_shown(_AGENT_COLUMNS, _agent_cells(row, now=status.now), wide=wide))
+        blocks.append(_draw(table, color=color, wide=wide))
         reasons = [f"  {row.key}: {row.reason}" for row in status.rows if row.reason]
         if reasons:
             blocks.append("\n".join(["Why:", *reasons]))
@@ -66,12 +73,12 @@ def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
     else:
         blocks.append(NO_AGENTS)
     if status.others:
-        table = _table(_OTHER_COLUMNS)
+        table = _table(_OTHER_COLUMNS, wide=wide)
         for other in status.others:
-            table.add_row(*_other_cells(other))
+            table.add_row(*_shown(_OTHER_COLUMNS, _other_cells(other, wide=wide), wide=wide))
         blocks.append(
             "Live agents no manifest entry stands for (never touched):\n"
-            + _draw(table, color=color)
+            + _draw(table, color=color, wide=wide)
         )
     blocks.append(summary(status.rows))
     return "\n\n".join(blocks) + "\n"
@@ -190,11 +197,13 @@ def _agent_cells(row: AgentRow, *, now: float) -> tuple[Text, ...]:
     )
 
 
-def _other_cells(other: OtherAgent) -> tuple[Text, ...]:
+def _other_cells(other: OtherAgent, *, wide: bool) -> tuple[Text, ...]:
+    # Without the AGENT ID column, an agent with no name is known by its id.
+    name = other.name or (_NONE if wide else other.agent_id or _NONE)
     return (
         Text(other.project),
         Text(other.agent_id or _NONE),
-        Text(other.name or _NONE),
+        Text(name),
         _status_cell(other.status),
         Text(_NONE if other.age_seconds is None else duration(other.age_seconds)),
         Text(other.kind.value),
@@ -215,19 +224,30 @@ def _expiry(expires_at: float | None, *, now: float) -> str:
     return f"in {duration(expires_at - now)}"
 
 
-def _table(columns: Sequence[str]) -> Table:
+def _shown(columns: Sequence[str], cells: tuple[Text, ...], *, wide: bool) -> tuple[Text, ...]:
+    return tuple(
+        cell
+        for column, cell in zip(columns, cells, strict=True)
+        if wide or column not in _WIDE_ONLY
+    )
+
+
+def _table(columns: Sequence[str], *, wide: bool) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column, no_wrap=True)
+        if wide or column not in _WIDE_ONLY:
+            shrinks = not wide and column in _SHRINKING
+            table.add_column(column, no_wrap=True, overflow="ellipsis" if shrinks else "fold")
     return table
 
 
-def _draw(table: Table, *, color: bool) -> str:
-    """The table at its natural width, never folded: piped output stays one row per line."""
+def _draw(table: Table, *, color: bool, wide: bool) -> str:
+    """The table never folded, so that piped output stays one row per line: at its natural
+    width when wide, else within ``DEFAULT_WIDTH``."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        width=100_000,
+        width=100_000 if wide else DEFAULT_WIDTH,
         force_terminal=color,
         color_system="standard" if color else None,
         highlight=False,

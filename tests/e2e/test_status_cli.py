@@ -37,10 +37,13 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 def test_status_prints_one_row_per_agent(applied: tuple[str, Path]) -> None:
     """Header, five rows in sync and RUNNING, then the summary; exit 0, nothing on stderr."""
     url, workdir = applied
-    done = cli("status", "--state", "state.db", url=url, cwd=workdir)
+    done = cli("status", "-o", "wide", "--state", "state.db", url=url, cwd=workdir)
     assert (done.returncode, done.stderr) == (0, "")
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["KEY", "CHANNEL", "REMOTE"]
+    narrow = cli("status", "--state", "state.db", url=url, cwd=workdir)
+    assert narrow.stdout.splitlines()[0].split()[:3] == ["KEY", "CHANNEL", "STATUS"]
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 100
     rows = lines[1:6]
     assert [row.split()[0] for row in rows] == KEYS
     assert all("RUNNING" in row and "in sync" in row for row in rows)

@@ -29,11 +29,13 @@ async def test_references_reach_the_api_as_values_and_the_state_as_fingerprints(
 
 
 async def test_a_missing_secret_stops_the_pass_before_any_call(tmp_path: Path) -> None:
-    """An unset variable is named with its manifest line, and nothing is joined at all."""
+    """An unset variable is named with its manifest line, column and field as written, and
+    nothing is joined at all."""
     world = World(tmp_path)
     fleet = {"a": agent("room-a"), "b": agent("room-b", properties={"greeting": "${env:UNSET}"})}
     write_fleet(world.fleet, fleet)
-    with pytest.raises(SecretUnavailableError, match=r"fleet.yaml:\d+: environment variable UNSET"):
+    where = r"fleet.yaml:\d+:\d+ spec\.properties\.greeting: environment variable UNSET"
+    with pytest.raises(SecretUnavailableError, match=where):
         await world.apply()
     assert await world.agents() == []
 

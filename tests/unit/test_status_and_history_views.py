@@ -78,9 +78,9 @@ FLEET = FleetStatus(
 )
 
 
-def test_the_table_has_one_line_per_agent_under_a_header() -> None:
+def test_the_wide_table_has_one_line_per_agent_under_a_header() -> None:
     """Header, one unfolded line per row with every column, dashes for what is not known."""
-    lines = render_status_text(FLEET).splitlines()
+    lines = render_status_text(FLEET, wide=True).splitlines()
     assert lines[0].split() == [
         "KEY",
         "CHANNEL",
@@ -111,6 +111,18 @@ def test_the_table_has_one_line_per_agent_under_a_header() -> None:
     ]
     assert "expired 5m ago" in lines[2]
     assert lines[3].split() == ["prod/new", "new", "-", "-", "-", "-", "-", "missing", "-"]
+
+
+def test_the_default_table_fits_100_columns() -> None:
+    """Without the remote name and agent id; a long key is cut with an ellipsis, not folded."""
+    lines = render_status_text(FLEET).splitlines()
+    assert " ".join(lines[0].split()) == "KEY CHANNEL STATUS GEN TOKEN EXPIRES DRIFT AGE"
+    assert " ".join(lines[1].split()) == "prod/lobby lobby RUNNING 1 in 3h 2m in sync 1m"
+    long = replace(FLEET.rows[0], key="prod/" + "x" * 120, channel="c" * 80)
+    text = render_status_text(replace(FLEET, rows=(long, *FLEET.rows[1:])))
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "…" in text
+    assert "someone-elses-bot" in text
 
 
 def test_the_table_says_why_lists_others_apart_and_sums_up() -> None:
