@@ -286,6 +286,7 @@ def run(
     git_token_file: gitflags.GitTokenFileOption = None,
     git_ssh_key_file: gitflags.GitSshKeyFileOption = None,
     git_known_hosts: gitflags.GitKnownHostsOption = None,
+    git_dir: gitflags.GitDirOption = None,
     notify: Annotated[
         list[str] | None,
         typer.Option(
@@ -371,6 +372,7 @@ def run(
             git=source,
             notify=targets,
             lease_ttl=ttl,
+            git_root=git_dir,
         )
     )
     raise typer.Exit(code)

@@ -77,6 +77,16 @@ GitKnownHostsOption = Annotated[
     ),
 ]
 
+GitDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--git-dir",
+        envvar="RECONCILER_GIT_DIR",
+        help="Directory for the git source's clone and checkouts (default git/ beside the state "
+        "file, or .reconciler/git for a postgresql:// state).",
+    ),
+]
+
 
 def git_settings(
     url: str | None,

@@ -6,6 +6,7 @@ Typer wiring only: each reads the workspace, calls ``operate`` and prints what i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from reconciler.cli import gitflags
 from reconciler.cli.app import app
 from reconciler.cli.options import (
     AgentName,
@@ -33,6 +35,7 @@ def status(
     output: OutputOption = "text",
     api_url: ApiUrlOption = None,
     state: StateOption = None,
+    git_dir: gitflags.GitDirOption = None,
 ) -> None:
     """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
 
@@ -40,7 +43,9 @@ def status(
     from reconciler.render.status import render_status_json, render_status_text
 
     fmt = _text_or_json(output)
-    workspace = _workspace(path, api_url=api_url, state=state)
+    workspace = dataclasses.replace(
+        _workspace(path, api_url=api_url, state=state), git_root=git_dir
+    )
     found = asyncio.run(operate.fleet_status(workspace))
     if fmt == "json":
         sys.stdout.write(render_status_json(found))
