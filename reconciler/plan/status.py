@@ -15,6 +15,7 @@ from typing import Final
 from reconciler import plan
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.observe.fleet import ObservedFleet, ObservedProject
+from reconciler.plan import moves
 from reconciler.source.record import SourceRecord
 from reconciler.state import AgentRecord, StateSnapshot
 
@@ -31,6 +32,7 @@ class Drift(StrEnum):
 
 
 # A key's drift is that of its first change in apply order (a replace outranks its token renewal).
+# A move is no drift of its own: the record follows the key, the agent stays as it is.
 DRIFT_OF: Final[Mapping[plan.Action, Drift]] = {
     plan.Action.DELETE: Drift.TO_DELETE,
     plan.Action.REPLACE: Drift.TO_REPLACE,
@@ -109,6 +111,8 @@ def build_status(
         policy=plan.PlanPolicy(),
         fingerprints=fingerprints,
     )
+    # Rows show each record under the key the manifests' moves give it.
+    state, _ = moves.follow(desired, state)
     changes: dict[str, list[plan.Change]] = {}
     # A change held back (a rollout's used-up budget) is drift all the same.
     for change in (*made.changes, *(held.change for held in made.held)):
@@ -167,8 +171,9 @@ def _row(
     adopted = next((c for c in changes if c.action is plan.Action.ADOPT), None)
     if agent_id is None and adopted is not None:
         agent_id = adopted.agent_id
+    acting = [change for change in changes if change.action is not plan.Action.MOVE]
     if changes:
-        drift = DRIFT_OF[changes[0].action]
+        drift = DRIFT_OF[acting[0].action] if acting else Drift.IN_SYNC
         reason: str | None = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
         drift, reason = Drift.MISSING, kept_stopped
