@@ -308,6 +308,8 @@ def run(
     action in flight (cancelled after --stop-grace) and exits 0, leaving agents running; SIGHUP
     asks for a pass. With --git the manifests come from the repository's commits (PATH is not
     read): only commits whose manifests load are applied, and POST /webhooks/github fetches at once.
+    On a shared postgresql:// state several replicas may run: one leads, the others stand by and
+    take over within --lease-ttl of its death.
     """
 
     from reconciler import daemon, logs
