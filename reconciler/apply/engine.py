@@ -2,9 +2,10 @@
 
 ``apply_plan`` runs the changes in the plan's order (the pass has already resolved the intents a
 killed pass left behind, through the same ``Ledger``), one action at a time, each action's
-changes concurrently under a bound: deletes (to free quota), recreates, replaces (leave, wait
-until gone, join the next generation; in the plan's rollout waves, each scope's waves one after
-another and every wave RUNNING before the next), creates, adopts, updates, token renewals.
+changes concurrently under a bound: moves (re-keying records, no call), deletes (to free
+quota), recreates, replaces (leave, wait until gone, join the next generation; in the plan's
+rollout waves, each scope's waves one after another and every wave RUNNING before the next),
+creates, adopts, updates, token renewals.
 Every call to a project passes its token bucket. Before a delete or replace makes an agent
 leave, its history is archived where its manifest asks (``archive``), since Agora forgets it at
 stop. The crash-safety rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``,
@@ -215,6 +216,8 @@ class _Run:
     async def _dispatch(
         self, change: Change, ctx: StepContext, *, must_run: Polling | None
     ) -> StepResult:
+        if change.action is Action.MOVE:
+            return await self._move(change)
         if change.action is Action.DELETE:
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:
@@ -233,6 +236,20 @@ class _Run:
                 git_revision=self._settings.git_revision,
             )
         return await self._update(change, ctx)
+
+    async def _move(self, change: Change) -> StepResult:
+        """Re-key the record the plan saw under ``moved_from``; nothing is asked of Agora."""
+        assert change.moved_from is not None  # every move names the key it takes the record from
+        record = self._ledger.record(change.moved_from)
+        if record is None or record.agent_id != change.agent_id:
+            return _moved(change, record)
+        if self._ledger.record(change.key) is not None:
+            return _moved(change, self._ledger.record(change.key))
+        renamed = dataclasses.replace(
+            record, key=change.key, project=change.project, updated_at=self._clock.now()
+        )
+        await self._ledger.move(change.moved_from, renamed)
+        return _result(change, Outcome.DONE, f"record moved from {change.moved_from}")
 
     async def _delete(self, change: Change, ctx: StepContext) -> StepResult:
         record = self._ledger.record(change.key)

@@ -90,6 +90,12 @@ class Ledger:
         await self._committer.commit(Mutation(put=(record,)))
         self._records[record.key] = record
 
+    async def move(self, old: str, record: AgentRecord) -> None:
+        """Re-key ``old``'s record as ``record`` (its new key), in one transaction."""
+        await self._committer.commit(Mutation(put=(record,), delete=old))
+        del self._records[old]
+        self._records[record.key] = record
+
     async def delete(self, key: str) -> None:
         if key in self._records:
             await self._committer.commit(Mutation(delete=key))

@@ -310,6 +310,7 @@ def run(
     git_ssh_key_file: gitflags.GitSshKeyFileOption = None,
     git_known_hosts: gitflags.GitKnownHostsOption = None,
     git_verify_signatures: gitflags.GitVerifySignaturesOption = None,
+    git_dir: gitflags.GitDirOption = None,
     notify: Annotated[
         list[str] | None,
         typer.Option(
@@ -331,6 +332,8 @@ def run(
     action in flight (cancelled after --stop-grace) and exits 0, leaving agents running; SIGHUP
     asks for a pass. With --git the manifests come from the repository's commits (PATH is not
     read): only commits whose manifests load are applied, and POST /webhooks/github fetches at once.
+    On a shared postgresql:// state several replicas may run: one leads, the others stand by and
+    take over within --lease-ttl of its death.
     """
 
     from reconciler import daemon, logs
@@ -396,6 +399,7 @@ def run(
             git=source,
             notify=targets,
             lease_ttl=ttl,
+            git_root=git_dir,
         )
     )
     raise typer.Exit(code)

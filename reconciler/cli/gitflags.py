@@ -91,6 +91,17 @@ GitVerifySignaturesOption = Annotated[
     ),
 ]
 
+GitDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--git-dir",
+        envvar="RECONCILER_GIT_DIR",
+        metavar="DIR",
+        help="Directory for the git source's clone and checkouts (default git/ beside the state "
+        "file, or .reconciler/git for a postgresql:// state).",
+    ),
+]
+
 
 def git_settings(
     url: str | None,

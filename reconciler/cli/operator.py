@@ -6,6 +6,7 @@ Typer wiring only: each reads the workspace, calls ``operate`` and prints what i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from reconciler.cli import gitflags
 from reconciler.cli.app import app
 from reconciler.cli.options import (
     AgentName,
@@ -49,6 +51,7 @@ def status(
             "error Agora reported for each agent (event 110), which only the daemon hears.",
         ),
     ] = None,
+    git_dir: gitflags.GitDirOption = None,
 ) -> None:
     """Show each agent: what runs, its token, its drift from the manifests; never changes one."""
 
@@ -58,7 +61,9 @@ def status(
 
     if output not in ("text", "wide", "json"):
         raise typer.BadParameter("must be text, wide or json", param_hint="--output")
-    workspace = _workspace(path, api_url=api_url, state=state)
+    workspace = dataclasses.replace(
+        _workspace(path, api_url=api_url, state=state), git_root=git_dir
+    )
     found = asyncio.run(operate.fleet_status(workspace))
     if daemon is not None:
         from reconciler.daemon.last_errors import fetch

@@ -1,4 +1,4 @@
-"""State commands like ``terraform state``: ``state list|show|rm|recover``, and ``import``.
+"""State commands like ``terraform state``: ``state list|show|rm|recover|migrate``, ``import``.
 
 Typer wiring only: each calls ``reconcile.state_commands`` and prints through ``render.state``.
 """
@@ -80,6 +80,29 @@ def recover(
     done = asyncio.run(state_commands.recover(_where(path, api_url=api_url, state=state)))
     sys.stdout.write(state_commands.describe(done.report, left=done.left_to_replace))
     raise typer.Exit(0 if done.report.ok else 1)
+
+
+@state_app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Where the copy goes: a postgresql://user@host/db[?schema=NAME] URL or a file.",
+        ),
+    ],
+    state: StateOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace whatever the target state holds.")
+    ] = False,
+) -> None:
+    """Copy the whole state (records, intents, generations, lineage, key) to another backend.
+
+    Both states are held while copying, as apply holds one; the source is left as it was.
+    """
+    from reconciler.reconcile import state_migrate
+
+    sys.stdout.write(state_migrate.migrate(state, to, force=force).describe())
 
 
 @app.command("import")

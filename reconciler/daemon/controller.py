@@ -11,13 +11,15 @@ anything. Between planning and applying, ``FlapGuard`` holds back agents that ke
 recreated and the safety rules hold back what they are about (a mass delete, a protected agent);
 the rest of the plan still runs.
 
-``Daemon.run`` holds the worker, the triggers and the HTTP server in one ``TaskGroup``: one
-failing task stops the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
+``Daemon.run`` holds the worker and the triggers in one ``TaskGroup`` (and, for a daemon that
+made its own ``Endpoints``, the HTTP server, the inbox and the notifier): one failing task stops
+the rest, and the stop event (SIGTERM, SIGINT) lets the worker finish the
 action in flight and start no other, within ``stop_grace``, after which the pass is cancelled.
 A pass has a deadline too; one past it has failed, and backs off like any failure. A trigger
 during the backoff starts the next pass at once. A pass that finds the state's lease taken over
 stops the daemon at once. Running agents are left running. ``process`` wires a daemon to the
-real state, clients and signals.
+real state, clients and signals; on a shared state ``replicas`` runs one ``Daemon`` per term of
+leading, all attached to the process's one ``Endpoints``.
 
 It decides when to pass and what to make of the outcome; it must not plan, apply or speak HTTP to
 Agora itself: ``apply_pass.run_pass`` is the pass, the same one ``reconciler apply`` runs.
@@ -39,17 +41,9 @@ import structlog
 from reconciler import plan
 from reconciler.apply.report import Outcome
 from reconciler.clock import Clock
-from reconciler.daemon import (
-    flap,
-    health,
-    last_errors,
-    ncs,
-    reactions,
-    sourcing,
-    triggers,
-    webhooks,
-)
+from reconciler.daemon import flap, ncs, reactions, sourcing, triggers, webhooks
 from reconciler.daemon.alerts import Alerts
+from reconciler.daemon.endpoints import Endpoints
 from reconciler.daemon.metrics import Metrics, PassResult
 from reconciler.errors import ReconcilerError, StateLeaseLostError
 from reconciler.manifest.desired import DesiredFleet
@@ -118,16 +112,32 @@ class Daemon:
         source: Source | None = None,
         hooks: webhooks.PushWebhooks | None = None,
         notifier: Notifier | None = None,
+        endpoints: Endpoints | None = None,
     ) -> None:
-        """``environ`` is where the projects' notification secrets resolve (default: empty)."""
+        """``environ`` is where the projects' notification secrets resolve (default: empty).
+
+        Without ``endpoints`` the daemon makes its own (from ``metrics``, ``hooks`` and
+        ``notifier``), leads them for good and runs them in ``run``; with them (one term of a
+        replica) it uses theirs, and whoever made them attaches, detaches and runs them.
+        """
         self.settings = settings
-        self.metrics = metrics or Metrics()
-        self._alerts = Alerts(None if notifier is None else notifier.send, clock=clock)
+        self._own_endpoints = endpoints is None
+        if endpoints is None:
+            endpoints = Endpoints(
+                metrics=metrics or Metrics(),
+                environ=environ or {},
+                hooks=hooks,
+                notifier=notifier,
+            )
+            endpoints.leading = self
+        self._endpoints = endpoints
+        self.metrics = endpoints.metrics
+        self._alerts = Alerts(
+            None if endpoints.notifier is None else endpoints.notifier.send, clock=clock
+        )
         self._manifests = sourcing.Manifests(
             source or LocalSource(settings.manifests), metrics=self.metrics, alerts=self._alerts
         )
-        self._hooks = hooks
-        self._notifier = notifier
         self._runner = runner
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -142,21 +152,30 @@ class Daemon:
         self._passing = False
         self._between_passes = asyncio.Event()
         self._between_passes.set()
-        self._owners = reactions.Owners()
-        self.inbox = ncs.Inbox(
-            secret_of=ncs.FleetSecrets(lambda: self._manifests.fleet, environ=environ or {}),
-            registry=self.metrics.registry,
-        )
-        self.reactions = reactions.Reactions(
-            owners=self._owners,
-            wake=self.wake,
-            fleet=lambda: self._manifests.fleet,
-            between_passes=self._between_passes.wait,
-            passing=lambda: self._passing,
-            registry=self.metrics.registry,
-        )
         self.deposed = False
         """Set when another reconciler took the state's lease over: this one stopped acting."""
+
+    @property
+    def inbox(self) -> ncs.Inbox:
+        return self._endpoints.inbox
+
+    @property
+    def reactions(self) -> reactions.Reactions:
+        return self._endpoints.reactions
+
+    @property
+    def fleet(self) -> DesiredFleet | None:
+        """The fleet in force (None before the first good load)."""
+        return self._manifests.fleet
+
+    @property
+    def passing(self) -> bool:
+        """A pass is running now."""
+        return self._passing
+
+    async def between_passes(self) -> None:
+        """Return once no pass is running."""
+        await self._between_passes.wait()
 
     def wake(self) -> None:
         """Ask for a pass; several asks before it starts make one pass."""
@@ -173,6 +192,10 @@ class Daemon:
             return False
         return self._clock.now() - self._last_success <= READY_INTERVALS * self.settings.interval
 
+    def problem(self) -> str | None:
+        """What is wrong though the daemon may be ready (a commit held back), for ``/readyz``."""
+        return self._manifests.problem()
+
     @property
     def idle(self) -> bool:
         """No pass is running, and none has been asked for."""
@@ -185,7 +208,7 @@ class Daemon:
 
     async def run(self, *, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
         """Run until ``stop`` is set (after the pass in flight), or until a task fails; a lost
-        lease sets ``stop`` itself."""
+        lease sets ``stop`` itself. ``sock`` is served only by a daemon with its own endpoints."""
         self._stop = stop
         wake = self.wake
         source = self._manifests.source
@@ -208,19 +231,8 @@ class Daemon:
             group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
             group.create_task(self._alarm.run(stop=stop))
             group.create_task(self._window_alarm.run(stop=stop))
-            if self._notifier is not None:
-                group.create_task(self._notifier.run(stop=stop))
-            if sock is not None:
-                app = health.create_app(
-                    ready=self.ready, metrics=self.metrics, problem=self._manifests.problem
-                )
-                app.include_router(self.inbox.router())
-                app.include_router(last_errors.router(self.reactions.last_errors))
-                group.create_task(self.reactions.consume(self.inbox, stop=stop))
-                if self._hooks is not None:
-                    app.include_router(webhooks.router(self._hooks, on_push=self.fetch_soon))
-                group.create_task(health.serve(app, sock, stop=stop))
-                _log.info("http_listening", url=health.url_of(sock))
+            if self._own_endpoints:
+                group.create_task(self._endpoints.run(sock, stop=stop))
 
     async def _cancel_after_grace(self, worker: asyncio.Task[None], *, stop: asyncio.Event) -> None:
         """Once stopping, give the pass in flight ``stop_grace`` seconds, then cancel it.
@@ -353,7 +365,7 @@ class Daemon:
         """Feed the metrics, the flap memory and the renewal alarm from a pass's outcome."""
         now = self._clock.now()
         report = ran.report
-        self._owners.update(ran.records)
+        self._endpoints.owners.update(ran.records)
         self._flap.record(report.results, now=now)
         self.metrics.flapping_agents.set(len(self._flap.holding(now=now)))
         self.metrics.applied((*report.leftovers, *report.results))

@@ -113,6 +113,12 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.leader = Gauge(
+            "leader",
+            "1 while this process holds the state and acts; 0 while it stands by for the lease.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.manifests_valid = Gauge(
             "manifests_valid",
             "1 when the manifests last loaded cleanly; 0 while the last good fleet stands in.",

@@ -1,8 +1,9 @@
 """The daemon's process: wire a ``Daemon`` to the real state, clients, source and signals.
 
-``run_daemon`` is ``reconciler run``: it holds the state's lock (or its lease, on PostgreSQL) for
-the daemon's whole life and releases it on the way out, binds the HTTP port, and runs the daemon
-until SIGTERM; a daemon whose lease was taken over exits 1. ``pass_runner`` is the production
+``run_daemon`` is ``reconciler run``: it binds the HTTP port and serves the process's
+``Endpoints`` for its whole life, and leads in terms (``replicas``): on a file, one term holding
+the state's lock until SIGTERM; on a shared PostgreSQL state, a term whenever it holds the lease,
+standing by between terms. ``pass_runner`` is the production
 ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass.
 
 It only assembles and runs: when to pass and what to make of a pass is ``controller``'s; it must
@@ -21,15 +22,24 @@ import structlog
 from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
-from reconciler.daemon import health, sourcing, triggers
+from reconciler.daemon import health, replicas, sourcing, triggers
 from reconciler.daemon.controller import Choose, Daemon, DaemonSettings, Runner
+from reconciler.daemon.endpoints import Endpoints
 from reconciler.daemon.metrics import Metrics
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.notify import Notifier, Target
 from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
-from reconciler.source import GitSettings
-from reconciler.state import DEFAULT_LEASE_TTL, StateStore, StateTarget, open_state
+from reconciler.source import GitSettings, git_dir
+from reconciler.state import (
+    DEFAULT_LEASE_TTL,
+    PostgresLocation,
+    StateStore,
+    StateTarget,
+    anchor_path,
+    open_state,
+    parse_location,
+)
 
 _log = structlog.get_logger(__name__)
 
@@ -90,49 +100,66 @@ async def run_daemon(
     git: GitSettings | None = None,
     notify: Sequence[Target] = (),
     lease_ttl: float = DEFAULT_LEASE_TTL,
+    git_root: Path | None = None,
 ) -> int:
-    """``reconciler run``: lock the state for life, serve, pass until SIGTERM; exit code 0 (1 when
-    another reconciler took the lease over: a second replica on a shared state is not yet run as a
-    standby, it fails at start like a second daemon on a file).
+    """``reconciler run``: serve for the process's life, lead whenever the state is ours, pass
+    until SIGTERM; exit code 0.
 
-    With ``git``, the manifests come from that repository, cloned into ``git/`` beside the state,
-    and ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
-    targets told of failures, recoveries, flapping, quota, refusals and revisions.
-    A second daemon on the same state fails at ``open_state`` with ``StateLockedError``, which
-    names the holder; a busy ``--listen`` port fails before the first pass.
+    With ``git``, the manifests come from that repository, cloned into ``git_root`` (default
+    ``git/`` beside the state file, or ``.reconciler/git`` for a PostgreSQL state), and
+    ``RECONCILER_GIT_WEBHOOK_SECRET`` (when set) opens the push webhooks; ``notify`` are the
+    targets told of failures, recoveries, flapping, quota, refusals and revisions. On an SQLite
+    state a second daemon fails at ``open_state`` with ``StateLockedError``, which names the
+    holder; on a PostgreSQL state it stands by (``replicas``). A busy ``--listen`` port fails
+    before the first pass.
     """
     clock = SystemClock()
-    metrics = Metrics()
-    # A git clone lives beside a state file; a shared (PostgreSQL) state keeps it in the default
-    # state directory.
-    beside = state_path if isinstance(state_path, Path) else None
-    source, hooks = sourcing.git_source(git, state_path=beside, environ=environ)
-    with open_state(state_path, lease_ttl=lease_ttl) as store:
+    location = None if state_path is None else parse_location(state_path)
+    shared = location if isinstance(location, PostgresLocation) else None
+    root = git_root or git_dir(anchor_path(state_path))
+    source, hooks = sourcing.git_source(git, root=root, environ=environ)
+    endpoints = Endpoints(
+        metrics=Metrics(),
+        environ=environ,
+        hooks=hooks,
+        notifier=Notifier(notify) if notify else None,
+    )
+
+    def new_term(store: StateStore) -> Daemon:
+        runner = pass_runner(
+            store=store,
+            environ=environ,
+            api_url=api_url,
+            clock=clock,
+            settings=apply_settings or ApplySettings(),
+            on_request=endpoints.metrics.on_request,
+        )
+        return Daemon(
+            settings,
+            runner=runner,
+            clock=clock,
+            environ=environ,
+            source=source,
+            endpoints=endpoints,
+        )
+
+    first = None if shared is not None else open_state(location)
+    try:
         sock = None if listen is None else health.bind(listen)
-        try:
-            runner = pass_runner(
-                store=store,
-                environ=environ,
-                api_url=api_url,
-                clock=clock,
-                settings=apply_settings or ApplySettings(),
-                on_request=metrics.on_request,
-            )
-            the_daemon = Daemon(
-                settings,
-                runner=runner,
-                clock=clock,
-                metrics=metrics,
-                environ=environ,
-                source=source,
-                hooks=hooks,
-                notifier=Notifier(notify) if notify else None,
-            )
-            stop = asyncio.Event()
-            with triggers.stop_on_signals(stop, wake=the_daemon.wake):
-                await the_daemon.run(stop=stop, sock=sock)
-        finally:
-            if sock is not None:
-                sock.close()
+    except BaseException:
+        if first is not None:
+            first.close()
+        raise
+    stop = asyncio.Event()
+    terms = replicas.Terms(endpoints=endpoints, new_term=new_term, stop=stop, clock=clock)
+    try:
+        with triggers.stop_on_signals(stop, wake=endpoints.wake):
+            async with asyncio.TaskGroup() as group:
+                group.create_task(endpoints.run(sock, stop=stop))
+                await terms.run(first=first, shared=shared, lease_ttl=lease_ttl)
+                stop.set()
+    finally:
+        if sock is not None:
+            sock.close()
     _log.info("daemon_stopped")
-    return 1 if the_daemon.deposed else 0
+    return 0

@@ -26,15 +26,7 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
-from reconciler.source import (
-    Checkout,
-    GitSettings,
-    GitSource,
-    Source,
-    UnverifiedRevisionError,
-    git_dir,
-)
-from reconciler.state import DEFAULT_STATE_PATH
+from reconciler.source import Checkout, GitSettings, GitSource, Source, UnverifiedRevisionError
 
 _log = structlog.get_logger(__name__)
 
@@ -172,13 +164,13 @@ class Manifests:
 
 
 def git_source(
-    git: GitSettings | None, *, state_path: Path | None, environ: Mapping[str, str]
+    git: GitSettings | None, *, root: Path, environ: Mapping[str, str]
 ) -> tuple[Source | None, webhooks.PushWebhooks | None]:
-    """The git source beside the state (None without ``git``), and its push webhooks, which
+    """The git source cloning into ``root`` (None without ``git``), and its push webhooks, which
     ``RECONCILER_GIT_WEBHOOK_SECRET`` opens (None without it: the routes are not served)."""
     if git is None:
         return None, None
-    source = GitSource(git, root=git_dir(state_path or DEFAULT_STATE_PATH))
+    source = GitSource(git, root=root)
     secret = environ.get(webhooks.SECRET_ENV)
     if not secret:
         _log.info("webhooks_disabled", reason=f"{webhooks.SECRET_ENV} is not set")

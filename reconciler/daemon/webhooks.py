@@ -5,7 +5,9 @@ once, instead of waiting for the git interval. A request is trusted only when it
 ``RECONCILER_GIT_WEBHOOK_SECRET``: GitHub's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body),
 GitLab's ``X-Gitlab-Token`` (the secret itself), each compared in constant time. Anything else
 gets 401 and wakes nothing. Pushes to other refs and other events (GitHub's ``ping``) are answered
-200 and ignored. The payload is trusted for nothing but its ref: the fetch asks the repository.
+200 and ignored. A push that ``on_push`` cannot act on (a replica standing by) is answered 202 with
+status ``standby``: the forge counts it delivered, and the leader fetches on its interval. The
+payload is trusted for nothing but its ref: the fetch asks the repository.
 
 These routes are self-contained (one ``APIRouter``) so the daemon's other endpoints stay in
 ``health``. Nothing here fetches, passes or reads the state; ``on_push`` does the waking.
@@ -47,8 +49,9 @@ def github_signature(secret: str, body: bytes) -> str:
     return _SIGNATURE_PREFIX + digest
 
 
-def router(hooks: PushWebhooks, *, on_push: Callable[[], None]) -> APIRouter:
-    """The two webhook routes, answering for ``hooks.ref`` and calling ``on_push`` for it."""
+def router(hooks: PushWebhooks, *, on_push: Callable[[], bool]) -> APIRouter:
+    """The two webhook routes, answering for ``hooks.ref`` and calling ``on_push`` for it, which
+    says whether a fetch was scheduled."""
     routes = APIRouter()
 
     @routes.post("/webhooks/github")
@@ -97,16 +100,17 @@ def _payload(body: bytes, headers: Mapping[str, str]) -> Any:
 
 
 def _push(
-    forge: str, payload: Any, *, hooks: PushWebhooks, on_push: Callable[[], None]
+    forge: str, payload: Any, *, hooks: PushWebhooks, on_push: Callable[[], bool]
 ) -> JSONResponse:
     ref = payload.get("ref") if isinstance(payload, dict) else None
     if ref != hooks.ref:
         return _ignored(forge, why=f"push to {ref if isinstance(ref, str) else '(no ref)'}")
     after = payload.get("after")
     commit = after if isinstance(after, str) else None
-    _log.info("webhook_push", forge=forge, ref=ref, commit=commit)
-    on_push()
-    return JSONResponse({"status": "fetch scheduled"}, status_code=202)
+    scheduled = on_push()
+    _log.info("webhook_push", forge=forge, ref=ref, commit=commit, standby=not scheduled)
+    status = "fetch scheduled" if scheduled else "standby"
+    return JSONResponse({"status": status}, status_code=202)
 
 
 def _refused(forge: str, *, why: str) -> JSONResponse:

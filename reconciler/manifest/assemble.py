@@ -1,11 +1,11 @@
 """Put valid documents together into a DesiredFleet, and say where they do not fit together.
 
 This is where documents meet: names defined twice, references to missing projects or profiles,
-profiles merged under agent properties (merge.py says how), AgentSets
-expanded to one agent per channel, what a merged agent still lacks, uids against the API's rules,
-two agents with one uid in one channel, and more agents than a project's quota. Everything is a
-dict lookup, so ten thousand agents cost no more than ten thousand times one. Pure: no files,
-no environment, no secrets resolved.
+profiles merged under agent properties (merge.py says how), AgentSets expanded to one agent per
+channel, renames (``Moved``; moves.py says what may move), what a merged agent still lacks, uids
+against the API's rules, two agents with one uid in one channel, and more agents than a
+project's quota. Everything is a dict lookup, so ten thousand agents cost no more than ten
+thousand times one. Pure: no files, no environment, no secrets resolved.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from reconciler.agora import wire
-from reconciler.manifest import merge, models, resolve
+from reconciler.manifest import merge, models, moves, resolve
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.manifest.diagnostics import (
     Diagnostic,
@@ -104,9 +104,11 @@ def assemble(
         agents[member.key] = _desired(member)
     sink.extend(_uid_clashes(list(first.values())))
     sink.extend(_over_quota(projects, agents))
+    _unique(entries, "Moved", sink)
     fleet = DesiredFleet(
         projects={name: resolve.project_spec(entry) for name, entry in sorted(projects.items())},
         agents=dict(sorted(agents.items())),
+        moves=moves.collect(entries, projects=projects, agents=agents, sink=sink),
     )
     return fleet, sink
 

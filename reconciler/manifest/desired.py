@@ -78,10 +78,30 @@ class DesiredAgent:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """A rename the state follows instead of a leave and a join (a ``Moved`` document's entry).
+
+    Both ends are agent keys (``project/name``) or both are project names; ``source`` is where
+    the entry is written.
+    """
+
+    from_key: str
+    to_key: str
+    source: SourceLocation
+
+    @property
+    def of_project(self) -> bool:
+        """Whether it renames a whole project (every key under it) rather than one agent."""
+        return "/" not in self.to_key
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredFleet:
     """Projects by name and agents by key; both iterate in sorted key order. ``references``
-    says where each secret reference is written, for errors that must point at it."""
+    says where each secret reference is written, for errors that must point at it; ``moves`` are
+    the renames the manifests declare, in the order written."""
 
     projects: Mapping[str, ProjectSpec]
     agents: Mapping[str, DesiredAgent]
     references: ReferenceIndex = EMPTY
+    moves: tuple[Move, ...] = ()

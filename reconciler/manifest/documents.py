@@ -20,7 +20,7 @@ from reconciler.manifest import unknown_fields as check_fields
 from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
 from reconciler.manifest.yaml_nodes import Scalar, YamlDocument
 
-Model = models.Project | models.Profile | models.Agent | models.AgentSet
+Model = models.Document
 
 PROPERTIES_AT: Final[dict[str, Loc]] = {
     "Agent": ("spec", "properties"),

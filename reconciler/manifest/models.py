@@ -1,4 +1,4 @@
-"""The four document kinds of ``apiVersion: reconciler/v1``: Project, Profile, Agent and AgentSet.
+"""The document kinds of ``apiVersion: reconciler/v1``: Project, Profile, Agent, AgentSet, Moved.
 
 Each model says what one document may hold, field by field; how documents relate (references,
 merging, uniqueness, uid clashes, quotas) is assemble.py's business, not this module's. Our own
@@ -330,10 +330,43 @@ class AgentSet(_Document):
     spec: AgentSetSettings
 
 
-Manifest = Annotated[Project | Profile | Agent | AgentSet, Field(discriminator="kind")]
-KINDS: Final[dict[str, type[Project | Profile | Agent | AgentSet]]] = {
+class MoveEntry(OwnModel):
+    """One rename: the key (or project) as the state knows it, and as the manifests name it now."""
+
+    from_: Annotated[str, Field(min_length=1)] = Field(
+        alias="from",
+        description="The old agent key project/name (project/<set>-<channel> for an AgentSet "
+        "member), or the old project name.",
+    )
+    to: Annotated[str, Field(min_length=1)] = Field(
+        description="The key (or project name) the manifests declare now; the same kind as from."
+    )
+
+
+class MovedSettings(OwnModel):
+    moved: Annotated[list[MoveEntry], Field(min_length=1)] = Field(
+        description="Renames, each from an old key to a new one (or an old project to a new one)."
+    )
+
+
+class Moved(_Document):
+    """Renames that keep the live agents: the state record changes key, nothing leaves or joins.
+
+    Like Terraform's moved blocks: keep the document after the apply, so a state restored from
+    before the rename (or rebuilt from the live names) still follows it.
+    """
+
+    kind: Literal["Moved"]
+    metadata: Metadata
+    spec: MovedSettings
+
+
+Document = Project | Profile | Agent | AgentSet | Moved
+Manifest = Annotated[Document, Field(discriminator="kind")]
+KINDS: Final[dict[str, type[Document]]] = {
     "Project": Project,
     "Profile": Profile,
     "Agent": Agent,
     "AgentSet": AgentSet,
+    "Moved": Moved,
 }

@@ -23,7 +23,9 @@ def manifest_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{models.API_VERSION} manifest",
-        "description": "One document of a reconciler fleet: a Project, Profile, Agent or AgentSet.",
+        "description": (
+            "One document of a reconciler fleet: a Project, Profile, Agent, AgentSet or Moved."
+        ),
         **schema,
     }
 

@@ -31,7 +31,7 @@ from reconciler.plan import status
 from reconciler.reconcile import connect, state_commands
 from reconciler.reconcile.bounds import Bounds
 from reconciler.source import git_dir, read_record, record_path
-from reconciler.state import DEFAULT_STATE_PATH, StateSnapshot, StateTarget, read_state
+from reconciler.state import StateSnapshot, StateTarget, anchor_path, read_state
 
 T = TypeVar("T")
 
@@ -99,6 +99,8 @@ class Workspace:
     api_url: str | None
     environ: Mapping[str, str] = field(repr=False)
     transport: Transport | None = None
+    # The git source's directory, when a daemon keeps it elsewhere than beside the state.
+    git_root: Path | None = None
 
     @classmethod
     def from_flags(
@@ -155,11 +157,11 @@ async def fleet_status(
     that does not exist (the default ``fleet`` inside its container) stands for the checkout the
     daemon has in force.
     """
-    state_path = workspace.state if isinstance(workspace.state, Path) else DEFAULT_STATE_PATH
-    source = read_record(record_path(state_path))
+    root = workspace.git_root or git_dir(anchor_path(workspace.state))
+    source = read_record(record_path(root))
     manifests = workspace.fleet
     if source is not None and not manifests.exists():
-        manifests = git_dir(state_path) / "current" / source.path
+        manifests = root / "current" / source.path
     fleet = _load(manifests)
     state, secret_key = read_state(workspace.state)
     fingerprints = reconcile.fingerprint_secrets(fleet, environ=workspace.environ, key=secret_key)

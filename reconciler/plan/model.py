@@ -19,6 +19,8 @@ from reconciler.plan import diff
 class Action(StrEnum):
     """What a change does; the declaration order is the order apply runs them in."""
 
+    # First: the changes after it act on the records under their new keys.
+    MOVE = "move"
     DELETE = "delete"
     # Before replaces: recreating an agent that is already down never waits on a rollout.
     RECREATE = "recreate"
@@ -49,7 +51,8 @@ class Change:
     one). ``leaves_live`` says a running agent will leave because of it. ``recovered`` marks an
     adopt or replace of a live agent that no record owns but that carries this fleet's name for
     the key (the state was lost or is stale); ``stale_agent_id`` is the ended agent the key's
-    record still named then, if any, which apply expects to find there.
+    record still named then, if any, which apply expects to find there. ``moved_from`` is the
+    key a move takes the record from (its ``key`` is the new one).
     """
 
     action: Action
@@ -67,6 +70,7 @@ class Change:
     wave: int = 0
     recovered: bool = False
     stale_agent_id: str | None = None
+    moved_from: str | None = None
 
 
 class HoldRule(StrEnum):

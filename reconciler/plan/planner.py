@@ -1,7 +1,8 @@
 """``make_plan``: desired, observed and state in, a ``Plan`` out; pure and deterministic.
 
 No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
-inputs give equal plans, in the order apply runs them: deletes (to free quota), recreates,
+inputs give equal plans, in the order apply runs them: moves (the manifests' renames, which
+the rest of the plan is made after, ``moves``), deletes (to free quota), recreates,
 replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals, each sorted by
 key; the replaces and deletes a change window holds back (``windows``) are in ``held``.
 
@@ -24,7 +25,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, owned, recovery, waves, windows
+from reconciler.plan import diff, moves, owned, recovery, waves, windows
 from reconciler.plan.model import (
     Action,
     Change,
@@ -55,7 +56,10 @@ def make_plan(
     ``fingerprints`` maps each secret reference string of the manifests to the keyed fingerprint
     of its value, so secrets are compared without being seen.
     """
+    state, moved = moves.follow(desired, state)
     planner = _Planner(desired=desired, observed=observed, state=state, now=now)
+    for change in moved:
+        planner.add(change)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
         planner.plan_desired(
@@ -99,6 +103,7 @@ class _Planner:
         )
         self._records = state.records
         self._state = state
+        self._old_keys = moves.old_keys(desired)
         self._by_name: dict[str, dict[str, list[LiveAgent]]] = {}
         self._by_slug: dict[str, Mapping[str, Sequence[recovery.Candidate]]] = {}
         self._pending: dict[str, list[str]] = {}
@@ -130,13 +135,13 @@ class _Planner:
             )
             if isinstance(outcome, Report):
                 self._reports.append(outcome)
-            change = self._add(outcome) if isinstance(outcome, Change) else None
+            change = self.add(outcome) if isinstance(outcome, Change) else None
             if change is None or (change.action is Action.UPDATE and "token" not in change.update):
                 renewal = owned.plan_token(
                     agent, record=record, project=project, seen=seen, now=now, policy=policy
                 )
                 if renewal is not None:
-                    self._add(renewal)
+                    self.add(renewal)
             return
         expected = self._expected_names(agent.key, record)
         found = self._find_by_name(agent.project, expected)
@@ -153,7 +158,7 @@ class _Planner:
         else:
             name, generation, note = self._fresh_name(project, agent)
             reason = "not in the state" + note
-        self._add(
+        self.add(
             Change(
                 action=Action.CREATE,
                 key=agent.key,
@@ -192,7 +197,7 @@ class _Planner:
         reason = "no longer in the manifests"
         if not live:
             reason += "; its agent has already ended, so only the record goes"
-        self._add(
+        self.add(
             Change(
                 action=Action.DELETE,
                 key=record.key,
@@ -237,7 +242,7 @@ class _Planner:
         assert live.name is not None  # found by name
         parsed = naming.parse(live.name, prefix=prefix)
         self._claimed.add(live.agent_id)
-        self._add(
+        self.add(
             Change(
                 action=Action.ADOPT,
                 key=key,
@@ -258,21 +263,25 @@ class _Planner:
         counts as owned for the mass-delete rule, so a lost state cannot replace a whole fleet
         unasked.
         """
-        slug = naming.slug(agent.key, prefix=project.name_prefix)
+        slugged = self._slugged(project)
         digest = diff.spec_digest(agent)
-        found = recovery.pick(
-            self._slugged(project).get(slug, ()), claimed=self._claimed, digest=digest
-        )
+        found = None
+        # A name made before a declared rename carries the old key's slug.
+        for key in (agent.key, *self._old_keys.get(agent.key, ())):
+            slug = naming.slug(key, prefix=project.name_prefix)
+            found = recovery.pick(slugged.get(slug, ()), claimed=self._claimed, digest=digest)
+            if found is not None:
+                break
         if found is None:
             return False
         self._claimed.add(found.live.agent_id)
         self._owned_by_project[project.name] = self._owned_by_project.get(project.name, 0) + 1
         if found.parsed.digest == digest:
             mints = mints_token(agent, project=project)
-            self._add(recovery.adopt(agent, found, view=view, mints_token=mints, stale=stale))
+            self.add(recovery.adopt(agent, found, view=view, mints_token=mints, stale=stale))
         else:
             fresh = self._fresh_name(project, agent)
-            self._add(recovery.replace(agent, found, view=view, fresh=fresh, stale=stale))
+            self.add(recovery.replace(agent, found, view=view, fresh=fresh, stale=stale))
         return True
 
     def _slugged(self, project: ProjectSpec) -> Mapping[str, Sequence[recovery.Candidate]]:
@@ -282,7 +291,7 @@ class _Planner:
             self._by_slug[project.name] = recovery.by_slug(seen, prefix=project.name_prefix)
         return self._by_slug[project.name]
 
-    def _add(self, change: Change) -> Change:
+    def add(self, change: Change) -> Change:
         self._changes.append(change)
         return change
 

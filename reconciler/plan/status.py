@@ -17,6 +17,7 @@ from typing import Final
 from reconciler import plan
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.observe.fleet import ObservedFleet, ObservedProject
+from reconciler.plan import moves
 from reconciler.source.record import SourceRecord
 from reconciler.state import AgentRecord, StateSnapshot
 
@@ -34,6 +35,7 @@ class Drift(StrEnum):
 
 
 # A key's drift is that of its first change in apply order (a replace outranks its token renewal).
+# A move is no drift of its own: the record follows the key, the agent stays as it is.
 DRIFT_OF: Final[Mapping[plan.Action, Drift]] = {
     plan.Action.DELETE: Drift.TO_DELETE,
     plan.Action.REPLACE: Drift.TO_REPLACE,
@@ -135,6 +137,8 @@ def build_status(
         fingerprints=fingerprints,
     )
     made = plan.hold_back(made, limits=plan.for_fleet(plan.SafetyLimits(), desired))
+    # Rows show each record under the key the manifests' moves give it.
+    state, _ = moves.follow(desired, state)
     changes: dict[str, list[plan.Change]] = {}
     for change in (*made.changes, *(held.change for held in made.held)):
         changes.setdefault(change.key, []).append(change)
@@ -205,6 +209,7 @@ def _row(
     adopted = next((c for c in changes if c.action is plan.Action.ADOPT), None)
     if agent_id is None and adopted is not None:
         agent_id = adopted.agent_id
+    acting = [change for change in changes if change.action is not plan.Action.MOVE]
     reason: str | None
     if held:
         drift = Drift.HELD
@@ -214,7 +219,7 @@ def _row(
             for h in held
         )
     elif changes:
-        drift = DRIFT_OF[changes[0].action]
+        drift = DRIFT_OF[acting[0].action] if acting else Drift.IN_SYNC
         reason = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
         drift, reason = Drift.MISSING, kept_stopped

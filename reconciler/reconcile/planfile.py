@@ -155,6 +155,7 @@ def _change(item: Any) -> Change:
         wave=int(item.get("wave", 0)),
         recovered=bool(item.get("recovered", False)),
         stale_agent_id=_optional_str(item.get("stale_agent_id")),
+        moved_from=_optional_str(item.get("moved_from")),
     )
 
 

@@ -19,6 +19,7 @@ from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render.line_diff import line_diff
 
 SYMBOLS: Final[Mapping[Action, str]] = {
+    Action.MOVE: "->",
     Action.CREATE: "+",
     Action.UPDATE: "~",
     Action.REPLACE: "-/+",
@@ -28,6 +29,7 @@ SYMBOLS: Final[Mapping[Action, str]] = {
     Action.ADOPT: "<=",
 }
 LEGEND: Final[Mapping[Action, str]] = {
+    Action.MOVE: "move the record to a new key (Moved); the agent stays",
     Action.CREATE: "create",
     Action.UPDATE: "update in-place",
     Action.REPLACE: "replace (leave, then join the next generation)",
@@ -37,6 +39,7 @@ LEGEND: Final[Mapping[Action, str]] = {
     Action.ADOPT: "adopt an agent of ours that the state lost track of",
 }
 _HEADINGS: Final[Mapping[Action, str]] = {
+    Action.MOVE: "has moved",
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in-place",
     Action.REPLACE: "must be replaced",
@@ -46,6 +49,7 @@ _HEADINGS: Final[Mapping[Action, str]] = {
     Action.ADOPT: "will be adopted",
 }
 _SUMMARY_WORDS: Final[Mapping[Action, str]] = {
+    Action.MOVE: "to move",
     Action.CREATE: "to create",
     Action.UPDATE: "to update",
     Action.REPLACE: "to replace",

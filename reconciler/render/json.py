@@ -7,10 +7,10 @@ equal plans.
 ```
 {
   "format_version": "1",
-  "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0,
-              "recreate": 0, "renew-token": 0, "adopt": 0},
+  "summary": {"move": 0, "create": 0, "update": 0, "replace": 0, "delete": 0,
+              "recreate": 0, "renew-token": 0, "adopt": 0},   # move: added in 1
   "changes": [                               # in apply order
-    {"action": "create|update|replace|delete|recreate|renew-token|adopt",
+    {"action": "move|create|update|replace|delete|recreate|renew-token|adopt",
      "key": "prod/lobby", "project": "prod",
      "reason": "forces replacement: tts.vendor",
      "remote_name": "rc-prod--lobby-g2",     # acted on, or joined by create/replace/recreate
@@ -22,6 +22,7 @@ equal plans.
      "wave": 1,                              # replace: its rollout wave; else 0 (added in 1)
      "recovered": false,                     # adopt/replace of ours found by name, no record
      "stale_agent_id": null,                 # recovered: the ended agent the record named
+     "moved_from": null,                     # move: the key the record had (added in 1)
      "fields": [
        {"path": "tts.vendor", "kind": "change", "in_place": false, "sensitive": false,
         "before": "microsoft", "after": "elevenlabs"},         # absent side: key omitted
@@ -115,6 +116,7 @@ def _change(change: Change, every_fingerprint: bool) -> dict[str, Any]:
         "wave": change.wave,
         "recovered": change.recovered,
         "stale_agent_id": change.stale_agent_id,
+        "moved_from": change.moved_from,
         "fields": [_field(field, every_fingerprint) for field in change.fields],
         "update": dict(change.update),
     }

@@ -15,6 +15,7 @@ from reconciler.render import common
 _RESET: Final = "\x1b[0m"
 _BOLD: Final = "1"
 _ACTION_COLOURS: Final = {
+    Action.MOVE: "36",
     Action.CREATE: "32",
     Action.ADOPT: "32",
     Action.UPDATE: "33",

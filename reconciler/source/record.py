@@ -59,8 +59,9 @@ def git_dir(state_path: Path) -> Path:
     return state_path.parent / GIT_DIR_NAME
 
 
-def record_path(state_path: Path) -> Path:
-    return git_dir(state_path) / FILE_NAME
+def record_path(root: Path) -> Path:
+    """The record in the git source's directory ``root`` (``git_dir`` or ``--git-dir``)."""
+    return root / FILE_NAME
 
 
 def write_record(path: Path, record: SourceRecord) -> None:

@@ -6,7 +6,7 @@ use ``MemoryStateStore``. All honour the ``StateStore`` contract. Nothing here t
 reads manifests.
 """
 
-from reconciler.state.backends import DEFAULT_LEASE_TTL, open_state, read_state
+from reconciler.state.backends import DEFAULT_LEASE_TTL, anchor_path, open_state, read_state
 from reconciler.state.location import PostgresLocation, StateTarget, parse_location
 from reconciler.state.memory import MemoryStateStore
 from reconciler.state.sqlite import DEFAULT_STATE_PATH, SqliteStateStore
@@ -24,6 +24,7 @@ __all__ = [
     "StateSnapshot",
     "StateStore",
     "StateTarget",
+    "anchor_path",
     "open_state",
     "parse_location",
     "read_state",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final, overload
 
 from reconciler.state import sqlite
-from reconciler.state.location import PostgresLocation, StateTarget, parse_location
+from reconciler.state.location import PostgresLocation, StateTarget, is_postgres, parse_location
 from reconciler.state.store import StateSnapshot, StateStore
 
 DEFAULT_LEASE_TTL: Final = 15.0
@@ -64,6 +64,14 @@ def read_state(where: StateTarget | PostgresLocation | None = None) -> tuple[Sta
         return read
     with open_state(location) as store:
         return store.snapshot(), store.secret_key()
+
+
+def anchor_path(where: StateTarget | None) -> Path:
+    """What files kept beside the state (the git checkout) are placed by: the state file, or the
+    default state file when none is named or the state is a PostgreSQL URL, which has no file."""
+    if where is None or is_postgres(where):
+        return sqlite.DEFAULT_STATE_PATH
+    return Path(where)
 
 
 def _located(where: StateTarget | PostgresLocation | None) -> Path | PostgresLocation:

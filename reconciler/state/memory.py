@@ -53,6 +53,17 @@ class MemoryStateStore(StateStore):
     def close(self) -> None:
         self._closed = True
 
+    def restore(self, snapshot: StateSnapshot, *, secret_key: bytes) -> None:
+        self._check_open()
+        self._lineage, self._serial, self._secret_key = (
+            snapshot.lineage,
+            snapshot.serial,
+            secret_key,
+        )
+        self._records = {key: rows.record_row(r) for key, r in snapshot.records.items()}
+        self._intents = {intent.id: rows.intent_row(intent) for intent in snapshot.intents}
+        self._generations = dict(snapshot.generations)
+
     def _commit(self, mutation: Mutation) -> None:
         self._check_open()
         removed, added, deleted = mutation.remove_intent, mutation.add_intent, mutation.delete

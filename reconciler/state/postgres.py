@@ -136,6 +136,10 @@ class _Statements:
             "DO UPDATE SET last = GREATEST({s}.generations.last, EXCLUDED.last)",
         )
         self.bump_serial = _sql(schema, "UPDATE {s}.state SET serial = serial + 1")
+        self.clear = _sql(schema, "TRUNCATE {s}.records, {s}.intents, {s}.generations")
+        self.identity = _sql(
+            schema, "UPDATE {s}.state SET lineage = %s, serial = %s, secret_key = %s"
+        )
 
 
 def open_postgres(where: PostgresLocation, *, lease_ttl: float) -> PostgresStateStore:
@@ -353,6 +357,17 @@ class PostgresStateStore(StateStore):
 
     def check_held(self) -> None:
         self._renew()
+
+    def restore(self, snapshot: StateSnapshot, *, secret_key: bytes) -> None:
+        done = self._statements
+        with self._session() as cursor:
+            lease.fence(cursor, schema=self._where.schema, held=self._held, state=self._where.shown)
+            cursor.execute(done.clear)
+            cursor.execute(done.identity, (snapshot.lineage, snapshot.serial, secret_key))
+            cursor.executemany(done.put_record, map(rows.record_row, snapshot.records.values()))
+            cursor.executemany(done.add_intent, map(rows.intent_row, snapshot.intents))
+            cursor.executemany(done.use_generation, snapshot.generations.items())
+        self._secret_key = secret_key
 
     def _renew(self) -> None:
         with self._session() as cursor:

@@ -252,6 +252,20 @@ class SqliteStateStore(StateStore):
             finally:
                 self._held.release()
 
+    def restore(self, snapshot: StateSnapshot, *, secret_key: bytes) -> None:
+        with self._session() as connection, _transaction(connection):
+            for table in ("records", "intents", "generations"):
+                connection.execute(f"DELETE FROM {table}")
+            connection.execute(
+                "UPDATE state SET lineage = ?, serial = ?, secret_key = ?",
+                (snapshot.lineage, snapshot.serial, secret_key),
+            )
+            connection.executemany(_RECORD_UPSERT, map(rows.record_row, snapshot.records.values()))
+            connection.executemany(_INTENT_INSERT, map(rows.intent_row, snapshot.intents))
+            connection.executemany(
+                "INSERT INTO generations (key, last) VALUES (?, ?)", snapshot.generations.items()
+            )
+
     def _commit(self, mutation: Mutation) -> None:
         with self._session() as connection, _transaction(connection):
             _write(connection, mutation)

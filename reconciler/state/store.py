@@ -202,6 +202,14 @@ class StateStore(ABC):
         return
 
     @abstractmethod
+    def restore(self, snapshot: StateSnapshot, *, secret_key: bytes) -> None:
+        """Make this state a copy of ``snapshot`` and its fingerprint key, in one transaction.
+
+        Lineage and serial included, so a plan saved against the original still applies here;
+        whatever this state held before is gone. Only ``state migrate`` calls it.
+        """
+
+    @abstractmethod
     def _commit(self, mutation: Mutation) -> None:
         """Apply ``mutation`` and bump the serial in one transaction, or change nothing."""
 

@@ -1,9 +1,10 @@
 """Build planner inputs from plain data: the golden cases' YAML and the property tests' strategies.
 
 A case is a dict with ``projects``, ``desired``, ``state`` (records and intents), ``observed``
-(live and ended agents per project), ``secrets`` (reference -> fingerprint) and ``now``. Records
-default to being in sync with the desired agent of the same key; ``applied`` deep-merges changes
-onto that, so a case says only what differs. Test support only: nothing here is asserted.
+(live and ended agents per project), ``secrets`` (reference -> fingerprint), ``moved`` (the
+``Moved`` entries, from and to) and ``now``. Records default to being in sync with the desired
+agent of the same key (or of the key ``like`` names); ``applied`` deep-merges changes onto that,
+so a case says only what differs. Test support only: nothing here is asserted.
 
 tests/ is not a package, so test files load this one with ``runpy.run_path`` (see ``CASEKIT``).
 """
@@ -18,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler import observe
-from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
+from reconciler.manifest.desired import DesiredAgent, DesiredFleet, Move, ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import RestartPolicy
 from reconciler.manifest.rollout import RolloutSpec
@@ -158,7 +159,8 @@ def build(case: Mapping[str, Any]) -> Inputs:
     for item in state_data.get("records", []):
         fields = dict(item)
         key = fields.pop("key")
-        records[key] = record(key, like=agents.get(key), fingerprints=fingerprints, **fields)
+        like = agents.get(fields.pop("like", key))
+        records[key] = record(key, like=like, fingerprints=fingerprints, **fields)
     intents = tuple(
         Intent(
             id=f"intent-{index}",
@@ -183,6 +185,14 @@ def build(case: Mapping[str, Any]) -> Inputs:
         desired=DesiredFleet(
             projects=MappingProxyType(dict(sorted(projects.items()))),
             agents=MappingProxyType(dict(sorted(agents.items()))),
+            moves=tuple(
+                Move(
+                    from_key=item["from"],
+                    to_key=item["to"],
+                    source=SourceLocation(file="fleet/moved.yaml", line=index + 1),
+                )
+                for index, item in enumerate(case.get("moved", []))
+            ),
         ),
         observed=observed(case.get("observed", {}), state=state, projects=projects),
         state=state,

@@ -122,3 +122,33 @@ def test_a_pin_holds_the_fleet_at_its_commit_and_status_shows_it(
         assert daemon.stop(signal.SIGTERM) == 0
     finally:
         daemon.close()
+
+
+def test_on_a_shared_state_the_checkout_lives_where_git_dir_says(
+    tmp_path: Path, emulator: Emulator, postgres_url: str
+) -> None:
+    """A PostgreSQL state has no file to keep the clone beside: ``RECONCILER_GIT_DIR`` places it,
+    and ``status --git-dir`` finds the source there."""
+    origin = git_harness.Origin(tmp_path / "repo")
+    first = origin.commit_fleet({"a": harness.agent("ch-a")})
+    cwd = tmp_path / "daemon"
+    cwd.mkdir()
+    state = f"{postgres_url}?schema=gitdir_{first[:8]}"
+    daemon = Daemon(
+        cwd,
+        api_url=emulator.url,
+        interval="10m",
+        state=state,
+        args=("--git", origin.url, "--git-interval", "10m"),
+        extra_env={"RECONCILER_GIT_DIR": "clones"},
+    )
+    try:
+        wait_until(lambda: emulator.channels() == ["ch-a"], what="agent a", daemon=daemon)
+        assert (cwd / "clones" / "source.json").is_file()
+        assert not (cwd / ".reconciler" / "git").exists()
+        ran = cli("status", "--state", state, "--git-dir", "clones", url=emulator.url, cwd=cwd)
+        assert ran.returncode == 0, ran.stderr
+        assert f"main at {first}" in ran.stdout
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.close()

@@ -163,6 +163,7 @@ def test_plan_goes_to_the_summary_and_counts_to_the_outputs(api_url: str, tmp_pa
         "to_recreate": "0",
         "to_renew_token": "0",
         "to_adopt": "0",
+        "to_move": "0",
         "has_changes": "true",
         "plan_file": str(plan_file),
     }

@@ -44,3 +44,24 @@ def test_apply_and_plan_share_one_state_through_reconciler_state(
     assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
     assert "0 to create" in elsewhere.stdout
     assert "5 to adopt" in elsewhere.stdout
+
+
+def test_state_migrate_moves_a_file_state_to_postgresql(
+    tmp_path: Path, url: str, postgres_url: str
+) -> None:
+    """The fleet applied with the SQLite file, migrated: a plan on the shared state has nothing
+    to do (same records, same fingerprint key), and migrating again is refused without --force."""
+    shutil.copytree(SAMPLE_FLEET, tmp_path / "fleet")
+    applied = cli("apply", "fleet", "--auto-approve", url=url, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    shared = f"{postgres_url}?schema=moved_{uuid.uuid4().hex[:12]}"
+    moved = cli("state", "migrate", "--to", shared, url=url, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "5 records, 0 intents in flight" in moved.stdout
+    planned = cli("plan", "fleet", "--state", shared, "--detailed-exitcode", url=url, cwd=tmp_path)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "No changes." in planned.stdout
+    again = cli("state", "migrate", "--to", shared, url=url, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already holds 5 records" in again.stderr
+    assert "Traceback" not in again.stderr

@@ -21,7 +21,12 @@ def _app() -> tuple[FastAPI, list[int]]:
     pushes: list[int] = []
     app = FastAPI()
     hooks = webhooks.PushWebhooks(secret=SECRET, ref=REF)
-    app.include_router(webhooks.router(hooks, on_push=lambda: pushes.append(1)))
+
+    def on_push() -> bool:
+        pushes.append(1)
+        return True
+
+    app.include_router(webhooks.router(hooks, on_push=on_push))
     return app, pushes
 
 

@@ -28,7 +28,7 @@ def test_schema_command_prints_the_schema() -> None:
 
 
 def test_schema_chooses_the_document_model_by_kind() -> None:
-    """An editor can tell the four kinds apart."""
+    """An editor can tell the five kinds apart."""
     document = schema.manifest_schema()
     mapping = document["discriminator"]["mapping"]
-    assert sorted(mapping) == ["Agent", "AgentSet", "Profile", "Project"]
+    assert sorted(mapping) == ["Agent", "AgentSet", "Moved", "Profile", "Project"]
