@@ -190,7 +190,7 @@ class _Run:
     async def _dispatch(
         self, change: Change, ctx: StepContext, *, must_run: Polling | None
     ) -> StepResult:
-        if change.action is Action.DELETE:
+        if change.action in (Action.DELETE, Action.STOP):
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:
             return await self._replace(change, ctx, must_run=must_run)

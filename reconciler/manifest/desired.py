@@ -16,13 +16,16 @@ from typing import Any, Final
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import Region, RestartPolicy
 from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.schedule import DEFAULT_CURRENCY, DEFAULT_PRICE_PER_MINUTE
+from reconciler.recurrence import Recurrence
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """One Agora project. ``app_id`` and ``customer_id`` may be literal; the secrets are references.
 
-    ``source`` is where the Project document starts.
+    ``source`` is where the Project document starts; ``price_per_minute`` (in ``currency``) is
+    what one agent costs per minute it runs.
     """
 
     name: str
@@ -38,6 +41,8 @@ class ProjectSpec:
     source: SourceLocation
     notification_secret: str | None = None
     max_delete_fraction: float = 0.5
+    price_per_minute: float = DEFAULT_PRICE_PER_MINUTE
+    currency: str = DEFAULT_CURRENCY
 
 
 # The project's rollout with every default: what an agent built without a manifest gets.
@@ -53,7 +58,9 @@ class DesiredAgent:
     reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
     a fixed RTC token, for projects without an App Certificate, or None. ``join_fields`` are
     Agora's top-level join fields beside ``properties`` (``preset``, ``pipeline_id``) that are set.
-    ``rollout`` paces its replace; an empty scope means the project's.
+    ``rollout`` paces its replace; an empty scope means the project's. ``schedule`` holds the
+    windows the agent is desired in (empty: always); ``priority`` and ``preemption`` decide who
+    runs when the project's quota cannot hold every agent desired at once.
     """
 
     key: str
@@ -69,6 +76,9 @@ class DesiredAgent:
     source: SourceLocation
     join_fields: Mapping[str, str] = field(default_factory=dict)
     rollout: RolloutSpec = NO_ROLLOUT
+    schedule: tuple[Recurrence, ...] = ()
+    priority: int = 0
+    preemption: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,12 @@
 """The plan: a frozen value saying what one pass would change, and the rules that refuse it.
 
 ``model`` holds the values, ``planner`` the pure ``make_plan``, ``renewal`` the token renewal
-rule it shares with the daemon, ``safety`` the rules of design §5. Callers import from here
-(``plan.make_plan(...)``). Rendering lives in ``render``; nothing in this package prints, reads
-the clock or does I/O.
+rule and ``schedules`` the schedule edges it shares with the daemon, ``safety`` the rules of
+design §5. Callers import from here (``plan.make_plan(...)``). Rendering lives in ``render``;
+nothing in this package prints, reads the clock or does I/O.
 """
 
+from reconciler.plan.cost import Cost
 from reconciler.plan.model import (
     Action,
     Change,
@@ -20,12 +21,15 @@ from reconciler.plan.model import (
     SafetyLimits,
 )
 from reconciler.plan.planner import make_plan
+from reconciler.plan.priority import Waiting
 from reconciler.plan.renewal import renewal_due_at
 from reconciler.plan.safety import check_safety, for_fleet, hold_back, safety_problems
+from reconciler.plan.schedules import Window, next_edge
 
 __all__ = [
     "Action",
     "Change",
+    "Cost",
     "Held",
     "HoldRule",
     "Plan",
@@ -35,10 +39,13 @@ __all__ = [
     "ReportKind",
     "Rollout",
     "SafetyLimits",
+    "Waiting",
+    "Window",
     "check_safety",
     "for_fleet",
     "hold_back",
     "make_plan",
+    "next_edge",
     "renewal_due_at",
     "safety_problems",
 ]

@@ -15,6 +15,7 @@ touched.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, owned, recovery, waves
+from reconciler.plan import diff, fitting, owned, recovery, waves
 from reconciler.plan.model import (
     Action,
     Change,
@@ -39,6 +40,7 @@ from reconciler.state import AgentRecord, IntentAction, StateSnapshot
 
 _ORDER: Final = {action: index for index, action in enumerate(Action)}
 _JOINS: Final = frozenset({Action.CREATE, Action.RECREATE})
+_LEAVES: Final = frozenset({Action.DELETE, Action.STOP})
 
 
 def make_plan(
@@ -56,8 +58,14 @@ def make_plan(
     of its value, so secrets are compared without being seen.
     """
     planner = _Planner(desired=desired, observed=observed, state=state)
+    chosen = fitting.select(desired, observed, state, now=now)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
+        if key not in chosen.run:
+            # Outside its schedule or waiting for quota: only an owned agent is made to leave.
+            if key in state.records:
+                planner.plan_removed(state.records[key], stop=chosen.stops[key])
+            continue
         planner.plan_desired(
             agent,
             project=desired.projects[agent.project],
@@ -68,7 +76,20 @@ def make_plan(
     for key, record in sorted(state.records.items()):
         if key not in desired.agents:
             planner.plan_removed(record)
-    return planner.finish()
+    made = planner.finish()
+    return dataclasses.replace(
+        made,
+        windows=chosen.windows,
+        waiting=chosen.waiting,
+        costs=fitting.costs(
+            desired,
+            observed,
+            state,
+            changes=made.changes,
+            owned_by_project=made.owned_by_project,
+            now=now,
+        ),
+    )
 
 
 _NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -165,7 +186,8 @@ class _Planner:
             )
         )
 
-    def plan_removed(self, record: AgentRecord) -> None:
+    def plan_removed(self, record: AgentRecord, *, stop: str | None = None) -> None:
+        """Make the record's agent leave: deleted, or with ``stop`` (why) a scheduled stop."""
         if record.project not in self._desired.projects:
             self._reports.append(
                 Report(
@@ -188,12 +210,12 @@ class _Planner:
             if found is not None:
                 self._claimed.add(found.agent_id)
         live = agent_id is not None and agent_id in self._seen(record.project).live
-        reason = "no longer in the manifests"
+        reason = stop or "no longer in the manifests"
         if not live:
             reason += "; its agent has already ended, so only the record goes"
         self._add(
             Change(
-                action=Action.DELETE,
+                action=Action.DELETE if stop is None else Action.STOP,
                 key=record.key,
                 project=record.project,
                 reason=reason,
@@ -362,7 +384,7 @@ class _Planner:
                     project=name,
                     limit=project.max_concurrent_agents,
                     live=len(self._seen(name).live),
-                    leaving=sum(1 for c in mine if c.action is Action.DELETE and c.leaves_live),
+                    leaving=sum(1 for c in mine if c.action in _LEAVES and c.leaves_live),
                     joining=sum(1 for c in mine if c.action in _JOINS),
                 )
             )

@@ -162,6 +162,9 @@ def test_json_holds_every_field_with_times_in_unix_seconds() -> None:
         "missing": 1,
         "to adopt": 0,
         "to delete": 0,
+        "to stop": 0,
+        "off schedule": 0,
+        "waiting for quota": 0,
     }
 
 

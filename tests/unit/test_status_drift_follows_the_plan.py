@@ -165,4 +165,5 @@ def test_status_never_disagrees_with_the_plan(path: Path) -> None:
         if row.key in first:
             assert row.drift is status.DRIFT_OF[first[row.key]]
         else:
-            assert row.drift in (Drift.IN_SYNC, Drift.MISSING)
+            assert row.drift in (Drift.IN_SYNC, Drift.MISSING, Drift.WAITING)
+            assert (row.drift is Drift.WAITING) == (row.key in {w.key for w in made.waiting})

@@ -1,0 +1,67 @@
+"""Which desired agents are in their schedule's window at ``now``, and when that next changes.
+
+An agent outside every window of its schedule is not desired: the planner makes its owned
+agent leave (a scheduled stop, not a delete) and joins it again at the next start. The daemon
+wakes at ``next_edge`` so that both happen on time. Pure: ``now`` is passed in (Unix seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from reconciler import recurrence
+from reconciler.manifest.desired import DesiredAgent
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a scheduled agent stands at plan time: in a window (until ``next_stop``) or not
+    (until ``next_start``); instants in Unix seconds."""
+
+    key: str
+    project: str
+    open: bool
+    next_start: float | None
+    next_stop: float | None
+
+
+def instant(now: float) -> datetime:
+    """``now`` (Unix seconds) as an aware UTC time, as ``recurrence`` takes it."""
+    return datetime.fromtimestamp(now, UTC)
+
+
+def is_open(agent: DesiredAgent, *, now: float) -> bool:
+    """Whether ``agent`` is desired at ``now``: always, unless a schedule's windows are closed."""
+    return not agent.schedule or recurrence.any_open(agent.schedule, instant(now))
+
+
+def window(agent: DesiredAgent, *, now: float) -> Window | None:
+    """The window ``agent`` stands in at ``now``; None for an agent without a schedule."""
+    if not agent.schedule:
+        return None
+    at = instant(now)
+    stops = [w.open_until(at) for w in agent.schedule]
+    open_until = max((stop for stop in stops if stop is not None), default=None)
+    if open_until is not None:
+        # Another window may open before this one closes: the agent stays on through it.
+        merged = open_until
+        while recurrence.any_open(agent.schedule, merged):
+            later = max(s for w in agent.schedule if (s := w.open_until(merged)) is not None)
+            if later <= merged:
+                break
+            merged = later
+        start = min(w.next_start(merged) for w in agent.schedule)
+        return Window(agent.key, agent.project, True, start.timestamp(), merged.timestamp())
+    start = min(w.next_start(at) for w in agent.schedule)
+    return Window(agent.key, agent.project, False, start.timestamp(), None)
+
+
+def next_edge(agents: Iterable[DesiredAgent], *, now: float) -> float | None:
+    """The earliest moment after ``now`` at which any of ``agents`` starts or stops being
+    desired; None when none has a schedule."""
+    at = instant(now)
+    edges = [recurrence.next_edge(agent.schedule, at) for agent in agents if agent.schedule]
+    found = [edge.timestamp() for edge in edges if edge is not None]
+    return min(found, default=None)
