@@ -62,6 +62,8 @@ def next_edge(agents: Iterable[DesiredAgent], *, now: float) -> float | None:
     """The earliest moment after ``now`` at which any of ``agents`` starts or stops being
     desired; None when none has a schedule."""
     at = instant(now)
-    edges = [recurrence.next_edge(agent.schedule, at) for agent in agents if agent.schedule]
+    # An AgentSet's members share one schedule: walk each distinct schedule once.
+    distinct = {agent.schedule for agent in agents if agent.schedule}
+    edges = [recurrence.next_edge(schedule, at) for schedule in distinct]
     found = [edge.timestamp() for edge in edges if edge is not None]
     return min(found, default=None)

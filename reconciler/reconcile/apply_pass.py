@@ -9,7 +9,8 @@ It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
-failure, 3 a stale plan, or changes held back by a safety rule (the rest was applied). It must
+failure, 3 a stale plan, changes held back by a safety rule or agents waiting for quota (the
+rest was applied). It must
 not decide what to change (that is the planner's) nor how to change it (that is apply's).
 """
 
@@ -94,6 +95,7 @@ async def apply_command(
     settings = dataclasses.replace(options.settings, git_revision=head_revision(source))
     refused: list[int] = []
     held: list[plan.Held] = []
+    waiting: list[plan.Waiting] = []
 
     def choose(made: Made) -> plan.Plan | None:
         """The plan to apply (its held-back changes apart) after showing it and asking; None
@@ -104,6 +106,7 @@ async def apply_command(
             return None
         chosen = _shown(chosen, fleet=fleet, options=options, environ=environ, streams=streams)
         held.extend(chosen.held)
+        waiting.extend(chosen.waiting)
         if not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
         return None if refused or chosen.is_empty else chosen
@@ -128,7 +131,7 @@ async def apply_command(
         return refused[0]
     code = _finish(done.report, streams=streams)
     # A failure says more than a hold: it needs looking at before the held changes matter.
-    return EXIT_REFUSED if code == 0 and held else code
+    return EXIT_REFUSED if code == 0 and (held or waiting) else code
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,8 @@ def _shown(
     streams.stdout.write(render.render_text(gated, refusals=gated.refusals, color=color))
     if gated.held:
         print(reconcile.held_back_message(gated.refusals), file=streams.stderr)
+    if gated.waiting:
+        print(reconcile.waiting_message(gated.waiting), file=streams.stderr)
     return gated
 
 
