@@ -62,7 +62,8 @@ def _head(plan: Plan, *, refusals: Sequence[str]) -> str:
         parts.append("\n".join(lines))
     if fleet_lines.shows_fleet(plan):
         for title, group in fleet_lines.sections(plan):
-            parts.append("\n".join([_text(title), "", *(f"- {_text(line)}" for line in group)]))
+            lines = [f"**{_text(title)}**", "", *(f"- {_text(line)}" for line in group)]
+            parts.append("\n".join(lines))
     if plan.reports:
         lines = [
             f"<details><summary>Left as they are ({len(plan.reports)})</summary>",
