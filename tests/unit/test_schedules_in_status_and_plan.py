@@ -50,7 +50,8 @@ def test_an_open_window_says_when_it_stops_and_starts_again() -> None:
     case["now"] = 1774717200 - 3600  # 17:00 Berlin
     inputs = casekit.build(case)
     found = window(inputs.desired.agents["prod/desk"], now=inputs.now)
-    assert found is not None and found.open
+    assert found is not None
+    assert found.open
     assert found.next_stop == 1774717200
     assert found.next_start == 1774767600  # 09:00 CEST on the 29th, after the DST change
     made = inputs.plan()
