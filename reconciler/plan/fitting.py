@@ -9,13 +9,14 @@ which the mass-delete rule does not count) and an agent the state does not own i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import cost, priority, schedules
-from reconciler.plan.model import Action, Change
+from reconciler.plan.model import Action, Change, Plan
 from reconciler.state import StateSnapshot
 
 _JOINS = (Action.CREATE, Action.RECREATE)
@@ -59,6 +60,27 @@ def select(
         waiting.extend(choice.waiting)
         stops.update({w.key: w.reason for w in choice.waiting})
     return Selection(frozenset(run), stops, tuple(waiting), windows)
+
+
+def completed(
+    made: Plan,
+    chosen: Selection,
+    desired: DesiredFleet,
+    observed: ObservedFleet,
+    state: StateSnapshot,
+    *,
+    now: float,
+) -> Plan:
+    """``made`` with where scheduled agents stand, who waits for quota and what it costs."""
+    priced = costs(
+        desired,
+        observed,
+        state,
+        changes=made.changes,
+        owned_by_project=made.owned_by_project,
+        now=now,
+    )
+    return dataclasses.replace(made, windows=chosen.windows, waiting=chosen.waiting, costs=priced)
 
 
 def costs(

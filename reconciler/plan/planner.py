@@ -1,9 +1,12 @@
 """``make_plan``: desired, observed and state in, a ``Plan`` out; pure and deterministic.
 
 No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
-inputs give equal plans, in the order apply runs them: deletes (to free quota), recreates,
+inputs give equal plans, in the order apply runs them: deletes and stops (to free quota), recreates,
 replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals, each sorted by
 key.
+
+A desired agent runs only if ``fitting`` selects it (in its schedule's window, and held by the
+quota by priority); the owned agent of one not selected gets a scheduled stop.
 
 Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
 and only an agent carrying the exact name the state expects for a desired key is adopted — or,
@@ -15,7 +18,6 @@ touched.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -76,20 +78,7 @@ def make_plan(
     for key, record in sorted(state.records.items()):
         if key not in desired.agents:
             planner.plan_removed(record)
-    made = planner.finish()
-    return dataclasses.replace(
-        made,
-        windows=chosen.windows,
-        waiting=chosen.waiting,
-        costs=fitting.costs(
-            desired,
-            observed,
-            state,
-            changes=made.changes,
-            owned_by_project=made.owned_by_project,
-            now=now,
-        ),
-    )
+    return fitting.completed(planner.finish(), chosen, desired, observed, state, now=now)
 
 
 _NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
