@@ -31,11 +31,12 @@ _MAX_EDGES: Final = 5_000
 @dataclass(frozen=True)
 class Projection:
     """Agent-minutes desired over the horizon (capped at the quota) and the highest number of
-    agents desired at once, first reached at ``peak_at`` (Unix seconds)."""
+    agents desired at once, first reached at ``peak_at`` (Unix seconds; None: already now, so
+    that plans of an unscheduled fleet made at different moments are equal)."""
 
     minutes: float
     peak: int
-    peak_at: float
+    peak_at: float | None
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Cost:
     month_before: float
     month_after: float
     peak: int
-    peak_at: float
+    peak_at: float | None
     limit: int
 
     @property
@@ -86,7 +87,8 @@ def project(
         if count > peak:
             peak, peak_at = count, here
         minutes += min(count, capacity) * (following - here).total_seconds() / 60
-    return Projection(minutes=minutes, peak=peak, peak_at=peak_at.timestamp())
+    first = None if peak_at == start else peak_at.timestamp()
+    return Projection(minutes=minutes, peak=peak, peak_at=first)
 
 
 def after_holds(

@@ -224,12 +224,12 @@ async def plan_command(
     if refusals:
         print(held_back_message(refusals), file=stderr)
         return EXIT_REFUSED
-    if out is not None:
-        write_planfile(out, outcome.planfile)
     if outcome.plan.waiting:
-        # Not a refusal (the plan is saved and may be applied), but not the whole fleet either.
+        # Like a hold: not all of the manifests would run, so no plan is saved (plan again).
         print(waiting_message(outcome.plan.waiting), file=stderr)
         return EXIT_REFUSED
+    if out is not None:
+        write_planfile(out, outcome.planfile)
     return EXIT_CHANGES if detailed_exitcode and not outcome.plan.is_empty else 0
 
 

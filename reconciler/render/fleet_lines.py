@@ -46,10 +46,14 @@ def cost_line(cost: Cost) -> str:
     )
     if cost.peak > cost.limit:
         line += (
-            f"; up to {cost.peak} desired at once (first at {when(cost.peak_at)}) over "
+            f"; up to {cost.peak} desired at once ({_first(cost.peak_at)}) over "
             f"maxConcurrentAgents {cost.limit}: the lowest priorities wait then"
         )
     return line
+
+
+def _first(at: float | None) -> str:
+    return "now" if at is None else f"first at {when(at)}"
 
 
 def window_line(window: Window) -> str:

@@ -62,7 +62,11 @@ def _head(plan: Plan, *, refusals: Sequence[str]) -> str:
         parts.append("\n".join(lines))
     if fleet_lines.shows_fleet(plan):
         for title, group in fleet_lines.sections(plan):
-            lines = [f"**{_text(title)}**", "", *(f"- {_text(line)}" for line in group)]
+            if title == fleet_lines.WAITING_TITLE:
+                # Not all of the manifests will run: as loud as a refusal.
+                lines = ["> [!CAUTION]", f"> {_text(title)}", *(f"> - {_text(g)}" for g in group)]
+            else:
+                lines = [f"**{_text(title)}**", "", *(f"- {_text(line)}" for line in group)]
             parts.append("\n".join(lines))
     if plan.reports:
         lines = [

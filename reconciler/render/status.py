@@ -77,9 +77,9 @@ def render_status_text(status: FleetStatus, *, color: bool = False) -> str:
     if status.windows:
         lines = [f"  {fleet_lines.window_line(window)}" for window in status.windows]
         blocks.append("\n".join([fleet_lines.WINDOWS_TITLE, *lines]))
-    blocks.append(summary(status.rows))
     if status.costs:
         blocks.append(burn_rate(status.costs))
+    blocks.append(summary(status.rows))
     return "\n\n".join(blocks) + "\n"
 
 
