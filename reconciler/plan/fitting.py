@@ -17,6 +17,7 @@ from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import cost, priority, schedules
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.recurrence import Recurrence
 from reconciler.state import StateSnapshot
 
 _JOINS = (Action.CREATE, Action.RECREATE)
@@ -39,8 +40,12 @@ def select(
 ) -> Selection:
     """Pick the desired agents that run at ``now``, project by project."""
     running = _running_keys(observed, state)
+    # An AgentSet's members share one schedule: where it stands is worked out once.
+    known: dict[tuple[Recurrence, ...], tuple[bool, float | None, float | None]] = {}
     windows = tuple(
-        w for agent in desired.agents.values() if (w := schedules.window(agent, now=now))
+        schedules.Window(a.key, a.project, *_memo(known, a.schedule, now))
+        for a in desired.agents.values()
+        if a.schedule
     )
     closed = {w.key: w for w in windows if not w.open}
     stops: dict[str, str] = {
@@ -48,11 +53,13 @@ def select(
     }
     run: set[str] = set()
     waiting: list[priority.Waiting] = []
+    by_project = _by_project(desired)
+    owned = {r.agent_id for r in state.records.values() if r.agent_id is not None}
     for name, spec in desired.projects.items():
-        agents = [a for a in desired.agents.values() if a.project == name and a.key not in closed]
+        agents = [a for a in by_project.get(name, ()) if a.key not in closed]
         choice = priority.choose(
             agents,
-            capacity=spec.max_concurrent_agents - _unowned_live(observed, state, name),
+            capacity=spec.max_concurrent_agents - _unowned_live(observed, owned, name),
             running=running,
             limit=spec.max_concurrent_agents,
         )
@@ -94,12 +101,14 @@ def costs(
 ) -> tuple[cost.Cost, ...]:
     """Each project's running agents and estimated cost, before and after ``changes``."""
     found = []
+    by_project = _by_project(desired)
+    owned = {r.agent_id for r in state.records.values() if r.agent_id is not None}
     for name, spec in sorted(desired.projects.items()):
         mine = [c for c in changes if c.project == name]
-        agents = [a for a in desired.agents.values() if a.project == name]
+        agents = by_project.get(name, [])
         known = [a for a in agents if _joined_before(a, state)]
         deleted = sum(1 for c in mine if c.action is Action.DELETE and c.leaves_live)
-        capacity = spec.max_concurrent_agents - _unowned_live(observed, state, name)
+        capacity = spec.max_concurrent_agents - _unowned_live(observed, owned, name)
         after = cost.project([a.schedule for a in agents], capacity=capacity, now=now)
         before = cost.project(
             [a.schedule for a in known] + [()] * deleted, capacity=capacity, now=now
@@ -135,13 +144,29 @@ def _running_keys(observed: ObservedFleet, state: StateSnapshot) -> frozenset[st
     return frozenset(k for k, r in state.records.items() if r.agent_id in live)
 
 
-def _unowned_live(observed: ObservedFleet, state: StateSnapshot, project: str) -> int:
+def _unowned_live(observed: ObservedFleet, owned: set[str], project: str) -> int:
     """Live agents of ``project`` that no record owns: they take quota the plan cannot free."""
     seen = observed.projects.get(project)
     if seen is None:
         return 0
-    owned = {r.agent_id for r in state.records.values() if r.agent_id is not None}
     return sum(1 for agent_id in seen.live if agent_id not in owned)
+
+
+def _by_project(desired: DesiredFleet) -> dict[str, list[DesiredAgent]]:
+    found: dict[str, list[DesiredAgent]] = {}
+    for agent in desired.agents.values():
+        found.setdefault(agent.project, []).append(agent)
+    return found
+
+
+def _memo(
+    known: dict[tuple[Recurrence, ...], tuple[bool, float | None, float | None]],
+    schedule: tuple[Recurrence, ...],
+    now: float,
+) -> tuple[bool, float | None, float | None]:
+    if schedule not in known:
+        known[schedule] = schedules.standing(schedule, now=now)
+    return known[schedule]
 
 
 def _when(at: float | None) -> str:

@@ -32,30 +32,24 @@ def instant(now: float) -> datetime:
     return datetime.fromtimestamp(now, UTC)
 
 
-def is_open(agent: DesiredAgent, *, now: float) -> bool:
-    """Whether ``agent`` is desired at ``now``: always, unless a schedule's windows are closed."""
-    return not agent.schedule or recurrence.any_open(agent.schedule, instant(now))
-
-
-def window(agent: DesiredAgent, *, now: float) -> Window | None:
-    """The window ``agent`` stands in at ``now``; None for an agent without a schedule."""
-    if not agent.schedule:
-        return None
+def standing(
+    schedule: tuple[recurrence.Recurrence, ...], *, now: float
+) -> tuple[bool, float | None, float | None]:
+    """Whether ``schedule`` is open at ``now``, its next start and (open) its next stop."""
     at = instant(now)
-    stops = [w.open_until(at) for w in agent.schedule]
+    stops = [w.open_until(at) for w in schedule]
     open_until = max((stop for stop in stops if stop is not None), default=None)
-    if open_until is not None:
-        # Another window may open before this one closes: the agent stays on through it.
-        merged = open_until
-        while recurrence.any_open(agent.schedule, merged):
-            later = max(s for w in agent.schedule if (s := w.open_until(merged)) is not None)
-            if later <= merged:
-                break
-            merged = later
-        start = min(w.next_start(merged) for w in agent.schedule)
-        return Window(agent.key, agent.project, True, start.timestamp(), merged.timestamp())
-    start = min(w.next_start(at) for w in agent.schedule)
-    return Window(agent.key, agent.project, False, start.timestamp(), None)
+    if open_until is None:
+        return False, min(w.next_start(at) for w in schedule).timestamp(), None
+    # Another window may open before this one closes: the agent stays on through it.
+    merged = open_until
+    while recurrence.any_open(schedule, merged):
+        later = max(s for w in schedule if (s := w.open_until(merged)) is not None)
+        if later <= merged:
+            break
+        merged = later
+    start = min(w.next_start(merged) for w in schedule)
+    return True, start.timestamp(), merged.timestamp()
 
 
 def next_edge(agents: Iterable[DesiredAgent], *, now: float) -> float | None:

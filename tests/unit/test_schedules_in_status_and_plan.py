@@ -10,7 +10,7 @@ import yaml
 
 from reconciler.plan import status
 from reconciler.plan.cost import project
-from reconciler.plan.schedules import window
+from reconciler.plan.schedules import standing
 from reconciler.render import render_json
 from reconciler.render.status import render_status_json, render_status_text
 
@@ -49,11 +49,9 @@ def test_an_open_window_says_when_it_stops_and_starts_again() -> None:
     case = _case()
     case["now"] = 1774717200 - 3600  # 17:00 Berlin
     inputs = casekit.build(case)
-    found = window(inputs.desired.agents["prod/desk"], now=inputs.now)
-    assert found is not None
-    assert found.open
-    assert found.next_stop == 1774717200
-    assert found.next_start == 1774767600  # 09:00 CEST on the 29th, after the DST change
+    found = standing(inputs.desired.agents["prod/desk"].schedule, now=inputs.now)
+    # Open until 18:00 Berlin; next start 09:00 CEST on the 29th, after the DST change.
+    assert found == (True, 1774767600, 1774717200)
     made = inputs.plan()
     assert "create prod/hall" in [f"{c.action} {c.key}" for c in made.changes]
     assert '"next_stop": 1774717200' in render_json(made)
