@@ -7,8 +7,8 @@ equal plans.
 ```
 {
   "format_version": "1",
-  "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0,
-              "recreate": 0, "renew-token": 0, "adopt": 0},
+  "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0, "stop": 0,
+              "recreate": 0, "renew-token": 0, "adopt": 0},   # "stop" added within 1
   "changes": [                               # in apply order
     {"action": "create|update|replace|delete|stop|recreate|renew-token|adopt",
      "key": "prod/lobby", "project": "prod",
