@@ -20,7 +20,8 @@ from reconciler.manifest.timing import Cron, Duration, TimeZoneName, as_timedelt
 from reconciler.recurrence import Recurrence
 
 ALWAYS: Final = "always"
-# Agora's pricing page (https://www.agora.io/en/pricing/conversational-ai/), read 2026-12-02:
+# Agora's pricing page (https://www.agora.io/en/pricing/conversational-ai/), as of 2026-12-02
+# (quoted by issue 19; not fetched from this offline machine, so re-check it):
 # the Conversational AI Engine standard tier is USD 0.10 per minute an agent runs.
 DEFAULT_PRICE_PER_MINUTE: Final = 0.10
 DEFAULT_CURRENCY: Final = "USD"
@@ -108,7 +109,7 @@ class Pricing(OwnModel):
         default=DEFAULT_PRICE_PER_MINUTE,
         description=(
             "The price of one agent running for one minute. Default 0.10, Agora's published "
-            "standard price for Conversational AI (agora.io/en/pricing, read 2026-12-02); set "
+            "standard price for Conversational AI (agora.io/en/pricing, as of 2026-12-02); set "
             "your contract's price, free minutes are not counted."
         ),
     )
