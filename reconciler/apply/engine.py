@@ -218,7 +218,7 @@ class _Run:
     ) -> StepResult:
         if change.action is Action.MOVE:
             return await self._move(change)
-        if change.action is Action.DELETE:
+        if change.action in (Action.DELETE, Action.STOP):
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:
             return await self._replace(change, ctx, must_run=must_run)

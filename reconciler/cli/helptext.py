@@ -59,6 +59,8 @@ _METAVARS: Final[Mapping[str, str]] = {
     "--concurrency": "N",
     "--rate-limit": "CALLS/S",
     "--max-delete-fraction": "FRACTION",
+    "--to": "PATH|URL",
+    "--git-dir": "DIR",
 }
 _OUTPUTS: Final[Mapping[str, str]] = {
     "validate": "text|json|github",
@@ -139,6 +141,12 @@ EXAMPLES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "state rm": (("Forget an agent (it keeps running)", "reconciler state rm demo/support"),),
     "state recover": (
         ("Rebuild a lost state from the live agents", "reconciler state recover fleet"),
+    ),
+    "state migrate": (
+        (
+            "Move a laptop's state to a team's PostgreSQL",
+            "reconciler state migrate --to postgresql://reconciler@db/fleet?schema=prod",
+        ),
     ),
 }
 

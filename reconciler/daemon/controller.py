@@ -1,8 +1,8 @@
 """``reconciler run``: the long-lived controller that keeps the fleet converged (design §7).
 
 One worker runs whole passes, one at a time, whenever its wake-up event is set: at start, by a
-manifest change, by the jittered resync, by the next token-renewal deadline, by the next edge of
-a change window, by SIGHUP, by an
+manifest change, by the jittered resync, by the next token-renewal deadline or schedule edge
+(an agent's window opens or closes), by the next edge of a change window, by SIGHUP, by an
 Agora Notification Center event about an owned agent (``ncs`` receives, ``reactions`` decides
 whether to wake), or by its own retry after a failure (along ``Backoff``'s delays, reset by a
 success). Triggers carry no payload, so bursts coalesce. Each pass loads the manifests; a load
@@ -203,7 +203,7 @@ class Daemon:
 
     @property
     def renewal_deadline(self) -> float | None:
-        """When the renewal alarm wakes the next pass, if any token wants renewing."""
+        """When the alarm wakes the next pass: the next token renewal or schedule edge."""
         return self._alarm.deadline
 
     async def run(self, *, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
@@ -382,16 +382,18 @@ class Daemon:
         )
         # An unsettled pass observed before it applied: agents it joined or updated are live too.
         done = {r.agent_id for r in report.results if r.outcome is Outcome.DONE and r.agent_id}
-        self._alarm.set_at(
-            triggers.renewal_deadline(
-                fleet,
-                ran.records,
-                live={agent.agent_id for agent in live} | done,
-                policy=plan.PlanPolicy(),
-                now=now,
-            )
+        renewal = triggers.renewal_deadline(
+            fleet,
+            ran.records,
+            live={agent.agent_id for agent in live} | done,
+            policy=plan.PlanPolicy(),
+            now=now,
         )
         self._window_alarm.set_at(plan.window_edge(fleet, now=now))
+        # The next schedule edge wakes a pass too, so agents join and leave on time.
+        edge = plan.next_edge(fleet.agents.values(), now=now)
+        self._alarm.set_at(min((d for d in (renewal, edge) if d is not None), default=None))
+        self.metrics.cost(ran.settled.plan.costs)
 
     def _finish(self, result: PassResult, *, started: float, ran: Done | None = None) -> None:
         seconds = time.perf_counter() - started

@@ -30,7 +30,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from reconciler.agora import wire
 from reconciler.apply.report import StepResult
-from reconciler.plan import HoldRule
+from reconciler.plan import Cost, HoldRule
 
 HOLD_RULES: Final = tuple(str(rule) for rule in HoldRule)
 
@@ -154,6 +154,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.cost_per_hour = Gauge(
+            "estimated_cost_per_hour",
+            "What the agents the reconciler runs cost per hour at the project's pricing, as "
+            "the last pass left them, by project and currency.",
+            ["project", "currency"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
 
     def on_request(
         self, *, endpoint: wire.Endpoint, status: int | None, attempt: int, duration_s: float
@@ -177,6 +185,13 @@ class Metrics:
         counts = Tally(rules)
         for rule in HOLD_RULES:
             self.held_back.labels(reason=rule).set(counts.get(rule, 0))
+
+    def cost(self, costs: Iterable[Cost]) -> None:
+        """Each project's burn rate: its running owned agents at its price; gone projects go."""
+        self.cost_per_hour.clear()
+        for cost in costs:
+            labels = {"project": cost.project, "currency": cost.currency}
+            self.cost_per_hour.labels(**labels).set(round(cost.hour_before, 4))
 
     def applied(self, results: Iterable[StepResult]) -> None:
         """Count every step of an apply (leftover intents included) by action and outcome."""

@@ -251,6 +251,10 @@ def _members(shape: _Shape, sink: list[Diagnostic]) -> Iterator[_Member]:
         name = model.metadata.name
         yield _Member(f"{owner}/{name}", name, model.spec.channel, shape, ("metadata", "name"))
         return
+    for channel in model.spec.channel_schedules:
+        if channel not in model.spec.channels:
+            at: Loc = ("spec", "channelSchedules", channel)
+            sink.append(_at(shape.entry, at, f"channel {channel} is not in channels", key=True))
     seen: dict[str, int] = {}
     for index, channel in enumerate(model.spec.channels):
         loc: Loc = ("spec", "channels", index)
@@ -285,6 +289,9 @@ def _desired(member: _Member) -> DesiredAgent:
         source=SourceLocation(shape.entry.doc.path, line, column),
         join_fields=shape.join_fields,
         rollout=resolve.agent_rollout(shape.entry, shape.project, member.key),
+        schedule=resolve.agent_schedule(shape.entry, shape.template, shape.profile, member.channel),
+        priority=shape.template.priority,
+        preemption=shape.template.preemption,
     )
 
 
@@ -332,16 +339,28 @@ def _uid_clashes(members: Sequence[_Member]) -> Iterator[Diagnostic]:
 def _over_quota(
     projects: Mapping[str, Entry], agents: Mapping[str, DesiredAgent]
 ) -> Iterator[Diagnostic]:
+    """More agents than the quota is an error, unless priorities or schedules say who waits:
+    then the planner keeps the highest priorities running at each moment (a warning here)."""
     counts = Counter(agent.project for agent in agents.values())
+    chooses = {a.project for a in agents.values() if a.schedule or a.priority or a.preemption}
     for name, entry in projects.items():
         assert isinstance(entry.model, models.Project)
         quota = entry.model.spec.max_concurrent_agents
-        if counts[name] > quota:
+        if counts[name] > quota and name in chooses:
+            yield _at(
+                entry,
+                ("spec", "maxConcurrentAgents"),
+                f"project {name} has {counts[name]} agents but allows {quota} at once: when "
+                "more are desired at once, the lowest priorities wait for quota",
+                severity="warning",
+            )
+        elif counts[name] > quota:
             yield _at(
                 entry,
                 ("spec", "maxConcurrentAgents"),
                 f"project {name} has {counts[name]} agents but allows {quota} at once: "
-                "remove agents, or raise the quota with Agora first and then here",
+                "remove agents, raise the quota with Agora first and then here, or give "
+                "agents a priority so that the lowest wait for quota",
             )
 
 

@@ -17,7 +17,9 @@ from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import Region, RestartPolicy
 from reconciler.manifest.reference_sites import EMPTY, ReferenceIndex
 from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.schedule import DEFAULT_CURRENCY, DEFAULT_PRICE_PER_MINUTE
 from reconciler.manifest.windows import ChangeWindow
+from reconciler.recurrence import Recurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,8 @@ class ProjectSpec:
 
     ``source`` is where the Project document starts; ``windows`` are its change windows;
     ``written`` is where each reference field is (by attribute name: the location and the field
-    path as written, ``spec.customerSecret``), so that an unresolvable one is reported there.
+    path as written, ``spec.customerSecret``), so that an unresolvable one is reported there;
+    ``price_per_minute`` (in ``currency``) is what one agent costs per minute it runs.
     """
 
     name: str
@@ -44,6 +47,8 @@ class ProjectSpec:
     max_delete_fraction: float = 0.5
     windows: tuple[ChangeWindow, ...] = ()
     written: Mapping[str, tuple[SourceLocation, str]] = field(default_factory=dict)
+    price_per_minute: float = DEFAULT_PRICE_PER_MINUTE
+    currency: str = DEFAULT_CURRENCY
 
 
 # The project's rollout with every default: what an agent built without a manifest gets.
@@ -59,7 +64,9 @@ class DesiredAgent:
     reconciler fills. It is shared, read-only data: never mutate it. ``token`` is a reference to
     a fixed RTC token, for projects without an App Certificate, or None. ``join_fields`` are
     Agora's top-level join fields beside ``properties`` (``preset``, ``pipeline_id``) that are set.
-    ``rollout`` paces its replace; an empty scope means the project's.
+    ``rollout`` paces its replace; an empty scope means the project's. ``schedule`` holds the
+    windows the agent is desired in (empty: always); ``priority`` and ``preemption`` decide who
+    runs when the project's quota cannot hold every agent desired at once.
     """
 
     key: str
@@ -75,6 +82,9 @@ class DesiredAgent:
     source: SourceLocation
     join_fields: Mapping[str, str] = field(default_factory=dict)
     rollout: RolloutSpec = NO_ROLLOUT
+    schedule: tuple[Recurrence, ...] = ()
+    priority: int = 0
+    preemption: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from reconciler.manifest import secrets
 from reconciler.manifest.diagnostics import Diagnostic, field_path
+from reconciler.manifest.schedule import UNION_TAGS
 from reconciler.manifest.yaml_nodes import Map, Node, Scalar, Seq, YamlDocument
 
 _TAG: Final = "tag:yaml.org,2002:"
@@ -34,7 +35,7 @@ def explain(
 
 
 def _diagnostic(detail: ErrorDetails, *, doc: YamlDocument, model: type[BaseModel]) -> Diagnostic:
-    loc = tuple(detail["loc"])
+    loc = tuple(part for part in detail["loc"] if part not in UNION_TAGS)
     kind = detail["type"]
     node = doc.node_at(loc)
     line, column = doc.position(loc, key=kind in ("extra_forbidden", "missing"))

@@ -31,6 +31,13 @@ from reconciler.manifest.fields import (
 )
 from reconciler.manifest.properties import Properties
 from reconciler.manifest.rollout import Rollout
+from reconciler.manifest.schedule import (
+    PREEMPTION_DESCRIPTION,
+    PRIORITY_DESCRIPTION,
+    SCHEDULE_DESCRIPTION,
+    Pricing,
+    Schedule,
+)
 from reconciler.manifest.windows import WindowDocument
 
 API_VERSION: Final = "reconciler/v1"
@@ -171,6 +178,11 @@ class ProjectSettings(OwnModel):
             "token renewals always run."
         ),
     )
+    pricing: Pricing = Field(
+        default_factory=Pricing,
+        description="What an agent of this project costs per minute it runs, for the cost "
+        "estimates in plans, status and the reconciler_estimated_cost_per_hour metric.",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> ProjectSettings:
@@ -214,6 +226,10 @@ class ProfileSettings(OwnModel):
         description="Deep-merged under the properties of each agent that names this profile: "
         + _MERGE_RULE,
     )
+    schedule: Schedule | None = Field(
+        default=None,
+        description=SCHEDULE_DESCRIPTION + " For the agents that name this profile.",
+    )
 
 
 class AgentTemplate(OwnModel):
@@ -252,6 +268,11 @@ class AgentTemplate(OwnModel):
         description="Agora's join properties for the agent, deep-merged over its profile's: "
         + _MERGE_RULE,
     )
+    schedule: Schedule | None = Field(
+        default=None, description=SCHEDULE_DESCRIPTION + " Overrides the profile's."
+    )
+    priority: int = Field(default=0, description=PRIORITY_DESCRIPTION)
+    preemption: bool = Field(default=False, description=PREEMPTION_DESCRIPTION)
 
 
 _ROLLOUT_OVERRIDE: Final = "How replaces are paced, field by field over the Project's rollout"
@@ -286,6 +307,11 @@ class AgentSetSettings(OwnModel):
         )
     )
     template: AgentTemplate = Field(description="The agent each channel gets.")
+    channel_schedules: dict[Channel, Schedule] = Field(
+        default_factory=dict,
+        description="Schedules of single channels by channel name, over the template's "
+        "schedule; each must be one of channels.",
+    )
     rollout: Rollout | None = Field(
         default=None, description=_ROLLOUT_OVERRIDE + ", for the set's agents as one rollout."
     )

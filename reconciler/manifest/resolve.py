@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from reconciler.manifest import models, rollout, windows
+from reconciler.manifest import models, rollout, schedule, windows
 from reconciler.manifest.desired import ProjectSpec
 from reconciler.manifest.diagnostics import SourceLocation, field_path
 from reconciler.manifest.documents import Entry, absolute_files
+from reconciler.recurrence import Recurrence
 
 # Our spec fields sent as Agora's top-level join fields of the same snake_case name.
 JOIN_FIELDS: Final = ("preset", "pipeline_id")
@@ -50,6 +51,21 @@ def agent_rollout(entry: Entry, project_entry: Entry, key: str) -> rollout.Rollo
     else:
         scope = f"the Agents of project {model.metadata.project}"
     return rollout.resolve(scope, project.spec.rollout, own)
+
+
+def agent_schedule(
+    entry: Entry, template: models.AgentTemplate, profile: Entry | None, channel: str
+) -> tuple[Recurrence, ...]:
+    """The windows of an agent: its AgentSet's for its channel, else its own (the template's),
+    else its profile's; empty means always."""
+    model = entry.model
+    if isinstance(model, models.AgentSet) and channel in model.spec.channel_schedules:
+        return schedule.recurrences(model.spec.channel_schedules[channel])
+    if template.schedule is not None:
+        return schedule.recurrences(template.schedule)
+    if profile is not None and isinstance(profile.model, models.Profile):
+        return schedule.recurrences(profile.model.spec.schedule)
+    return ()
 
 
 def profile_archive(profile: Entry | None) -> str | None:
@@ -89,6 +105,8 @@ def project_spec(entry: Entry) -> ProjectSpec:
         max_delete_fraction=spec.max_delete_fraction,
         windows=tuple(windows.resolve(window, index) for index, window in enumerate(spec.windows)),
         written=_written(entry),
+        price_per_minute=spec.pricing.price_per_minute,
+        currency=spec.pricing.currency,
     )
 
 

@@ -14,6 +14,9 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from reconciler.plan import diff
+from reconciler.plan.cost import Cost
+from reconciler.plan.priority import Waiting
+from reconciler.plan.schedules import Window
 
 
 class Action(StrEnum):
@@ -22,6 +25,9 @@ class Action(StrEnum):
     # First: the changes after it act on the records under their new keys.
     MOVE = "move"
     DELETE = "delete"
+    # A scheduled stop: the agent leaves outside its schedule (or waiting for quota) and joins
+    # again later; not a delete, so the mass-delete rule does not count it.
+    STOP = "stop"
     # Before replaces: recreating an agent that is already down never waits on a rollout.
     RECREATE = "recreate"
     REPLACE = "replace"
@@ -161,7 +167,9 @@ class Plan:
     """Every change in apply order, the reports, and the quota check of each project.
 
     ``held`` are changes a rule keeps out of this pass (they are not in ``changes``);
-    ``owned_by_project`` counts the running agents the state owns in each project.
+    ``owned_by_project`` counts the running agents the state owns in each project;
+    ``windows`` say where each scheduled agent stands, ``waiting`` the agents the quota cannot
+    hold now, ``costs`` each project's running agents and estimated cost.
     """
 
     changes: tuple[Change, ...]
@@ -171,6 +179,9 @@ class Plan:
     held: tuple[Held, ...] = ()
     rollouts: tuple[Rollout, ...] = ()
     owned_by_project: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    windows: tuple[Window, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
+    costs: tuple[Cost, ...] = ()
 
     @property
     def refusals(self) -> tuple[str, ...]:

@@ -2,9 +2,12 @@
 
 No I/O, no clock (``now`` is passed in), no logging, no globals (design §4 step 3). Equal
 inputs give equal plans, in the order apply runs them: moves (the manifests' renames, which
-the rest of the plan is made after, ``moves``), deletes (to free quota), recreates,
+the rest of the plan is made after, ``moves``), deletes and stops (to free quota), recreates,
 replaces (in rollout waves, ``waves``), creates, adopts, updates, token renewals, each sorted by
 key; the replaces and deletes a change window holds back (``windows``) are in ``held``.
+
+A desired agent runs only if ``fitting`` selects it (in its schedule's window, and held by the
+quota by priority); the owned agent of one not selected gets a scheduled stop.
 
 Ownership is the first rule: only agents a state record owns are updated, replaced or deleted,
 and only an agent carrying the exact name the state expects for a desired key is adopted — or,
@@ -25,7 +28,7 @@ from reconciler import naming
 from reconciler.agora import wire
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet, ProjectSpec
 from reconciler.observe.fleet import LiveAgent, ObservedFleet, ObservedProject, Ownership
-from reconciler.plan import diff, moves, owned, recovery, waves, windows
+from reconciler.plan import diff, fitting, moves, owned, recovery, waves, windows
 from reconciler.plan.model import (
     Action,
     Change,
@@ -40,6 +43,7 @@ from reconciler.state import AgentRecord, IntentAction, StateSnapshot
 
 _ORDER: Final = {action: index for index, action in enumerate(Action)}
 _JOINS: Final = frozenset({Action.CREATE, Action.RECREATE})
+_LEAVES: Final = frozenset({Action.DELETE, Action.STOP})
 
 
 def make_plan(
@@ -60,8 +64,14 @@ def make_plan(
     planner = _Planner(desired=desired, observed=observed, state=state, now=now)
     for change in moved:
         planner.add(change)
+    chosen = fitting.select(desired, observed, state, now=now)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
+        if key not in chosen.run:
+            # Outside its schedule or waiting for quota: only an owned agent is made to leave.
+            if key in state.records:
+                planner.plan_removed(state.records[key], stop=chosen.stops[key])
+            continue
         planner.plan_desired(
             agent,
             project=desired.projects[agent.project],
@@ -72,7 +82,7 @@ def make_plan(
     for key, record in sorted(state.records.items()):
         if key not in desired.agents:
             planner.plan_removed(record)
-    return planner.finish()
+    return fitting.completed(planner.finish(), chosen, desired, observed, state, now=now)
 
 
 _NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -171,7 +181,8 @@ class _Planner:
             )
         )
 
-    def plan_removed(self, record: AgentRecord) -> None:
+    def plan_removed(self, record: AgentRecord, *, stop: str | None = None) -> None:
+        """Make the record's agent leave: deleted, or with ``stop`` (why) a scheduled stop."""
         if record.project not in self._desired.projects:
             self._reports.append(
                 Report(
@@ -194,12 +205,12 @@ class _Planner:
             if found is not None:
                 self._claimed.add(found.agent_id)
         live = agent_id is not None and agent_id in self._seen(record.project).live
-        reason = "no longer in the manifests"
+        reason = stop or "no longer in the manifests"
         if not live:
             reason += "; its agent has already ended, so only the record goes"
         self.add(
             Change(
-                action=Action.DELETE,
+                action=Action.DELETE if stop is None else Action.STOP,
                 key=record.key,
                 project=record.project,
                 reason=reason,
@@ -376,7 +387,7 @@ class _Planner:
                     project=name,
                     limit=project.max_concurrent_agents,
                     live=len(self._seen(name).live),
-                    leaving=sum(1 for c in mine if c.action is Action.DELETE and c.leaves_live),
+                    leaving=sum(1 for c in mine if c.action in _LEAVES and c.leaves_live),
                     joining=sum(1 for c in mine if c.action in _JOINS),
                 )
             )

@@ -16,13 +16,16 @@ A pass with load errors never gets here (the shell stops first). Pure: it return
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable
 
 from reconciler.errors import UnsafePlanError
 from reconciler.manifest.desired import DesiredFleet
+from reconciler.plan import cost
 from reconciler.plan.model import Action, Change, Held, HoldRule, Plan, QuotaCheck, SafetyLimits
 
 _JOINS = (Action.CREATE, Action.RECREATE)
+_LEAVES = (Action.DELETE, Action.STOP)
 
 
 def hold_back(plan: Plan, *, limits: SafetyLimits) -> Plan:
@@ -76,8 +79,17 @@ def hold_back(plan: Plan, *, limits: SafetyLimits) -> Plan:
         keys = tuple(key for key in rollout.keys if key in replacing)
         if keys:
             rollouts.append(dataclasses.replace(rollout, keys=keys))
+    joins = Counter(h.change.project for h in held if h.change.action in _JOINS)
+    leaves = Counter(
+        h.change.project for h in held if h.change.action in _LEAVES and h.change.leaves_live
+    )
     return dataclasses.replace(
-        plan, changes=tuple(kept), held=tuple(held), quota=tuple(quota), rollouts=tuple(rollouts)
+        plan,
+        changes=tuple(kept),
+        held=tuple(held),
+        quota=tuple(quota),
+        rollouts=tuple(rollouts),
+        costs=cost.after_holds(plan.costs, held_joins=joins, held_leaves=leaves),
     )
 
 
@@ -104,7 +116,7 @@ def _check(check: QuotaCheck, changes: Iterable[Change]) -> QuotaCheck:
     mine = [c for c in changes if c.project == check.project]
     return dataclasses.replace(
         check,
-        leaving=sum(1 for c in mine if c.action is Action.DELETE and c.leaves_live),
+        leaving=sum(1 for c in mine if c.action in _LEAVES and c.leaves_live),
         joining=sum(1 for c in mine if c.action in _JOINS),
     )
 

@@ -32,12 +32,16 @@ class Drift(StrEnum):
     TO_ADOPT = "to adopt"
     TO_DELETE = "to delete"
     HELD = "held back"
+    TO_STOP = "to stop"
+    OFF_SCHEDULE = "off schedule"
+    WAITING = "waiting for quota"
 
 
 # A key's drift is that of its first change in apply order (a replace outranks its token renewal).
 # A move is no drift of its own: the record follows the key, the agent stays as it is.
 DRIFT_OF: Final[Mapping[plan.Action, Drift]] = {
     plan.Action.DELETE: Drift.TO_DELETE,
+    plan.Action.STOP: Drift.TO_STOP,
     plan.Action.REPLACE: Drift.TO_REPLACE,
     plan.Action.RECREATE: Drift.MISSING,
     plan.Action.CREATE: Drift.MISSING,
@@ -110,12 +114,15 @@ class OtherAgent:
 @dataclass(frozen=True)
 class FleetStatus:
     """Rows in key order (desired agents, and owned ones about to be deleted), others apart;
-    ``source`` is what a git-sourced daemon on this state runs, when one does."""
+    ``source`` is what a git-sourced daemon on this state runs, when one does; ``windows``
+    where each scheduled agent stands, ``costs`` each project's burn rate."""
 
     now: float
     rows: tuple[AgentRow, ...]
     others: tuple[OtherAgent, ...]
     source: SourceRecord | None = None
+    windows: tuple[plan.Window, ...] = ()
+    costs: tuple[plan.Cost, ...] = ()
 
 
 def build_status(
@@ -144,10 +151,14 @@ def build_status(
         changes.setdefault(change.key, []).append(change)
     holds = {id(hold.change): hold for hold in made.held}
     kept = {
-        report.key: report.message
+        report.key: (Drift.MISSING, report.message)
         for report in made.reports
         if report.kind is plan.ReportKind.KEPT_STOPPED and report.key is not None
     }
+    kept.update({w.key: (Drift.WAITING, w.reason) for w in made.waiting})
+    kept.update(
+        {w.key: (Drift.OFF_SCHEDULE, "outside its schedule") for w in made.windows if not w.open}
+    )
     rows: list[AgentRow] = []
     for key in sorted({*desired.agents, *changes}):
         agent = desired.agents.get(key)
@@ -180,7 +191,9 @@ def build_status(
         for report in made.reports
         if report.kind in _APART
     )
-    return FleetStatus(now=now, rows=tuple(rows), others=others)
+    return FleetStatus(
+        now=now, rows=tuple(rows), others=others, windows=made.windows, costs=made.costs
+    )
 
 
 def with_errors(status: FleetStatus, errors: Iterable[AgentError]) -> FleetStatus:
@@ -202,7 +215,7 @@ def _row(
     seen: ObservedProject | None,
     changes: list[plan.Change],
     held: list[plan.Held],
-    kept_stopped: str | None,
+    kept_stopped: tuple[Drift, str] | None,
     now: float,
 ) -> AgentRow:
     agent_id = record.agent_id if record is not None else None
@@ -222,7 +235,7 @@ def _row(
         drift = DRIFT_OF[acting[0].action] if acting else Drift.IN_SYNC
         reason = "; ".join(change.reason for change in changes)
     elif kept_stopped is not None:
-        drift, reason = Drift.MISSING, kept_stopped
+        drift, reason = kept_stopped
     else:
         drift, reason = Drift.IN_SYNC, None
     started = _live_start(seen, agent_id)

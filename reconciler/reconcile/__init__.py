@@ -21,6 +21,7 @@ from reconciler.reconcile.planning import (
     observe_and_plan,
     plan_command,
     plan_pass,
+    waiting_message,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "observe_and_plan",
     "plan_command",
     "plan_pass",
+    "waiting_message",
 ]

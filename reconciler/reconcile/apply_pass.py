@@ -10,8 +10,8 @@ While it acts, ``progress`` shows each change, and Ctrl-C works in two steps (``
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
-failure, 3 a stale plan, or changes held back by a safety rule (the rest was applied), 130
-interrupted. It must
+failure, 3 a stale plan, changes held back by a safety rule or agents waiting for quota (the
+rest was applied), 130 interrupted. It must
 not decide what to change (that is the planner's) nor how to change it (that is apply's).
 """
 
@@ -104,6 +104,7 @@ async def apply_command(
         stderr=streams.stderr,
     )
     interrupt = interrupts.TwoStepInterrupt(announce=display.notice)
+    waiting: list[plan.Waiting] = []
 
     def choose(made: Made) -> plan.Plan | None:
         """The plan to apply (its held-back changes apart) after showing it and asking; None
@@ -115,6 +116,7 @@ async def apply_command(
         chosen = saved.plan if saved is not None else _held_back(made.plan, fleet, options)
         _show(chosen, environ=environ, streams=streams)
         held.extend(chosen.held)
+        waiting.extend(chosen.waiting)
         if not chosen.is_empty and saved is None and not _approved(options, streams):
             refused.append(EXIT_FAILED)
         if refused or chosen.is_empty:
@@ -161,7 +163,7 @@ async def apply_command(
         print(interrupts.stopped_message(display.not_started()), file=streams.stderr)
         return interrupts.EXIT_INTERRUPTED
     # A failure says more than a hold: it needs looking at before the held changes matter.
-    return EXIT_REFUSED if code == 0 and held else code
+    return EXIT_REFUSED if code == 0 and (held or waiting) else code
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,8 @@ def _show(chosen: plan.Plan, *, environ: Mapping[str, str], streams: Streams) ->
     streams.stdout.write(render.render_text(chosen, refusals=chosen.refusals, color=color))
     if chosen.held:
         print(reconcile.held_back_message(chosen.refusals), file=streams.stderr)
+    if chosen.waiting:
+        print(reconcile.waiting_message(chosen.waiting), file=streams.stderr)
 
 
 async def _plan(

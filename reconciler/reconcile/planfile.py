@@ -10,6 +10,7 @@ It reads and writes only the plan file; it must not decide whether to apply.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import (
     Action,
     Change,
+    Cost,
     Held,
     HoldRule,
     Plan,
@@ -30,6 +32,8 @@ from reconciler.plan import (
     Report,
     ReportKind,
     Rollout,
+    Waiting,
+    Window,
 )
 from reconciler.plan.diff import ABSENT, FieldDiff
 
@@ -130,6 +134,9 @@ def loads(document: Any) -> PlanFile:
             owned_by_project=MappingProxyType(
                 {str(k): int(v) for k, v in plan.get("owned_by_project", {}).items()}
             ),
+            windows=tuple(Window(**item) for item in plan.get("windows", ())),
+            waiting=tuple(Waiting(**item) for item in plan.get("waiting", ())),
+            costs=tuple(_cost(item) for item in plan.get("costs", ())),
         ),
         lineage=_optional_str(document["lineage"]),
         serial=int(document["serial"]),
@@ -157,6 +164,11 @@ def _change(item: Any) -> Change:
         stale_agent_id=_optional_str(item.get("stale_agent_id")),
         moved_from=_optional_str(item.get("moved_from")),
     )
+
+
+def _cost(item: Any) -> Cost:
+    names = {field.name for field in dataclasses.fields(Cost)}
+    return Cost(**{name: value for name, value in item.items() if name in names})
 
 
 def _held(item: Any) -> Held:

@@ -227,12 +227,26 @@ async def plan_command(
     if refusals:
         print(held_back_message(refusals), file=stderr)
         return EXIT_REFUSED
+    if outcome.plan.waiting:
+        # Like a hold: not all of the manifests would run (the plan is saved all the same).
+        print(waiting_message(outcome.plan.waiting), file=stderr)
+        return EXIT_REFUSED
     return EXIT_CHANGES if detailed_exitcode and not outcome.plan.is_empty else 0
 
 
 def held_back_message(refusals: tuple[str, ...]) -> str:
     """The one stderr line that says what is held back and why."""
     return f"error: changes are held back by a safety rule: {'; '.join(refusals)}"
+
+
+def waiting_message(waiting: tuple[plan.Waiting, ...]) -> str:
+    """The one stderr line that says which agents wait for quota; the rest of the plan runs."""
+    projects = sorted({w.project for w in waiting})
+    keys = ", ".join(w.key for w in waiting)
+    return (
+        f"error: {len(waiting)} agent(s) wait for quota (maxConcurrentAgents of "
+        f"{', '.join(projects)}); the higher priorities run: {keys}"
+    )
 
 
 def color_wanted(stream: TextIO, *, environ: Mapping[str, str]) -> bool:

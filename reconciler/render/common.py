@@ -24,6 +24,7 @@ SYMBOLS: Final[Mapping[Action, str]] = {
     Action.UPDATE: "~",
     Action.REPLACE: "-/+",
     Action.DELETE: "-",
+    Action.STOP: "z",
     Action.RECREATE: "*",
     Action.RENEW_TOKEN: "^",
     Action.ADOPT: "<=",
@@ -34,6 +35,7 @@ LEGEND: Final[Mapping[Action, str]] = {
     Action.UPDATE: "update in-place",
     Action.REPLACE: "replace (leave, then join the next generation)",
     Action.DELETE: "delete",
+    Action.STOP: "stop on schedule or for quota (joins again later; not a delete)",
     Action.RECREATE: "recreate a stopped agent (restartPolicy)",
     Action.RENEW_TOKEN: "renew the RTC token in place",
     Action.ADOPT: "adopt an agent of ours that the state lost track of",
@@ -44,6 +46,7 @@ _HEADINGS: Final[Mapping[Action, str]] = {
     Action.UPDATE: "will be updated in-place",
     Action.REPLACE: "must be replaced",
     Action.DELETE: "will be deleted",
+    Action.STOP: "will stop",
     Action.RECREATE: "will be recreated",
     Action.RENEW_TOKEN: "will get a fresh token",
     Action.ADOPT: "will be adopted",
@@ -54,6 +57,7 @@ _SUMMARY_WORDS: Final[Mapping[Action, str]] = {
     Action.UPDATE: "to update",
     Action.REPLACE: "to replace",
     Action.DELETE: "to delete",
+    Action.STOP: "to stop",
     Action.RECREATE: "to recreate",
     Action.RENEW_TOKEN: "to renew token",
     Action.ADOPT: "to adopt",
@@ -82,8 +86,12 @@ class FieldLine:
 
 
 def empty_headline(plan: Plan) -> str:
-    """What an empty plan says: in sync, or everything held back."""
-    return NOTHING_TO_APPLY if plan.held else NO_CHANGES
+    """What an empty plan says: in sync, everything held back, or agents waiting for quota."""
+    if plan.held:
+        return NOTHING_TO_APPLY
+    if plan.waiting:
+        return f"No changes to apply in this pass: {len(plan.waiting)} agent(s) wait for quota."
+    return NO_CHANGES
 
 
 def summary(plan: Plan) -> str:

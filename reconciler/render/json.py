@@ -7,10 +7,10 @@ equal plans.
 ```
 {
   "format_version": "1",
-  "summary": {"move": 0, "create": 0, "update": 0, "replace": 0, "delete": 0,
-              "recreate": 0, "renew-token": 0, "adopt": 0},   # move: added in 1
+  "summary": {"move": 0, "create": 0, "update": 0, "replace": 0, "delete": 0, "stop": 0,
+              "recreate": 0, "renew-token": 0, "adopt": 0},   # move, stop: added in 1
   "changes": [                               # in apply order
-    {"action": "move|create|update|replace|delete|recreate|renew-token|adopt",
+    {"action": "move|create|update|replace|delete|stop|recreate|renew-token|adopt",
      "key": "prod/lobby", "project": "prod",
      "reason": "forces replacement: tts.vendor",
      "remote_name": "rc-prod--lobby-g2",     # acted on, or joined by create/replace/recreate
@@ -46,7 +46,16 @@ equal plans.
                 "max_unavailable": 2, "unavailable": 0, "waves": 4, "pause_seconds": 0.0,
                 "deadline_seconds": 300.0, "keys": ["prod/desk-a", "..."],
                 "defer_seconds": 0.0}],             # added in 1 (defer_seconds later in 1)
-  "refusals": ["..."]                       # why changes are held back; empty when none is
+  "refusals": ["..."],                      # why changes are held back; empty when none is
+  "windows": [{"key": "prod/desk-a", "project": "prod", "open": true,
+               "next_start": 1774854000.0, "next_stop": 1774800000.0}],  # scheduled agents
+  "waiting": [{"key": "prod/x", "project": "prod", "priority": 0,
+               "reason": "waiting for quota: ..."}],  # not run for want of quota
+  "costs": [{"project": "prod", "currency": "USD", "price_per_minute": 0.1,
+             "running_before": 16, "running_after": 20, "hour_before": 96.0,
+             "hour_after": 120.0, "month_before": 69120.0, "month_after": 86400.0,
+             "peak": 20, "peak_at": 1774800000.0, "limit": 20}]
+                                            # windows, waiting, costs: added within version 1
 }
 ```
 
@@ -66,7 +75,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from reconciler.plan import Change, Held, Plan, QuotaCheck, Report
+from reconciler.plan import Change, Cost, Held, Plan, QuotaCheck, Report
 from reconciler.plan.diff import ABSENT, FieldDiff
 from reconciler.render import common
 
@@ -98,6 +107,17 @@ def plan_document(
         "held": [_held(held, every_fingerprint) for held in plan.held],
         "rollouts": [dataclasses.asdict(rollout) for rollout in plan.rollouts],
         "refusals": list(refusals),
+        "windows": [dataclasses.asdict(window) for window in plan.windows],
+        "waiting": [dataclasses.asdict(waiting) for waiting in plan.waiting],
+        "costs": [_cost(cost) for cost in plan.costs],
+    }
+
+
+def _cost(cost: Cost) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(cost),
+        "hour_before": cost.hour_before,
+        "hour_after": cost.hour_after,
     }
 
 

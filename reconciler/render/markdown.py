@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from reconciler.plan import Action, Change, Plan
-from reconciler.render import common
+from reconciler.render import common, fleet_lines
 
 COMMENT_LIMIT: Final = 65_000
 _TITLE: Final = "### Reconciler plan"
@@ -60,6 +60,14 @@ def _head(plan: Plan, *, refusals: Sequence[str]) -> str:
         lines = ["> [!CAUTION]", f"> {common.HELD_BACK}"]
         lines.extend(f"> - {_text(refusal)}" for refusal in refusals)
         parts.append("\n".join(lines))
+    if fleet_lines.shows_fleet(plan):
+        for title, group in fleet_lines.sections(plan):
+            if title == fleet_lines.WAITING_TITLE:
+                # Not all of the manifests will run: as loud as a refusal.
+                lines = ["> [!CAUTION]", f"> {_text(title)}", *(f"> - {_text(g)}" for g in group)]
+            else:
+                lines = [f"**{_text(title)}**", "", *(f"- {_text(line)}" for line in group)]
+            parts.append("\n".join(lines))
     if plan.reports:
         lines = [
             f"<details><summary>Left as they are ({len(plan.reports)})</summary>",

@@ -21,7 +21,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from reconciler.plan import Cost
 from reconciler.plan.status import AgentError, AgentRow, Drift, FleetStatus, OtherAgent
+from reconciler.render import fleet_lines
 from reconciler.source.record import SourceRecord
 
 FORMAT_VERSION: Final = "1"
@@ -35,6 +37,9 @@ _DRIFT_STYLES: Final = {
     Drift.TO_ADOPT: "cyan",
     Drift.TO_DELETE: "red",
     Drift.HELD: "yellow",
+    Drift.TO_STOP: "blue",
+    Drift.OFF_SCHEDULE: "blue",
+    Drift.WAITING: "yellow",
 }
 _STATUS_STYLES: Final = {"RUNNING": "green", "FAILED": "red", "STOPPED": "red", "GONE": "red"}
 _AGENT_COLUMNS: Final = (
@@ -80,8 +85,23 @@ def render_status_text(status: FleetStatus, *, color: bool = False, wide: bool =
             "Live agents no manifest entry stands for (never touched):\n"
             + _draw(table, color=color, wide=wide)
         )
+    if status.windows:
+        lines = [f"  {fleet_lines.window_line(window)}" for window in status.windows]
+        blocks.append("\n".join([fleet_lines.WINDOWS_TITLE, *lines]))
+    if status.costs:
+        blocks.append(burn_rate(status.costs))
     blocks.append(summary(status.rows))
     return "\n\n".join(blocks) + "\n"
+
+
+def burn_rate(costs: Sequence[Cost]) -> str:
+    """``Burn rate: prod USD 12.00 per hour (2 running agents).``, projects comma-separated."""
+    parts = ", ".join(
+        f"{cost.project} {fleet_lines.money(cost.hour_before, cost.currency)} per hour "
+        f"({cost.running_before} running)"
+        for cost in costs
+    )
+    return f"Burn rate: {parts}."
 
 
 def render_status_json(status: FleetStatus) -> str:
@@ -122,6 +142,16 @@ def render_status_json(status: FleetStatus) -> str:
         ],
         "summary": {drift.value: count for drift, count in _counts(status.rows).items()},
         "source": None if status.source is None else dataclasses.asdict(status.source),
+        "windows": [dataclasses.asdict(window) for window in status.windows],
+        "burn_rate": [
+            {
+                "project": cost.project,
+                "currency": cost.currency,
+                "running": cost.running_before,
+                "per_hour": cost.hour_before,
+            }
+            for cost in status.costs
+        ],
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

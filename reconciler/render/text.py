@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from reconciler.plan import Action, Change, Plan
-from reconciler.render import common
+from reconciler.render import common, fleet_lines
 
 _RESET: Final = "\x1b[0m"
 _BOLD: Final = "1"
@@ -21,6 +21,7 @@ _ACTION_COLOURS: Final = {
     Action.UPDATE: "33",
     Action.RENEW_TOKEN: "33",
     Action.DELETE: "31",
+    Action.STOP: "34",
     Action.REPLACE: "35",
     Action.RECREATE: "35",
 }
@@ -59,6 +60,11 @@ def render_text(
         lines.append("")
         lines.append("Replaces roll out in waves, each RUNNING before the next:")
         lines.extend(f"  {common.rollout_line(rollout)}" for rollout in paced)
+    if fleet_lines.shows_fleet(plan):
+        for title, group in fleet_lines.sections(plan):
+            lines.append("")
+            lines.append(title)
+            lines.extend(f"  {line}" for line in group)
     if plan.reports:
         lines.append("")
         lines.append("Left as they are (the plan never touches these):")

@@ -1,10 +1,11 @@
 """Build planner inputs from plain data: the golden cases' YAML and the property tests' strategies.
 
-A case is a dict with ``projects``, ``desired``, ``state`` (records and intents), ``observed``
-(live and ended agents per project), ``secrets`` (reference -> fingerprint), ``moved`` (the
-``Moved`` entries, from and to) and ``now``. Records default to being in sync with the desired
-agent of the same key (or of the key ``like`` names); ``applied`` deep-merges changes onto that,
-so a case says only what differs. Test support only: nothing here is asserted.
+A case is a dict with ``projects``, ``desired`` (``schedule`` a list of ``{cron, duration,
+timezone}``), ``state`` (records and intents), ``observed`` (live and ended agents per project),
+``secrets`` (reference -> fingerprint), ``moved`` (the ``Moved`` entries, from and to) and
+``now``. Records default to being in sync with the desired agent of the same key (or of the key
+``like`` names); ``applied`` deep-merges changes onto that, so a case says only what differs.
+Test support only: nothing here is asserted.
 
 tests/ is not a package, so test files load this one with ``runpy.run_path`` (see ``CASEKIT``).
 """
@@ -23,8 +24,10 @@ from reconciler.manifest.desired import DesiredAgent, DesiredFleet, Move, Projec
 from reconciler.manifest.diagnostics import SourceLocation
 from reconciler.manifest.fields import RestartPolicy
 from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.timing import as_timedelta
 from reconciler.manifest.windows import WindowDocument, resolve
 from reconciler.plan import Plan, PlanPolicy, SafetyLimits, diff, for_fleet, hold_back, make_plan
+from reconciler.recurrence import Recurrence
 from reconciler.state import AgentRecord, Intent, IntentAction, StateSnapshot
 
 SOURCE = SourceLocation(file="fleet/agents.yaml", line=1)
@@ -99,6 +102,14 @@ def agent(key: str, **overrides: Any) -> DesiredAgent:
         "properties": MappingProxyType(properties),
         "token": None,
         "restart_policy": RestartPolicy(overrides.pop("restart_policy", "Always")),
+        "schedule": tuple(
+            Recurrence(
+                cron=window["cron"],
+                duration=as_timedelta(window["duration"]),
+                time_zone=window.get("timezone", "UTC"),
+            )
+            for window in overrides.pop("schedule", ())
+        ),
         "protect": False,
         "archive_history": None,
         "source": SOURCE,

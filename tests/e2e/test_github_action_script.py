@@ -160,6 +160,7 @@ def test_plan_goes_to_the_summary_and_counts_to_the_outputs(api_url: str, tmp_pa
         "to_update": "0",
         "to_replace": "0",
         "to_delete": "0",
+        "to_stop": "0",
         "to_recreate": "0",
         "to_renew_token": "0",
         "to_adopt": "0",

@@ -131,14 +131,14 @@ def test_fleet_in_sync_has_no_changes_and_a_saved_plan(api_url: str, tmp_path: P
 
 
 def test_quota_refusal_exits_3(api_url: str, tmp_path: Path) -> None:
-    """Sixteen unmanaged agents leave no room for five more under the quota of 20: exit 3."""
+    """Sixteen unmanaged agents leave room for four of five more under the quota of 20: the
+    fifth waits for quota (priorities: the last key), exit 3."""
     seeds = [{"name": f"other-{i}", "channel": f"x{i}"} for i in range(16)]
     httpx.post(f"{api_url}/_emulator/agents", json={"agents": seeds}).raise_for_status()
     done = _plan(str(FLEET), api_url=api_url, state=tmp_path / "state.db")
     assert done.returncode == 3
-    assert (
-        "21 concurrent agents during the apply would exceed maxConcurrentAgents 20" in done.stderr
-    )
+    assert "error: 1 agent(s) wait for quota (maxConcurrentAgents of demo)" in done.stderr
+    assert "Plan: 4 to create" in done.stdout
     assert "[unmanaged] demo: agent" in done.stdout
 
 

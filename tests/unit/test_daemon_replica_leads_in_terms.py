@@ -51,10 +51,13 @@ class _FencedRunner:
         choose: daemon.Choose,
         stopping: Callable[[], bool],
         revision: str | None,
+        expiring: frozenset[str],
     ) -> Done:
         self.calls += 1
         self._store.check_held()
-        return await self._scripted(fleet, choose=choose, stopping=stopping, revision=revision)
+        return await self._scripted(
+            fleet, choose=choose, stopping=stopping, revision=revision, expiring=expiring
+        )
 
 
 def _lease(where: PostgresLocation, statement: str) -> None:

@@ -82,6 +82,7 @@ def test_every_action_and_report_has_a_case() -> None:
         "update",
         "replace",
         "delete",
+        "stop",
         "recreate",
         "renew-token",
         "adopt",

@@ -3,6 +3,7 @@ and only those changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -114,7 +115,8 @@ def test_a_hold_keeps_back_only_what_it_is_about() -> None:
 
 
 def test_the_quota_holds_back_the_joins_that_do_not_fit() -> None:
-    """Past maxConcurrentAgents the last creates are held; the joins that fit still run."""
+    """Past maxConcurrentAgents the last creates wait for quota (the planner keeps them out of
+    the plan) or, if planned, are held; the joins that fit still run."""
     case = {
         "projects": {"prod": {"max_concurrent_agents": 3}},
         "desired": [{"key": f"prod/n{index}"} for index in range(5)],
@@ -122,11 +124,20 @@ def test_the_quota_holds_back_the_joins_that_do_not_fit() -> None:
     }
     planned = casekit.build(case).plan()
     assert [c.key for c in planned.changes] == ["prod/n0", "prod/n1", "prod/n2"]
-    assert [(h.rule, h.change.key) for h in planned.held] == [
+    assert [w.key for w in planned.waiting] == ["prod/n3", "prod/n4"]
+    assert all(check.ok for check in planned.quota)
+    # The rule itself still holds back the joins past the quota of a plan that has them.
+    case["projects"] = {"prod": {"max_concurrent_agents": 5}}
+    wide = casekit.build(case).made()
+    tight = dataclasses.replace(
+        wide, quota=tuple(dataclasses.replace(q, limit=3) for q in wide.quota)
+    )
+    held = hold_back(tight, limits=SafetyLimits())
+    assert [c.key for c in held.changes] == ["prod/n0", "prod/n1", "prod/n2"]
+    assert [(h.rule, h.change.key) for h in held.held] == [
         (HoldRule.QUOTA, "prod/n3"),
         (HoldRule.QUOTA, "prod/n4"),
     ]
-    assert all(check.ok for check in planned.quota)
 
 
 def test_every_problem_is_named_at_once() -> None:

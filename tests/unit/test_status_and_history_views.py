@@ -177,6 +177,9 @@ def test_json_holds_every_field_with_times_in_unix_seconds() -> None:
         "to adopt": 0,
         "to delete": 0,
         "held back": 0,
+        "to stop": 0,
+        "off schedule": 0,
+        "waiting for quota": 0,
     }
 
 

@@ -190,4 +190,7 @@ def test_status_never_disagrees_with_the_plan(path: Path) -> None:
             assert row.drift is status.DRIFT_OF[first[row.key]]
             assert row.held_rule is None
         else:
-            assert row.drift in (Drift.IN_SYNC, Drift.MISSING)
+            assert row.drift in (Drift.IN_SYNC, Drift.MISSING, Drift.WAITING, Drift.OFF_SCHEDULE)
+            off = {w.key for w in made.windows if not w.open}
+            assert (row.drift is Drift.OFF_SCHEDULE) == (row.key in off)
+            assert (row.drift is Drift.WAITING) == (row.key in {w.key for w in made.waiting})
