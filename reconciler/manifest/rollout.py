@@ -10,6 +10,7 @@ Pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -26,8 +27,12 @@ DEFAULT_PAUSE: Final = "0s"
 DEFAULT_PROGRESS_DEADLINE: Final = "5m"
 
 
+@functools.lru_cache(maxsize=256)
 def duration_seconds(text: str) -> float:
-    """Seconds in ``500ms``, ``30s``, ``5m`` or ``1h``; ValueError for anything else."""
+    """Seconds in ``500ms``, ``30s``, ``5m`` or ``1h``; ValueError for anything else.
+
+    Cached: every agent of a fleet resolves the same few durations.
+    """
     match = re.fullmatch(DURATION_PATTERN, text)
     if match is None:
         raise ValueError(f"must be a duration such as 0s, 30s, 5m or 1h, got {text!r}")

@@ -56,12 +56,13 @@ def make_plan(
     of its value, so secrets are compared without being seen.
     """
     planner = _Planner(desired=desired, observed=observed, state=state)
+    views = diff.Views(fingerprints)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
         planner.plan_desired(
             agent,
             project=desired.projects[agent.project],
-            view=diff.desired_view(agent, fingerprints=fingerprints),
+            view=views.of(agent),
             now=now,
             policy=policy,
         )

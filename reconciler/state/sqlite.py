@@ -129,7 +129,7 @@ def _read_snapshot(connection: sqlite3.Connection) -> StateSnapshot:
     return StateSnapshot(
         lineage=lineage,
         serial=serial,
-        records=sorted_records(rows.record_from_row(row) for row in records),
+        records=sorted_records(rows.records_from_rows(records)),
         intents=tuple(rows.intent_from_row(row) for row in intents),
         generations=dict(generations.fetchall()),
     )
