@@ -185,10 +185,10 @@ def whole_plan_process(count: int, *, runs: int) -> dict[str, str]:
     extra = [p[1] - b[1] for p, b in zip(figures["plan"], figures["bare"], strict=True)]
     print(f"  CPU beyond the interpreter's start-up: {spread(extra)} s (target ≤ 0.5 s)")
     print(SHARED_MACHINE_NOTE)
-    peak = max(rss for _, _, rss in figures["plan"])
+    plan_rss = max(rss for _, _, rss in figures["plan"])
     return {
         "plan process CPU beyond start-up s": spread(extra),
-        "plan process peak RSS MB": f"{peak:.0f}",
+        "plan process peak RSS MB": f"{plan_rss:.0f}",
     }
 
 
