@@ -30,6 +30,7 @@ from reconciler.reconcile import apply_pass, connect
 from reconciler.reconcile.apply_pass import Done
 from reconciler.source import GitSettings
 from reconciler.state import DEFAULT_LEASE_TTL, StateStore, StateTarget, open_state
+from reconciler.state.kept import KeptSnapshots
 
 _log = structlog.get_logger(__name__)
 
@@ -109,7 +110,9 @@ async def run_daemon(
         sock = None if listen is None else health.bind(listen)
         try:
             runner = pass_runner(
-                store=store,
+                # The daemon is the state's only writer while it lives: its passes keep the last
+                # snapshot and read the whole state again only when the serial moved.
+                store=KeptSnapshots(store),
                 environ=environ,
                 api_url=api_url,
                 clock=clock,

@@ -333,6 +333,12 @@ class PostgresStateStore(StateStore):
             cursor.execute(_READ_ONLY)
             return _read_snapshot(cursor, self._statements)
 
+    def version(self) -> tuple[str, int]:
+        with self._session() as cursor:
+            cursor.execute(self._statements.state)
+            lineage, serial = cursor.fetchone() or ("", 0)
+            return str(lineage), int(serial)
+
     def secret_key(self) -> bytes:
         if self._pool is None:
             raise closed_store()

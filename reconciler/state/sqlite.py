@@ -238,6 +238,11 @@ class SqliteStateStore(StateStore):
         with self._session() as connection, _transaction(connection):
             return _read_snapshot(connection)
 
+    def version(self) -> tuple[str, int]:
+        with self._session() as connection:
+            lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
+            return str(lineage), int(serial)
+
     def secret_key(self) -> bytes:
         with self._session() as connection:
             return _read_secret_key(connection)
