@@ -43,8 +43,11 @@ test: lint typecheck contracts dockerlint unit
 demo: $(STAMP)
 	@bash scripts/demo.sh
 
+# Each benchmark appends its summary line to one file; the merged table is printed at the end.
 bench: $(STAMP)
-	@for b in benchmarks/*.py; do [ $$b = benchmarks/harness.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@summary=$$(mktemp); for b in benchmarks/*.py; do [ $$b = benchmarks/harness.py ] && continue; \
+	  echo "== $$b"; BENCH_SUMMARY_FILE=$$summary $(BIN)/python $$b || exit 1; done; \
+	  echo "== summary"; $(BIN)/python benchmarks/harness.py $$summary; rm -f $$summary
 
 clean:
 	rm -rf $(VENV) .reconciler .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from harness import SHARED_MACHINE_NOTE, control, emulator_process, running, spread, table
+from harness import SHARED_MACHINE_NOTE, control, emulator_process, running, spread, summary, table
 
 from reconciler.apply.ratelimit import burst_for
 from reconciler.cli.app import app
@@ -314,6 +314,12 @@ def main() -> None:
     )
     print(table(rows))
     print(SHARED_MACHINE_NOTE)
+    figures = {}
+    for row in rows[1:]:
+        figures[f"{row[0]}: ours/floor"] = row[3]
+        figures[f"{row[0]}: peer/ours"] = row[6]
+        figures[f"{row[0]}: ours CPU ms/create"] = row[7]
+    summary(f"apply_creates (N = {args.agents})", figures)
 
 
 if __name__ == "__main__":

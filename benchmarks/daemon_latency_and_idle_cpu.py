@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 from apply_creates import ENV, write_fleet
-from harness import emulator_process
+from harness import emulator_process, summary
 
 POLL_SECONDS = 0.002
 BOUND_SECONDS = 120.0
@@ -203,6 +203,14 @@ def main() -> None:
     for name in ("pass_started", "first API call", "join"):
         values = [sample[name] * 1000 for sample in samples]
         print(f"  {name:<19} {statistics.median(values):8.1f} ms / {max(values):8.1f} ms")
+    joins = [sample["join"] * 1000 for sample in samples]
+    figures = {
+        "idle CPU % of a core": f"{100 * spent / args.seconds:.2f}",
+        "edit to join ms (median)": f"{statistics.median(joins):.1f}",
+    }
+    if durations:
+        figures["steady pass s (median)"] = f"{statistics.median(durations):.3f}"
+    summary(f"daemon_latency_and_idle_cpu (N = {n})", figures)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
+from harness import summary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +62,7 @@ def main() -> int:
         run()
         elapsed = time.perf_counter() - started
     print(f"{inputs} inputs in {elapsed:.1f} s: {sum(failures.values())} tracebacks")
+    summary(f"fuzz_manifests ({inputs} inputs)", {"tracebacks": str(sum(failures.values()))})
     for line, times in failures.most_common():
         trace, files = first_traces[line]
         print(f"\n{times} × {line}; the first one, on input {files!r}:\n{trace}")

@@ -3,16 +3,25 @@
 Every figure is taken ``--runs`` times (3 by default) and printed as median [min–max], since the
 machines these run on are often shared; ratios are always between figures of the same run.
 Nothing here asserts a time.
+
+Each benchmark ends with ``summary(...)``: one machine-readable line (``bench-summary {json}``)
+on stdout, also appended to the file ``$BENCH_SUMMARY_FILE`` names. ``make bench`` sets it and
+then runs this module on that file, which prints one table of every benchmark's headline figures:
+
+    .venv/bin/python benchmarks/harness.py SUMMARY_FILE
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import httpx
 
@@ -69,3 +78,41 @@ def table(rows: Sequence[Sequence[str]]) -> str:
 SHARED_MACHINE_NOTE = (
     "(absolute times move with the machine's load; compare the ratios, measured in the same run)"
 )
+
+
+SUMMARY_PREFIX: Final = "bench-summary "
+SUMMARY_FILE_ENV: Final = "BENCH_SUMMARY_FILE"
+
+
+def summary(benchmark: str, figures: dict[str, str]) -> None:
+    """Print a benchmark's headline figures as one JSON line, and keep it for ``make bench``."""
+    line = SUMMARY_PREFIX + json.dumps({"benchmark": benchmark, "figures": figures})
+    print(line)
+    target = os.environ.get(SUMMARY_FILE_ENV)
+    if target:
+        with Path(target).open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+
+def merged_table(lines: Iterable[str]) -> str:
+    """One table of every ``bench-summary`` line among ``lines``: benchmark, figure, value."""
+    rows = [["benchmark", "figure", "value"]]
+    for line in lines:
+        if not line.startswith(SUMMARY_PREFIX):
+            continue
+        found = json.loads(line.removeprefix(SUMMARY_PREFIX))
+        for figure, value in found["figures"].items():
+            rows.append([found["benchmark"], figure, str(value)])
+    return table(rows) if len(rows) > 1 else "(no benchmark printed a summary)"
+
+
+def main() -> None:
+    """Print the merged summary table of the summary file named on the command line."""
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: harness.py SUMMARY_FILE")
+    print(merged_table(Path(sys.argv[1]).read_text(encoding="utf-8").splitlines()))
+    print(SHARED_MACHINE_NOTE)
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 import httpx
 from apply_creates import ENV, UNLIMITED, Setting, run_ours, write_fleet
-from harness import SHARED_MACHINE_NOTE, control, emulator_process, spread
+from harness import SHARED_MACHINE_NOTE, control, emulator_process, spread, summary
 
 from reconciler import logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth
@@ -162,7 +162,7 @@ def _child(command: list[str], *, cwd: Path) -> tuple[float, float, float]:
     return wall, cpu, after.ru_maxrss / 1024
 
 
-def whole_plan_process(count: int, *, runs: int) -> None:
+def whole_plan_process(count: int, *, runs: int) -> dict[str, str]:
     """``reconciler plan --detailed-exitcode`` on ``count`` agents in sync, as a user runs it."""
     with tempfile.TemporaryDirectory() as scratch, emulator_process(quota=count + 10) as url:
         root = Path(scratch)
@@ -185,6 +185,11 @@ def whole_plan_process(count: int, *, runs: int) -> None:
     extra = [p[1] - b[1] for p, b in zip(figures["plan"], figures["bare"], strict=True)]
     print(f"  CPU beyond the interpreter's start-up: {spread(extra)} s (target ≤ 0.5 s)")
     print(SHARED_MACHINE_NOTE)
+    plan_rss = max(rss for _, _, rss in figures["plan"])
+    return {
+        "plan process CPU beyond start-up s": spread(extra),
+        "plan process peak RSS MB": f"{plan_rss:.0f}",
+    }
 
 
 def main() -> None:
@@ -220,7 +225,9 @@ def main() -> None:
     print(f"peak RSS:           {peak_mb:.0f} MB (target < 200 MB)")
     print(f"plan:               {len(made.changes)} changes, {len(made.reports)} reports")
     print()
-    whole_plan_process(count, runs=args.runs)
+    process = whole_plan_process(count, runs=args.runs)
+    planner = {"planner CPU s": f"{planner_cpu:.3f}", "list calls": str(lists)}
+    summary(f"observe_and_plan (N = {count})", {**planner, **process})
 
 
 if __name__ == "__main__":

@@ -34,12 +34,18 @@ _CREDENTIAL_PATTERNS: Final = (
 # Shorter values are not credentials, and masking them would garble every line.
 _MIN_REGISTERED_LENGTH: Final = 4
 _registered: set[str] = set()
+# The registered values, longest first (so a value holding another is masked whole), sorted once
+# per registration rather than once per masked string: every field of every event is masked.
+_longest_first: list[str] = []
+# Each pattern runs only on text holding its (case-sensitive) anchor, or on any text if None.
+_ANCHORS: Final = (None, "Basic", "Bearer", "007eJ")
 
 
 def register_secret(value: str) -> None:
     """Mask ``value`` wherever it appears in any later log line (e.g. a resolved ``${env:}``)."""
-    if len(value) >= _MIN_REGISTERED_LENGTH:
+    if len(value) >= _MIN_REGISTERED_LENGTH and value not in _registered:
         _registered.add(value)
+        _longest_first[:] = sorted(_registered, key=len, reverse=True)
 
 
 def secret_values(data: Any) -> set[str]:
@@ -59,15 +65,22 @@ def secret_values(data: Any) -> set[str]:
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
     """``text`` with registered secrets, the ``extra`` values and credential-shaped words masked."""
-    values = sorted(
-        {v for v in (*_registered, *extra) if len(v) >= _MIN_REGISTERED_LENGTH},
-        key=len,
-        reverse=True,
+    extra = tuple(extra)
+    values = (
+        sorted(
+            {v for v in (*_registered, *extra) if len(v) >= _MIN_REGISTERED_LENGTH},
+            key=len,
+            reverse=True,
+        )
+        if extra
+        else _longest_first
     )
     for value in values:
-        text = text.replace(value, MASK)
-    for pattern in _CREDENTIAL_PATTERNS:
-        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+        if value in text:
+            text = text.replace(value, MASK)
+    for pattern, anchor in zip(_CREDENTIAL_PATTERNS, _ANCHORS, strict=True):
+        if anchor is None or anchor in text:
+            text = pattern.sub(lambda match: match.group(1) + MASK, text)
     return text
 
 

@@ -6,6 +6,7 @@ included) and the manifest loader share the list without depending on each other
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Final
 
@@ -34,8 +35,12 @@ _SECRET_NAMES: Final = frozenset(
 _SECRET_SUFFIXES: Final = ("apikey", "password", "privatekey", "secret", "secretkey", "token")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
-    """Whether a field of this name carries a secret, whatever object it sits in or its spelling."""
+    """Whether a field of this name carries a secret, whatever object it sits in or its spelling.
+
+    Cached: a fleet asks about the same few dozen names for every field of every agent.
+    """
     folded = name.lower().replace("_", "").replace("-", "")
     return folded in _SECRET_NAMES or folded.endswith(_SECRET_SUFFIXES)
 

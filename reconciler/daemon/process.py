@@ -40,6 +40,7 @@ from reconciler.state import (
     open_state,
     parse_location,
 )
+from reconciler.state.kept import KeptSnapshots
 
 _log = structlog.get_logger(__name__)
 
@@ -127,7 +128,9 @@ async def run_daemon(
 
     def new_term(store: StateStore) -> Daemon:
         runner = pass_runner(
-            store=store,
+            # A term's daemon is the state's only writer while it leads: its passes keep the last
+            # snapshot and read the whole state again only when the serial moved.
+            store=KeptSnapshots(store),
             environ=environ,
             api_url=api_url,
             clock=clock,

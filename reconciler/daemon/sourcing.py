@@ -51,6 +51,8 @@ class Manifests:
         self._fetch_wanted = source.fetch_interval is not None
         self._checkout: Checkout | None = None
         self._unverified_told: str | None = None
+        # Unchanged manifests are not parsed again on every pass.
+        self._loader = load.CachedLoader()
 
     def want_fetch(self) -> None:
         """Fetch before the next pass (a no-op for a source that has nothing to fetch)."""
@@ -78,7 +80,7 @@ class Manifests:
         self._checkout = checkout
         if checkout is None:
             return None
-        loaded = load.load_fleet(checkout.manifests)
+        loaded = self._loader.load(checkout.manifests)
         fresh = loaded.digest != self._digest
         self._digest = loaded.digest
         self.source.verdict(checkout, good=loaded.fleet is not None)

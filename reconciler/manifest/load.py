@@ -97,7 +97,37 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> LoadResult:
+class CachedLoader:
+    """``load_fleet`` for a process that loads the same manifests pass after pass (the daemon).
+
+    The files are still found and read every time, which is cheap; parsing and assembling them,
+    which is not, is skipped when their paths and bytes, what the walk reported and the allowed
+    secret directories are all as they were last time: the last result is handed back.
+    """
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[object, ...], LoadResult] | None = None
+
+    def load(self, path: Path) -> LoadResult:
+        """What ``load_fleet(path)`` gives, parsed again only when something it read changed."""
+        with _collector_paused():
+            return _load(path, environ=None, strict=False, cache=self)
+
+    def kept(self, key: tuple[object, ...]) -> LoadResult | None:
+        """The last result, when it was loaded from exactly what ``key`` says."""
+        return self._kept[1] if self._kept is not None and self._kept[0] == key else None
+
+    def keep(self, key: tuple[object, ...], result: LoadResult) -> None:
+        self._kept = (key, result)
+
+
+def _load(
+    path: Path,
+    *,
+    environ: Mapping[str, str] | None,
+    strict: bool,
+    cache: CachedLoader | None = None,
+) -> LoadResult:
     diagnostics: list[Diagnostic] = []
     unknown: list[tuple[documents.Entry, list[Diagnostic]]] = []
     digest = hashlib.sha256()
@@ -108,6 +138,7 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
     # Checked on every load (paths only, nothing read), so plain `validate` on CI refuses them;
     # which directories are allowed is the process's setting even when nothing is resolved.
     roots = secrets.allowed_roots(path.absolute(), environ=os.environ)
+    read: list[tuple[_File, bytes]] = []
     for file in _discover(path, diagnostics):
         data = _read(file, diagnostics)
         if data is None:
@@ -115,6 +146,12 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
             continue
         digest.update(f"{file.relative}\0{len(data)}\0".encode())
         digest.update(data)
+        read.append((file, data))
+    key = (str(path.absolute()), digest.hexdigest(), tuple(diagnostics), complete, roots)
+    kept = None if cache is None else cache.kept(key)
+    if kept is not None:
+        return kept
+    for file, data in read:
         parsed = yaml_source.parse(data, path=file.display)
         diagnostics.extend(parsed.diagnostics)
         complete = complete and parsed.complete
@@ -140,7 +177,10 @@ def _load(path: Path, *, environ: Mapping[str, str] | None, strict: bool) -> Loa
         sites = (site for e in entries for site in reference_sites.sites_in(e.doc, e.references))
         index = reference_sites.index(sites, (e.doc for e in entries))
         fleet = dataclasses.replace(fleet, references=index)
-    return LoadResult(fleet if ok else None, tuple(unique), digest.hexdigest())
+    result = LoadResult(fleet if ok else None, tuple(unique), digest.hexdigest())
+    if cache is not None:
+        cache.keep(key, result)
+    return result
 
 
 def _judge_unknown(

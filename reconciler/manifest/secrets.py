@@ -73,8 +73,34 @@ def is_reference(value: object) -> bool:
 
 def strings_with_references(value: Any) -> Iterator[str]:
     """Every string inside a JSON-like value that holds a reference: the ones to fingerprint."""
-    for _, text in scan(value).references:
-        yield text
+    yield from ReferenceTexts().of(value)
+
+
+class ReferenceTexts:
+    """``strings_with_references`` for many values that share parts, walking each shared part once.
+
+    The agents of one AgentSet share their template's mappings and lists, so a fleet of 10,000
+    agents holds a few distinct ``llm`` mappings, not 10,000. A part is remembered by identity,
+    with the part itself kept so that its id cannot be reused while the finder lives: use one
+    finder for one pass over values that do not change meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+    def of(self, value: Any) -> tuple[str, ...]:
+        """The strings inside ``value`` that hold a reference, in the order a walk meets them."""
+        if isinstance(value, str):
+            return (value,) if "${" in value and _REFERENCE.search(value) else ()
+        if not isinstance(value, Mapping | list | tuple):
+            return ()
+        known = self._seen.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        items = value.values() if isinstance(value, Mapping) else value
+        found = tuple(text for item in items for text in self.of(item))
+        self._seen[id(value)] = (value, found)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

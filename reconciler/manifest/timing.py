@@ -6,6 +6,7 @@ everywhere and the JSON schema shows the same patterns. Pure: validation only.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Annotated, Final
@@ -18,8 +19,12 @@ DURATION_PATTERN: Final = r"^\d+(\.\d+)?(ms|s|m|h)$"
 _UNIT_SECONDS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+@functools.lru_cache(maxsize=256)
 def duration_seconds(text: str) -> float:
-    """Seconds in ``500ms``, ``30s``, ``5m`` or ``1h``; ValueError for anything else."""
+    """Seconds in ``500ms``, ``30s``, ``5m`` or ``1h``; ValueError for anything else.
+
+    Cached: every agent of a fleet resolves the same few durations.
+    """
     match = re.fullmatch(DURATION_PATTERN, text)
     if match is None:
         raise ValueError(f"must be a duration such as 0s, 30s, 5m or 1h, got {text!r}")

@@ -75,20 +75,47 @@ def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> Vie
     A static ``token`` reference joins the view (so a rotated token shows as a change); a token
     the reconciler mints itself does not, since it changes on every renewal.
     """
-    sensitive: set[str] = set()
-    spec: dict[str, Any] = dict(agent.properties)
-    if agent.token is not None:
-        spec["token"] = agent.token
-    spec["channel"] = agent.channel
-    spec["agent_rtc_uid"] = agent.agent_rtc_uid
-    # preset and pipeline_id sit beside properties in the join body; the loader refuses them
-    # inside properties, so the names cannot clash. Neither is in IN_PLACE_FIELDS: a change
-    # to either replaces the agent.
-    spec.update(agent.join_fields)
-    return View(
-        properties=_fingerprinted(spec, fingerprints=fingerprints, path="", found=sensitive),
-        sensitive=frozenset(sensitive),
-    )
+    return Views(fingerprints).of(agent)
+
+
+class Views:
+    """``desired_view`` for the many agents of one plan, converting each shared part once.
+
+    The agents of one AgentSet share their template's mappings, so the fingerprinted copy of
+    a shared part is made once and shared by their views (views are read, never changed). A
+    part is remembered by identity and path, and kept so that its id is not reused meanwhile.
+    """
+
+    def __init__(self, fingerprints: Mapping[str, str]) -> None:
+        self._fingerprints = fingerprints
+        self._done: dict[tuple[int, str], tuple[object, Any, frozenset[str]]] = {}
+
+    def of(self, agent: DesiredAgent) -> View:
+        """The view of ``agent``."""
+        sensitive: set[str] = set()
+        spec: dict[str, Any] = dict(agent.properties)
+        if agent.token is not None:
+            spec["token"] = agent.token
+        spec["channel"] = agent.channel
+        spec["agent_rtc_uid"] = agent.agent_rtc_uid
+        # preset and pipeline_id sit beside properties in the join body; the loader refuses them
+        # inside properties, so the names cannot clash. Neither is in IN_PLACE_FIELDS: a change
+        # to either replaces the agent.
+        spec.update(agent.join_fields)
+        properties = {key: self._part(item, key, sensitive) for key, item in spec.items()}
+        return View(properties=properties, sensitive=frozenset(sensitive))
+
+    def _part(self, value: Any, path: str, found: set[str]) -> Any:
+        if isinstance(value, str | int | float | bool) or value is None:
+            return _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=found)
+        known = self._done.get((id(value), path))
+        if known is None or known[0] is not value:
+            inner: set[str] = set()
+            copied = _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=inner)
+            known = (value, copied, frozenset(inner))
+            self._done[(id(value), path)] = known
+        found.update(known[2])
+        return known[1]
 
 
 def recorded_view(record: AgentRecord) -> Mapping[str, Any]:

@@ -65,6 +65,7 @@ def make_plan(
     for change in moved:
         planner.add(change)
     chosen = fitting.select(desired, observed, state, now=now)
+    views = diff.Views(fingerprints)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
         if key not in chosen.run:
@@ -75,7 +76,7 @@ def make_plan(
         planner.plan_desired(
             agent,
             project=desired.projects[agent.project],
-            view=diff.desired_view(agent, fingerprints=fingerprints),
+            view=views.of(agent),
             now=now,
             policy=policy,
         )

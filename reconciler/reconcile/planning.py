@@ -270,8 +270,9 @@ def fingerprint_secrets(
     if values is None:
         values = payloads.SecretValues(environ, references=fleet.references)
     fingerprints: dict[str, str] = {}
+    finder = secrets.ReferenceTexts()
     for agent in fleet.agents.values():
-        texts = list(secrets.strings_with_references(agent.properties))
+        texts = list(finder.of(agent.properties))
         if agent.token is not None:
             texts.append(agent.token)
         for text in texts:

@@ -41,7 +41,7 @@ class MemoryStateStore(StateStore):
         return StateSnapshot(
             lineage=self._lineage,
             serial=self._serial,
-            records=sorted_records(rows.record_from_row(row) for row in self._records.values()),
+            records=sorted_records(rows.records_from_rows(self._records.values())),
             intents=tuple(rows.intent_from_row(row) for row in self._intents.values()),
             generations=dict(sorted(self._generations.items())),
         )

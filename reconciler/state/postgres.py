@@ -282,7 +282,7 @@ def _read_snapshot(cursor: Cursor, statements: _Statements) -> StateSnapshot:
     return StateSnapshot(
         lineage=lineage,
         serial=serial,
-        records=sorted_records(rows.record_from_row(row) for row in records),
+        records=sorted_records(rows.records_from_rows(records)),
         intents=tuple(rows.intent_from_row(row) for row in intents),
         generations=generations,
     )
@@ -336,6 +336,12 @@ class PostgresStateStore(StateStore):
         with self._session() as cursor:
             cursor.execute(_READ_ONLY)
             return _read_snapshot(cursor, self._statements)
+
+    def version(self) -> tuple[str, int]:
+        with self._session() as cursor:
+            cursor.execute(self._statements.state)
+            lineage, serial = cursor.fetchone() or ("", 0)
+            return str(lineage), int(serial)
 
     def secret_key(self) -> bytes:
         if self._pool is None:

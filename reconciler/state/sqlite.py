@@ -129,7 +129,7 @@ def _read_snapshot(connection: sqlite3.Connection) -> StateSnapshot:
     return StateSnapshot(
         lineage=lineage,
         serial=serial,
-        records=sorted_records(rows.record_from_row(row) for row in records),
+        records=sorted_records(rows.records_from_rows(records)),
         intents=tuple(rows.intent_from_row(row) for row in intents),
         generations=dict(generations.fetchall()),
     )
@@ -237,6 +237,11 @@ class SqliteStateStore(StateStore):
     def snapshot(self) -> StateSnapshot:
         with self._session() as connection, _transaction(connection):
             return _read_snapshot(connection)
+
+    def version(self) -> tuple[str, int]:
+        with self._session() as connection:
+            lineage, serial = connection.execute("SELECT lineage, serial FROM state").fetchone()
+            return str(lineage), int(serial)
 
     def secret_key(self) -> bytes:
         with self._session() as connection:

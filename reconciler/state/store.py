@@ -184,6 +184,14 @@ class StateStore(ABC):
     def snapshot(self) -> StateSnapshot:
         """Read the whole state consistently, as of one serial."""
 
+    def version(self) -> tuple[str, int]:
+        """Lineage and serial as of the last commit: whether a kept snapshot still holds.
+
+        This default reads the whole state; a backend that can read one row overrides it.
+        """
+        snapshot = self.snapshot()
+        return snapshot.lineage, snapshot.serial
+
     @abstractmethod
     def secret_key(self) -> bytes:
         """The per-state key for HMAC fingerprints of secrets; never print or log it."""
