@@ -157,6 +157,11 @@ class AgoraClient:
         call = _Call(wire.Endpoint.LIST, params=query.to_params())
         return answers.decode(wire.ListResponse, await self._send(call), call.endpoint)
 
+    @property
+    def api_clock_offset(self) -> int:
+        """Whole seconds to add to our clock to get the API's (0 until a Date header said more)."""
+        return self._api_clock.offset
+
     async def list_all(
         self,
         *,

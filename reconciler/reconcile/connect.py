@@ -133,6 +133,10 @@ class ReadOnlyAgents:
             max_items=max_items,
         )
 
+    @property
+    def api_clock_offset(self) -> int:
+        return self._client.api_clock_offset
+
     async def query(self, agent_id: str) -> wire.QueryResponse:
         return await self._client.query(agent_id)
 
