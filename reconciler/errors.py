@@ -15,6 +15,7 @@ ReconcilerError
 │  └─ TransportError(may_have_reached_server)
 ├─ StateError (locked, stale, corrupt)
 ├─ UnsafePlanError
+├─ PassDeadlineError (an apply pass ran past RECONCILER_PASS_DEADLINE)
 └─ ApplyError(report)
 ```
 """
@@ -188,6 +189,10 @@ class StateLeaseLostError(StateError):
 
 class UnsafePlanError(ReconcilerError):
     """A plan a safety rule refuses: mass delete, a protected agent, deletes after load errors."""
+
+
+class PassDeadlineError(ReconcilerError):
+    """A pass ran past its deadline and was stopped; what finished is in the state."""
 
 
 class ApplyError(ReconcilerError):

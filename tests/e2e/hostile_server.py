@@ -34,6 +34,8 @@ class Mode(StrEnum):
     TRUNCATED_JSON = "truncated-json"
     ERROR_BODY_200 = "error-body-200"
     WRONG_TYPES = "wrong-types"
+    # Honest lists, but a join's answer trickles: observing ends at once, acting never does.
+    SLOW_JOIN = "slow-join"
     HONEST = "honest"
 
 
@@ -124,7 +126,9 @@ class _Server:
         elif mode is Mode.SLOW_BODY:
             writer.write(_response("200 OK", b'{"data": ', length=TRICKLE_BYTES))
             await self.trickle(writer, b"")
-        elif endpoint != "list" or mode is Mode.HONEST:
+        elif mode is Mode.SLOW_JOIN and endpoint == "join":
+            await self.trickle(writer, b"HTTP/1.1 200 OK\r\n")
+        elif endpoint != "list" or mode in (Mode.HONEST, Mode.SLOW_JOIN):
             writer.write(self.honest(endpoint))
         else:
             writer.write(self.broken(mode))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +22,7 @@ from hostile_server import Hostile, Mode, hostile_server
 from structlog.testing import capture_logs
 
 from reconciler import observe, plan, reconcile
-from reconciler.errors import ReconcilerError
+from reconciler.errors import PassDeadlineError, ReconcilerError
 
 DEADLINE = {"RECONCILER_API_DEADLINE": "1s"}
 BOUND_SECONDS = 60.0
@@ -137,3 +138,39 @@ async def test_a_local_clock_hours_ahead_lists_on_the_apis_clock(tmp_path: Path)
     first, again = (float(value) for value in sent)
     assert abs((first - again) - 80 * 3600) < 120
     assert abs(again - (api_now - observe.LIST_WINDOW_SECONDS)) < 120
+
+
+PASS_DEADLINE = {"RECONCILER_PASS_DEADLINE": "1s"}
+PASS_DEADLINE_ERROR = "the pass ran past its 1 s deadline (RECONCILER_PASS_DEADLINE)"
+
+
+async def test_apply_stuck_in_a_join_stops_at_its_pass_deadline(tmp_path: Path) -> None:
+    """Observing is quick but the join's answer never ends (under a 30 s API deadline): the
+    pass deadline stops ``apply``, and the join's intent, written before the call, is kept for
+    the next pass to resolve."""
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(Mode.SLOW_JOIN) as server:
+        world = harness.World(tmp_path, base_url=server.url)
+        world.environ.update(PASS_DEADLINE)
+        with pytest.raises(PassDeadlineError, match=re.escape(PASS_DEADLINE_ERROR)):
+            async with asyncio.timeout(BOUND_SECONDS):
+                await world.apply()
+        assert server.calls["join"] == 1
+    [intent] = world.snapshot().intents
+    assert intent.key == "demo/a"
+
+
+def test_apply_cli_past_its_pass_deadline_exits_1_with_one_line(tmp_path: Path) -> None:
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(Mode.SLOW_JOIN) as server:
+        result = cli(
+            "apply",
+            "fleet",
+            "--auto-approve",
+            url=server.url,
+            cwd=tmp_path,
+            extra_env=PASS_DEADLINE,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {PASS_DEADLINE_ERROR} and was stopped")
+    assert result.stderr.count("\n") == 1
