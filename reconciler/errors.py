@@ -121,7 +121,8 @@ class RateLimitedError(ApiError):
 
 
 class InvalidRequestError(ApiError):
-    """400 (or another 4xx we do not know): the request itself is wrong and must be fixed."""
+    """400, a 422 that is not the quota, or another 4xx we do not know: the request itself is
+    wrong and must be fixed; resending it cannot help."""
 
 
 class ServerError(ApiError):

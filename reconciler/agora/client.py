@@ -99,8 +99,11 @@ class AgoraClient:
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         on_request: RequestHook | None = None,
+        project: str | None = None,
     ) -> None:
         self.app_id = app_id
+        # Named in transport errors, with the URL, so a fleet of projects says which one broke.
+        self.project = project
         self.base_url = base_url_for(base_url=base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
@@ -298,6 +301,13 @@ class AgoraClient:
             log.info("api_request", **fields, gave_up=True)
             raise error from outcome.cause
 
+    def _where(self, method: str, path: str) -> str:
+        """``project P: METHOD scheme://host[:port]/path``: never the query, never credentials."""
+        url = self._http.build_request(method, path).url  # merged with the base as sent
+        port = f":{url.port}" if url.port is not None else ""
+        where = f"{method} {url.scheme}://{url.host}{port}{url.path}"
+        return f"project {self.project}: {where}" if self.project else where
+
     async def _attempt(self, call: _Call, *, authorization: str) -> httpx.Response | _Failure:
         """Send the call once; a non-2xx answer or a transport error comes back as a failure."""
         method, _ = wire.ROUTES[call.endpoint]
@@ -319,7 +329,7 @@ class AgoraClient:
             description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
             error = errors.TransportError(
                 may_have_reached_server=not isinstance(exc, resend.NOT_SENT),
-                detail=answers.truncate(description),
+                detail=f"{self._where(method, path)}: {answers.truncate(description)}",
                 endpoint=call.endpoint.value,
             )
             return _Failure(error=error, cause=exc)

@@ -97,6 +97,7 @@ def open_client(
         ),
         base_url=base_url(project, api_url=api_url),
         deadline=Bounds.from_environ(environ).api_deadline,
+        project=project.name,
         transport=transport,
         on_request=on_request,
         retry=retry,
