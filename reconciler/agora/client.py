@@ -28,12 +28,13 @@ import httpx
 import structlog
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import answers, api_clock, pools, resend, wire
+from reconciler.agora import answers, api_clock, capped, pools, resend, wire
 from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
 from reconciler.agora.hosts import base_url_for
 from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
 DEFAULT_DEADLINE: Final = 30.0
+MAX_RESPONSE_ENV: Final = "RECONCILER_MAX_RESPONSE_BYTES"
 # The REST token scope of calls that name no channel; for them the server checks only app id,
 # signature and expiry, as the SDK's own stop_agent (channel "stop", uid 0) shows. A join's token
 # must be scoped to its channel and agent uid (docs/api-notes.md), which ``join`` does.
@@ -100,10 +101,12 @@ class AgoraClient:
         transport: Transport | None = None,
         on_request: RequestHook | None = None,
         project: str | None = None,
+        max_response_bytes: int = capped.DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.app_id = app_id
         # Named in transport errors, with the URL, so a fleet of projects says which one broke.
         self.project = project
+        self._max_response = max_response_bytes
         self.base_url = base_url_for(base_url=base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
@@ -316,13 +319,24 @@ class AgoraClient:
             app_id=quote(self.app_id, safe=""),
             agent_id=quote(call.agent_id, safe="") if call.agent_id is not None else None,
         )
+        request = self._http.build_request(
+            method,
+            path,
+            json=call.json,
+            params=call.params,
+            headers={"Authorization": authorization},
+        )
         try:
-            response = await self._http.request(
-                method,
-                path,
-                json=call.json,
-                params=call.params,
-                headers={"Authorization": authorization},
+            response = await capped.send_capped(self._http, request, limit=self._max_response)
+        except capped.ResponseTooLarge as exc:
+            detail = (
+                f"{self._where(method, path)}: an answer of at least {exc.seen} bytes, more "
+                f"than the {self._max_response} allowed ({MAX_RESPONSE_ENV}); none of it is read"
+            )
+            return _Failure(
+                error=errors.ObservationError(
+                    status=None, detail=detail, endpoint=call.endpoint.value
+                )
             )
         except httpx.TransportError as exc:
             hidden = self._hidden(call, authorization=authorization)

@@ -223,10 +223,11 @@ async def observe_project(target: Target, *, state: StateSnapshot, now: float) -
 
 
 def _unbelievable(target: Target, endpoint: str | None, detail: str | None) -> ObservationError:
+    named = f"project {target.project}: "
+    # The client names the project itself when it refuses an answer too large to read.
+    detail = detail if (detail or "").startswith(named) else f"{named}{detail}"
     return ObservationError(
-        status=None,
-        endpoint=endpoint,
-        detail=f"project {target.project}: {detail}; nothing is planned from this answer",
+        status=None, endpoint=endpoint, detail=f"{detail}; nothing is planned from this answer"
     )
 
 

@@ -90,13 +90,15 @@ def open_client(
 ) -> AgoraClient:
     """A full client for one project (apply needs it); close it with ``aclose``."""
     credentials = resolve_credentials(project, environ=environ)
+    bounds = Bounds.from_environ(environ)
     return AgoraClient(
         app_id=credentials.app_id,
         auth=BasicAuth(
             customer_id=credentials.customer_id, customer_secret=credentials.customer_secret
         ),
         base_url=base_url(project, api_url=api_url),
-        deadline=Bounds.from_environ(environ).api_deadline,
+        deadline=bounds.api_deadline,
+        max_response_bytes=bounds.max_response_bytes,
         project=project.name,
         transport=transport,
         on_request=on_request,

@@ -174,3 +174,28 @@ def test_apply_cli_past_its_pass_deadline_exits_1_with_one_line(tmp_path: Path) 
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.startswith(f"error: {PASS_DEADLINE_ERROR} and was stopped")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("mode", [Mode.HUGE_PAGE, Mode.ENDLESS_BODY], ids=str)
+async def test_a_page_over_the_response_cap_is_refused_naming_project_and_url(
+    tmp_path: Path, mode: Mode
+) -> None:
+    """A 1 MiB page (declared) or an endless one (no length) against a 64 KiB cap: the read
+    stops at the cap, long before the 60 s API deadline, with an error naming the project and
+    the URL; the list is not resent and nothing acts."""
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(mode) as server:
+        with pytest.raises(ReconcilerError) as raised:
+            await _plan(
+                tmp_path,
+                server,
+                RECONCILER_MAX_RESPONSE_BYTES="65536",
+                RECONCILER_API_DEADLINE="60s",
+            )
+        assert server.calls["list"] == 1
+        assert server.acting_calls() == 0
+    message = str(raised.value)
+    host = urlsplit(server.url).netloc
+    assert f"list: project demo: GET http://{host}/api/conversational-ai-agent/v2/" in message
+    assert "more than the 65536 allowed (RECONCILER_MAX_RESPONSE_BYTES)" in message
+    _no_secret(message)
