@@ -47,13 +47,13 @@ class Bounds:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Bounds:
         """The bounds the environment sets, the defaults for the rest; a bad value is an error."""
-        factor = environ.get(OBSERVE_FACTOR_ENV)
-        size = environ.get(MAX_RESPONSE_ENV)
         return cls(
             api_deadline=_duration(environ, API_DEADLINE_ENV, DEFAULT_DEADLINE),
             pass_deadline=_duration(environ, PASS_DEADLINE_ENV, DEFAULT_PASS_DEADLINE),
-            observe_factor=DEFAULT_OBSERVE_FACTOR if not factor else _factor(factor),
-            max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES if not size else _bytes(size),
+            observe_factor=_whole(environ, OBSERVE_FACTOR_ENV, DEFAULT_OBSERVE_FACTOR, least=1),
+            max_response_bytes=_whole(
+                environ, MAX_RESPONSE_ENV, DEFAULT_MAX_RESPONSE_BYTES, least=1024
+            ),
         )
 
     def max_listed(self, quota: int) -> int:
@@ -71,25 +71,14 @@ def _duration(environ: Mapping[str, str], name: str, default: float) -> float:
         raise ReconcilerError(f"{name}: {exc}") from None
 
 
-def _factor(text: str) -> int:
+def _whole(environ: Mapping[str, str], name: str, default: int, *, least: int) -> int:
+    text = environ.get(name)
+    if not text:
+        return default
     try:
-        factor = int(text)
+        value = int(text)
     except ValueError:
-        factor = 0
-    if factor < 1:
-        raise ReconcilerError(
-            f"{OBSERVE_FACTOR_ENV}: expected a whole number of at least 1, got {text!r}"
-        )
-    return factor
-
-
-def _bytes(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        size = 0
-    if size < 1024:
-        raise ReconcilerError(
-            f"{MAX_RESPONSE_ENV}: expected a whole number of bytes of at least 1024, got {text!r}"
-        )
-    return size
+        value = least - 1
+    if value < least:
+        raise ReconcilerError(f"{name}: expected a whole number of at least {least}, got {text!r}")
+    return value
