@@ -15,6 +15,7 @@ ReconcilerError
 │  └─ TransportError(may_have_reached_server)
 ├─ StateError (locked, stale, corrupt)
 ├─ UnsafePlanError
+├─ PassDeadlineError (an apply pass ran past RECONCILER_PASS_DEADLINE)
 └─ ApplyError(report)
 ```
 """
@@ -129,7 +130,8 @@ class RateLimitedError(ApiError):
 
 
 class InvalidRequestError(ApiError):
-    """400 (or another 4xx we do not know): the request itself is wrong and must be fixed."""
+    """400, a 422 that is not the quota, or another 4xx we do not know: the request itself is
+    wrong and must be fixed; resending it cannot help."""
 
 
 class ServerError(ApiError):
@@ -197,6 +199,10 @@ class StateLeaseLostError(StateError):
 
 class UnsafePlanError(ReconcilerError):
     """A plan a safety rule refuses: mass delete, a protected agent, deletes after load errors."""
+
+
+class PassDeadlineError(ReconcilerError):
+    """A pass ran past its deadline and was stopped; what finished is in the state."""
 
 
 class ApplyError(ReconcilerError):

@@ -21,6 +21,14 @@ _DETAIL_MAX: Final = 300
 M = TypeVar("M", bound=BaseModel)
 
 
+# The 422s Agora documents are its quota ("Access limit exceeded"); one with another reason is a
+# validation failure, which no resend or later pass can fix.
+_QUOTA_REASONS: Final = (
+    wire.Reason.RESOURCE_QUOTA_LIMIT_EXCEEDED.value,
+    wire.Reason.CONCURRENCY_LIMIT_EXCEEDED.value,
+)
+
+
 def error_from(
     response: httpx.Response,
     *,
@@ -49,7 +57,7 @@ def error_from(
         return errors.ConflictError(
             existing_agent_id=holder if isinstance(holder, str) and holder else None, **common
         )
-    if status == 422:
+    if status == 422 and reason in (None, *_QUOTA_REASONS):
         return errors.QuotaExceededError(**common)
     if status == 429:
         return errors.RateLimitedError(retry_after=retry_after, **common)

@@ -1,8 +1,8 @@
 """The API's clock as a client sees it: how far ours is off, told by the answers' ``Date``.
 
-Tokens, the list window and the 72-hour cap are all reckoned on our clock, so a client warns once
-when the two differ by over a minute, and from then on knows the offset that moves a list window
-onto the API's clock. It only reads headers; it must not send requests or change our clock.
+A client warns once when the two differ by over a minute, and from then on knows the offset
+that moves a list window, and the judgement of a token's expiry, onto the API's clock. It only
+reads headers; it must not send requests or change our clock.
 """
 
 from __future__ import annotations
@@ -45,5 +45,5 @@ class ApiClock:
             self._log.warning(
                 "clock_skew",
                 local_minus_api_s=round(skew),
-                hint="list windows follow the API's clock; token expiry is reckoned on ours",
+                hint="list windows and token expiry follow the API's clock",
             )

@@ -28,12 +28,13 @@ import httpx
 import structlog
 
 from reconciler import __version__, errors, logs
-from reconciler.agora import answers, api_clock, pools, resend, wire
+from reconciler.agora import answers, api_clock, capped, pools, resend, wire
 from reconciler.agora.auth import Auth, BasicAuth, TokenAuth
 from reconciler.agora.hosts import base_url_for
 from reconciler.agora.retry import RetryPolicy, parse_retry_after
 
 DEFAULT_DEADLINE: Final = 30.0
+MAX_RESPONSE_ENV: Final = "RECONCILER_MAX_RESPONSE_BYTES"
 # The REST token scope of calls that name no channel; for them the server checks only app id,
 # signature and expiry, as the SDK's own stop_agent (channel "stop", uid 0) shows. A join's token
 # must be scoped to its channel and agent uid (docs/api-notes.md), which ``join`` does.
@@ -99,8 +100,13 @@ class AgoraClient:
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         on_request: RequestHook | None = None,
+        project: str | None = None,
+        max_response_bytes: int = capped.DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.app_id = app_id
+        # Named in transport errors, with the URL, so a fleet of projects says which one broke.
+        self.project = project
+        self._max_response = max_response_bytes
         self.base_url = base_url_for(base_url=base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
@@ -156,6 +162,11 @@ class AgoraClient:
     async def list_page(self, query: wire.ListQuery) -> wire.ListResponse:
         call = _Call(wire.Endpoint.LIST, params=query.to_params())
         return answers.decode(wire.ListResponse, await self._send(call), call.endpoint)
+
+    @property
+    def api_clock_offset(self) -> int:
+        """Whole seconds to add to our clock to get the API's (0 until a Date header said more)."""
+        return self._api_clock.offset
 
     async def list_all(
         self,
@@ -293,6 +304,13 @@ class AgoraClient:
             log.info("api_request", **fields, gave_up=True)
             raise error from outcome.cause
 
+    def _where(self, method: str, path: str) -> str:
+        """``project P: METHOD scheme://host[:port]/path``: never the query, never credentials."""
+        url = self._http.build_request(method, path).url  # merged with the base as sent
+        port = f":{url.port}" if url.port is not None else ""
+        where = f"{method} {url.scheme}://{url.host}{port}{url.path}"
+        return f"project {self.project}: {where}" if self.project else where
+
     async def _attempt(self, call: _Call, *, authorization: str) -> httpx.Response | _Failure:
         """Send the call once; a non-2xx answer or a transport error comes back as a failure."""
         method, _ = wire.ROUTES[call.endpoint]
@@ -301,20 +319,31 @@ class AgoraClient:
             app_id=quote(self.app_id, safe=""),
             agent_id=quote(call.agent_id, safe="") if call.agent_id is not None else None,
         )
+        request = self._http.build_request(
+            method,
+            path,
+            json=call.json,
+            params=call.params,
+            headers={"Authorization": authorization},
+        )
         try:
-            response = await self._http.request(
-                method,
-                path,
-                json=call.json,
-                params=call.params,
-                headers={"Authorization": authorization},
+            response = await capped.send_capped(self._http, request, limit=self._max_response)
+        except capped.ResponseTooLarge as exc:
+            detail = (
+                f"{self._where(method, path)}: an answer of at least {exc.seen} bytes, more "
+                f"than the {self._max_response} allowed ({MAX_RESPONSE_ENV}); none of it is read"
+            )
+            return _Failure(
+                error=errors.ObservationError(
+                    status=None, detail=detail, endpoint=call.endpoint.value
+                )
             )
         except httpx.TransportError as exc:
             hidden = self._hidden(call, authorization=authorization)
             description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
             error = errors.TransportError(
                 may_have_reached_server=not isinstance(exc, resend.NOT_SENT),
-                detail=answers.truncate(description),
+                detail=f"{self._where(method, path)}: {answers.truncate(description)}",
                 endpoint=call.endpoint.value,
             )
             return _Failure(error=error, cause=exc)

@@ -4,16 +4,23 @@ The same token serves two purposes: an agent's ``properties.token`` for joining 
 the ``Authorization: agora token=`` credential of REST calls. Signing is delegated to
 ``agora_agent.agentkit.token.generate_convo_ai_token`` on purpose: a hand-rolled AccessToken2 is
 one more thing that can silently drift from what Agora's servers verify. This module must not
-implement any part of the token format, and must never log or print a token.
+implement any part of the token format, and must never log or print a token. It only reads back
+the two numbers a token carries about time (``expires_at``), since the SDK has no parser: the
+expiry that counts is the one Agora will read, not the one we meant to write.
 """
 
 from __future__ import annotations
 
-import time
+import base64
+import binascii
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 from reconciler.agora import wire
+
+_SERVICE_RTC = 1  # the service whose privileges bound an agent's join
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,8 @@ def mint_rtc_token(
     string-account variant, so a string account raises ``ValueError``, as do credentials that are
     not 32 characters long and a lifetime that is not positive.
 
-    The SDK reads the clock itself, so there is no ``now`` to inject. ``expires_at`` is computed
-    from the clock read just before signing, which makes it at most one second early, never late.
+    The SDK reads the clock itself, so there is no ``now`` to inject; ``expires_at`` is read back
+    from the signed token, so it is exactly the expiry Agora will see.
     """
     if lifetime_s <= 0:
         raise ValueError(f"token lifetime must be positive (got {lifetime_s} s)")
@@ -54,7 +61,6 @@ def mint_rtc_token(
         # under pydantic 2: imported here, commands that mint nothing pay nothing, see nothing.
         warnings.simplefilter("ignore")
         from agora_agent.agentkit.token import generate_convo_ai_token
-    issued_at = int(time.time())
     value = generate_convo_ai_token(
         app_id=app_id,
         app_certificate=app_certificate,
@@ -62,4 +68,31 @@ def mint_rtc_token(
         uid=int(uid),
         token_expire=lifetime,
     )
-    return MintedToken(value=value, expires_at=issued_at + lifetime)
+    return MintedToken(value=value, expires_at=expires_at(value))
+
+
+def expires_at(token: str) -> int:
+    """The Unix second an AccessToken2 stops being valid, read from the token itself.
+
+    That is its issue time plus the shorter of its own expire and its RTC privileges' (all
+    relative seconds). Raises ``ValueError`` for anything that is not a ``007`` token.
+    """
+    try:
+        packed = zlib.decompress(base64.b64decode(token.removeprefix("007"), validate=True))
+        (signature_length,) = struct.unpack_from("<H", packed, 0)
+        offset = 2 + signature_length
+        (app_id_length,) = struct.unpack_from("<H", packed, offset)
+        offset += 2 + app_id_length
+        issue_ts, expire, _salt, services = struct.unpack_from("<IIIH", packed, offset)
+        offset += 14
+        lifetimes = [expire]
+        if services and struct.unpack_from("<H", packed, offset)[0] == _SERVICE_RTC:
+            (count,) = struct.unpack_from("<H", packed, offset + 2)
+            lifetimes += [
+                struct.unpack_from("<I", packed, offset + 6 + 6 * i)[0] for i in range(count)
+            ]
+    except (binascii.Error, zlib.error, struct.error) as exc:
+        raise ValueError("not an AccessToken2") from exc
+    if not token.startswith("007"):
+        raise ValueError("not an AccessToken2 (no 007 prefix)")
+    return int(issue_ts) + min(int(x) for x in lifetimes)

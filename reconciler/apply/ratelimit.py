@@ -129,6 +129,10 @@ class GatedApi:
     def app_id(self) -> str:
         return self._api.app_id
 
+    @property
+    def api_clock_offset(self) -> int:
+        return self._api.api_clock_offset
+
     async def join(self, request: wire.JoinRequest) -> wire.AgentStateResponse:
         return await self._gated(lambda: self._api.join(request))
 

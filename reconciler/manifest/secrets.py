@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import queue
 import re
 import stat
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,8 @@ from reconciler.secret_fields import is_secret_name as is_secret_name
 from reconciler.secret_fields import is_secret_path as is_secret_path
 
 MAX_FILE_BYTES: Final = 64 * 1024
+# A secret file on a hung network or FUSE file system must not hold a load (or CI) forever.
+FILE_READ_SECONDS: Final = 5.0
 # Where container runtimes and systemd put secrets; the fleet's own directory is allowed too.
 SYSTEM_SECRET_DIRS: Final = ("/run/secrets", "/var/run/secrets")
 CREDENTIALS_ENV: Final = "CREDENTIALS_DIRECTORY"
@@ -209,7 +213,7 @@ def resolve(
         return environ[ref.target]
     file = (base_dir / Path(ref.target).expanduser()).resolve()
     try:
-        text = _read_small_file(file)
+        text = _read_in_time(file)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         message = f"secret file {file} cannot be read: {reason}"
@@ -230,6 +234,35 @@ def _kind_problem(mode: int, size: int) -> str | None:
     if size > MAX_FILE_BYTES:
         return f"is larger than {MAX_FILE_BYTES // 1024} KiB, the most a secret file may hold"
     return None
+
+
+def _read_in_time(file: Path) -> str:
+    """``_read_small_file`` bounded in time: a read that has not finished is given up on.
+
+    The read runs in a daemon thread, the one way to stop waiting on a ``stat`` or ``read`` that
+    the kernel does not return from; the thread is left to finish (or not) on its own and never
+    keeps the process from exiting.
+    """
+    seconds = FILE_READ_SECONDS
+    box: queue.Queue[tuple[str | None, BaseException | None]] = queue.Queue(maxsize=1)
+
+    def read() -> None:
+        try:
+            box.put((_read_small_file(file), None))
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            box.put((None, exc))
+
+    threading.Thread(target=read, name="secret-file-read", daemon=True).start()
+    try:
+        text, error = box.get(timeout=seconds)
+    except queue.Empty:
+        raise _Refused(
+            f"did not answer within {seconds:g} s (a hung network or FUSE file system?)"
+        ) from None
+    if error is not None:
+        raise error
+    assert text is not None
+    return text
 
 
 def _read_small_file(file: Path) -> str:

@@ -12,6 +12,7 @@ must not plan or decide anything; ``assemble`` is the pure part, shared with tes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -45,6 +46,11 @@ class AgentReader(Protocol):
     ) -> list[wire.ListItem]: ...
 
     async def query(self, agent_id: str) -> wire.QueryResponse: ...
+
+    @property
+    def api_clock_offset(self) -> int:
+        """Seconds to add to our clock to get the API's, as far as its answers told."""
+        ...
 
 
 class Ownership(StrEnum):
@@ -82,6 +88,9 @@ class ObservedProject:
     project: str
     live: Mapping[str, LiveAgent]
     ended: Mapping[str, EndedAgent]
+    # Whole seconds to add to our clock to get the API's, as its Date header told (0 when within
+    # a minute): a token's expiry is judged on the clock that will refuse it, the API's.
+    clock_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,20 +212,22 @@ async def observe_project(target: Target, *, state: StateSnapshot, now: float) -
         detail = f"{len(wanted)} agents to query, more than the {target.max_listed} allowed"
         raise _unbelievable(target, wire.Endpoint.QUERY.value, detail)
     queried = await _query_all(target.reader, wanted)
-    return assemble(
+    seen = assemble(
         project=target.project,
         prefix=target.prefix,
         listed=listed,
         queried=queried,
         records=records,
     )
+    return dataclasses.replace(seen, clock_offset=target.reader.api_clock_offset)
 
 
 def _unbelievable(target: Target, endpoint: str | None, detail: str | None) -> ObservationError:
+    named = f"project {target.project}: "
+    # The client names the project itself when it refuses an answer too large to read.
+    detail = detail if (detail or "").startswith(named) else f"{named}{detail}"
     return ObservationError(
-        status=None,
-        endpoint=endpoint,
-        detail=f"project {target.project}: {detail}; nothing is planned from this answer",
+        status=None, endpoint=endpoint, detail=f"{detail}; nothing is planned from this answer"
     )
 
 

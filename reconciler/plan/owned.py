@@ -110,8 +110,14 @@ def plan_token(
     now: float,
     policy: PlanPolicy,
 ) -> Change | None:
-    """Renew a minted token of a live agent once less than a fraction of its life is left."""
+    """Renew a minted token of a live agent once less than a fraction of its life is left.
+
+    The expiry is the one the token carries, on the clock of the host that minted it; it is
+    judged on the API's clock (``seen.clock_offset``), the one that will refuse it, so a local
+    clock hours off neither renews every pass nor lets a token lapse.
+    """
     expires = record.token_expires_at
+    now = now + seen.clock_offset
     due = renewal_due_at(agent, project=project, expires_at=expires, policy=policy)
     if due is None or now <= due:
         return None

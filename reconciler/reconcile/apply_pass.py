@@ -7,6 +7,7 @@ refuses it when the state, the live agents or the manifests moved since (``planf
 resolving those intents only once the plan has been found current.
 It asks for ``yes`` on a terminal unless told not to, and refuses to act unasked without one.
 While it acts, ``progress`` shows each change, and Ctrl-C works in two steps (``interrupts``).
+The pass runs under ``RECONCILER_PASS_DEADLINE``, its clock stopped while it asks (``deadline``).
 ``run_pass`` is the pass itself, shared with the daemon, which chooses its plan differently.
 
 It writes only to the streams it is handed and returns the exit code: 0 done, 1 error or partial
@@ -37,6 +38,7 @@ from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.reconcile import connect, interrupts, planfile, progress
 from reconciler.reconcile.bounds import Bounds
+from reconciler.reconcile.deadline import PassDeadline
 from reconciler.source.local import head_revision
 from reconciler.state import AgentRecord, StateStore, StateTarget, open_state
 
@@ -124,11 +126,19 @@ async def apply_command(
         interrupt.arm()  # from here on, Ctrl-C stops apply in two steps
         return chosen
 
+    deadline = PassDeadline(Bounds.from_environ(environ).pass_deadline)
     try:
         with open_state(state_path) as store:
-            async with connect.open_clients(
-                fleet.projects, environ=environ, api_url=api_url, transport=transport, clock=clock
-            ) as apis:
+            async with (
+                connect.open_clients(
+                    fleet.projects,
+                    environ=environ,
+                    api_url=api_url,
+                    transport=transport,
+                    clock=clock,
+                ) as apis,
+                deadline.running(),
+            ):
                 done = await run_pass(
                     fleet,
                     store=store,
@@ -136,7 +146,7 @@ async def apply_command(
                     environ=environ,
                     clock=clock,
                     settings=settings,
-                    choose=choose,
+                    choose=deadline.paused(choose),
                     # A saved plan was made before any resolution: resolving before its
                     # staleness check would make it stale.
                     resolve_first=saved is None,

@@ -9,6 +9,9 @@ holding a pass (and the daemon) forever or driving it through endless calls.
   ``maxConcurrentAgents`` agents, which bounds the pages listed and the ids queried
   (``RECONCILER_OBSERVE_FACTOR``, default 10). A live fleet far above its quota is a broken
   answer, not a fleet to plan deletes from.
+- ``max_response_bytes``: one answer's body may be at most this big
+  (``RECONCILER_MAX_RESPONSE_BYTES``, default 8 MiB); a bigger one is refused while it streams
+  in, naming the project and the URL.
 
 Read from the environment, like ``AGORA_API_URL``, so that every command and the daemon share
 them without a flag each. It only parses; it must not call the API.
@@ -20,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reconciler.agora.client import DEFAULT_DEADLINE
+from reconciler.agora.capped import DEFAULT_MAX_RESPONSE_BYTES
+from reconciler.agora.client import DEFAULT_DEADLINE, MAX_RESPONSE_ENV
 from reconciler.clock import parse_duration
 from reconciler.errors import ReconcilerError
 
@@ -38,15 +42,18 @@ class Bounds:
     api_deadline: float = DEFAULT_DEADLINE
     pass_deadline: float = DEFAULT_PASS_DEADLINE
     observe_factor: int = DEFAULT_OBSERVE_FACTOR
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Bounds:
         """The bounds the environment sets, the defaults for the rest; a bad value is an error."""
-        factor = environ.get(OBSERVE_FACTOR_ENV)
         return cls(
             api_deadline=_duration(environ, API_DEADLINE_ENV, DEFAULT_DEADLINE),
             pass_deadline=_duration(environ, PASS_DEADLINE_ENV, DEFAULT_PASS_DEADLINE),
-            observe_factor=DEFAULT_OBSERVE_FACTOR if not factor else _factor(factor),
+            observe_factor=_whole(environ, OBSERVE_FACTOR_ENV, DEFAULT_OBSERVE_FACTOR, least=1),
+            max_response_bytes=_whole(
+                environ, MAX_RESPONSE_ENV, DEFAULT_MAX_RESPONSE_BYTES, least=1024
+            ),
         )
 
     def max_listed(self, quota: int) -> int:
@@ -64,13 +71,14 @@ def _duration(environ: Mapping[str, str], name: str, default: float) -> float:
         raise ReconcilerError(f"{name}: {exc}") from None
 
 
-def _factor(text: str) -> int:
+def _whole(environ: Mapping[str, str], name: str, default: int, *, least: int) -> int:
+    text = environ.get(name)
+    if not text:
+        return default
     try:
-        factor = int(text)
+        value = int(text)
     except ValueError:
-        factor = 0
-    if factor < 1:
-        raise ReconcilerError(
-            f"{OBSERVE_FACTOR_ENV}: expected a whole number of at least 1, got {text!r}"
-        )
-    return factor
+        value = least - 1
+    if value < least:
+        raise ReconcilerError(f"{name}: expected a whole number of at least {least}, got {text!r}")
+    return value

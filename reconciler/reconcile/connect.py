@@ -95,13 +95,16 @@ def open_client(
 ) -> AgoraClient:
     """A full client for one project (apply needs it); close it with ``aclose``."""
     credentials = resolve_credentials(project, environ=environ)
+    bounds = Bounds.from_environ(environ)
     return AgoraClient(
         app_id=credentials.app_id,
         auth=BasicAuth(
             customer_id=credentials.customer_id, customer_secret=credentials.customer_secret
         ),
         base_url=base_url(project, api_url=api_url),
-        deadline=Bounds.from_environ(environ).api_deadline,
+        deadline=bounds.api_deadline,
+        max_response_bytes=bounds.max_response_bytes,
+        project=project.name,
         transport=transport,
         on_request=on_request,
         retry=retry,
@@ -137,6 +140,10 @@ class ReadOnlyAgents:
             page_size=page_size,
             max_items=max_items,
         )
+
+    @property
+    def api_clock_offset(self) -> int:
+        return self._client.api_clock_offset
 
     async def query(self, agent_id: str) -> wire.QueryResponse:
         return await self._client.query(agent_id)

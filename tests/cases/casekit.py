@@ -248,6 +248,7 @@ def observed(
             project=name,
             live=MappingProxyType(dict(sorted(live.items()))),
             ended=MappingProxyType(dict(sorted(ended.items()))),
+            clock_offset=spec.get("clock_offset", 0),
         )
     return observe.ObservedFleet(projects=MappingProxyType(fleet))
 

@@ -23,6 +23,9 @@ from enum import StrEnum
 TRICKLE_SECONDS = 0.2
 TRICKLE_BYTES = 10_000
 GIANT_LIST = 5_000
+HUGE_BYTES = 1024 * 1024
+# 64 KiB each: 1 GiB in all, far past any cap, so only the cap (or the client leaving) ends it.
+FLOOD_CHUNKS = 16_384
 
 
 class Mode(StrEnum):
@@ -34,6 +37,11 @@ class Mode(StrEnum):
     TRUNCATED_JSON = "truncated-json"
     ERROR_BODY_200 = "error-body-200"
     WRONG_TYPES = "wrong-types"
+    # Honest lists, but a join's answer trickles: observing ends at once, acting never does.
+    SLOW_JOIN = "slow-join"
+    # A list page far over the response cap: declared up front, or streamed without end.
+    HUGE_PAGE = "huge-page"
+    ENDLESS_BODY = "endless-body"
     HONEST = "honest"
 
 
@@ -124,7 +132,11 @@ class _Server:
         elif mode is Mode.SLOW_BODY:
             writer.write(_response("200 OK", b'{"data": ', length=TRICKLE_BYTES))
             await self.trickle(writer, b"")
-        elif endpoint != "list" or mode is Mode.HONEST:
+        elif mode is Mode.ENDLESS_BODY and endpoint == "list":
+            await self.flood(writer)
+        elif mode is Mode.SLOW_JOIN and endpoint == "join":
+            await self.trickle(writer, b"HTTP/1.1 200 OK\r\n")
+        elif endpoint != "list" or mode in (Mode.HONEST, Mode.SLOW_JOIN):
             writer.write(self.honest(endpoint))
         else:
             writer.write(self.broken(mode))
@@ -146,8 +158,20 @@ class _Server:
             Mode.TRUNCATED_JSON: _page(3, "")[:40],
             Mode.ERROR_BODY_200: b'{"detail": "internal error", "reason": "InternalError"}',
             Mode.WRONG_TYPES: b'{"data": {"count": "many", "list": "none"}, "meta": []}',
+            Mode.HUGE_PAGE: b'{"data": {"count": 0, "list": []}, "pad": "'
+            + b"x" * HUGE_BYTES
+            + b'"}',
         }
         return _response("200 OK", bodies[mode])
+
+    async def flood(self, writer: asyncio.StreamWriter) -> None:
+        """A 200 with no length whose body never ends, sent as fast as the client reads it."""
+        head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + b'{"data": {"count": 0, "list": []}, "pad": "')
+        chunk = b"x" * 65536
+        for _ in range(FLOOD_CHUNKS):
+            writer.write(chunk)
+            await writer.drain()
 
     async def trickle(self, writer: asyncio.StreamWriter, first: bytes) -> None:
         """Send ``first``, then one byte at a time, until the client hangs up."""

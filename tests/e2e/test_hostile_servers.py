@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +22,7 @@ from hostile_server import Hostile, Mode, hostile_server
 from structlog.testing import capture_logs
 
 from reconciler import observe, plan, reconcile
-from reconciler.errors import ReconcilerError
+from reconciler.errors import PassDeadlineError, ReconcilerError
 
 DEADLINE = {"RECONCILER_API_DEADLINE": "1s"}
 BOUND_SECONDS = 60.0
@@ -137,3 +138,64 @@ async def test_a_local_clock_hours_ahead_lists_on_the_apis_clock(tmp_path: Path)
     first, again = (float(value) for value in sent)
     assert abs((first - again) - 80 * 3600) < 120
     assert abs(again - (api_now - observe.LIST_WINDOW_SECONDS)) < 120
+
+
+PASS_DEADLINE = {"RECONCILER_PASS_DEADLINE": "1s"}
+PASS_DEADLINE_ERROR = "the pass ran past its 1 s deadline (RECONCILER_PASS_DEADLINE)"
+
+
+async def test_apply_stuck_in_a_join_stops_at_its_pass_deadline(tmp_path: Path) -> None:
+    """Observing is quick but the join's answer never ends (under a 30 s API deadline): the
+    pass deadline stops ``apply``, and the join's intent, written before the call, is kept for
+    the next pass to resolve."""
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(Mode.SLOW_JOIN) as server:
+        world = harness.World(tmp_path, base_url=server.url)
+        world.environ.update(PASS_DEADLINE)
+        with pytest.raises(PassDeadlineError, match=re.escape(PASS_DEADLINE_ERROR)):
+            async with asyncio.timeout(BOUND_SECONDS):
+                await world.apply()
+        assert server.calls["join"] == 1
+    [intent] = world.snapshot().intents
+    assert intent.key == "demo/a"
+
+
+def test_apply_cli_past_its_pass_deadline_exits_1_with_one_line(tmp_path: Path) -> None:
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(Mode.SLOW_JOIN) as server:
+        result = cli(
+            "apply",
+            "fleet",
+            "--auto-approve",
+            url=server.url,
+            cwd=tmp_path,
+            extra_env=PASS_DEADLINE,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {PASS_DEADLINE_ERROR} and was stopped")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("mode", [Mode.HUGE_PAGE, Mode.ENDLESS_BODY], ids=str)
+async def test_a_page_over_the_response_cap_is_refused_naming_project_and_url(
+    tmp_path: Path, mode: Mode
+) -> None:
+    """A 1 MiB page (declared) or an endless one (no length) against a 64 KiB cap: the read
+    stops at the cap, long before the 60 s API deadline, with an error naming the project and
+    the URL; the list is not resent and nothing acts."""
+    harness.write_fleet(tmp_path / "fleet", {"a": harness.agent("ch-a")})
+    with hostile_server(mode) as server:
+        with pytest.raises(ReconcilerError) as raised:
+            await _plan(
+                tmp_path,
+                server,
+                RECONCILER_MAX_RESPONSE_BYTES="65536",
+                RECONCILER_API_DEADLINE="60s",
+            )
+        assert server.calls["list"] == 1
+        assert server.acting_calls() == 0
+    message = str(raised.value)
+    host = urlsplit(server.url).netloc
+    assert f"list: project demo: GET http://{host}/api/conversational-ai-agent/v2/" in message
+    assert "more than the 65536 allowed (RECONCILER_MAX_RESPONSE_BYTES)" in message
+    _no_secret(message)

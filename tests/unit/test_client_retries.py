@@ -289,3 +289,51 @@ async def test_a_minted_token_is_minted_once_per_call_not_per_attempt() -> None:
     headers = {request.headers["Authorization"] for request in script.requests}
     assert len(script.requests) == 3
     assert len(headers) == 1
+
+
+@pytest.mark.parametrize("reason", ["InvalidParameter", "ValidationError"])
+async def test_a_422_that_is_not_the_quota_is_a_final_invalid_request(reason: str) -> None:
+    """Only the documented quota reasons make a 422 a capacity condition; another reason is a
+    validation failure: one request, no pause, and not mistaken for a full project."""
+    script = Script(httpx.Response(422, json={"reason": reason, "detail": "bad field"}))
+    sleeps = Sleeps()
+    async with client(script, sleeps) as api:
+        with pytest.raises(errors.InvalidRequestError) as caught:
+            await api.join(join_request())
+    assert not isinstance(caught.value, errors.QuotaExceededError)
+    assert len(script.requests) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("reason", ["ResourceQuotaLimitExceeded", "ConcurrencyLimitExceeded", None])
+async def test_the_documented_quota_422_stays_a_quota_error(reason: str | None) -> None:
+    body = {"detail": "Access limit exceeded"} | ({"reason": reason} if reason else {})
+    script = Script(httpx.Response(422, json=body))
+    async with client(script, Sleeps()) as api:
+        with pytest.raises(errors.QuotaExceededError):
+            await api.join(join_request())
+    assert len(script.requests) == 1
+
+
+async def test_a_transport_error_names_the_project_and_the_url_not_the_credentials() -> None:
+    """Host and path, so a fleet of projects says which one broke; never the userinfo or query."""
+    script = Script(httpx.ConnectError)
+    retry = RetryPolicy(sleep=Sleeps(), jitter="none", attempts=2)
+    api = AgoraClient(
+        app_id=APP_ID,
+        auth=BasicAuth("cid", "csecret"),
+        base_url="https://user:pw-secret@agora.test:8443/base",
+        retry=retry,
+        transport=httpx.MockTransport(script),
+        project="prod-eu",
+    )
+    async with api:
+        with pytest.raises(errors.TransportError) as caught:
+            await api.query("A1")
+    message = str(caught.value)
+    where = f"https://agora.test:8443/base/api/conversational-ai-agent/v2/projects/{APP_ID}"
+    assert f"query: project prod-eu: GET {where}/agents/A1: ConnectError" in message
+    assert "ConnectError" in message
+    for hidden in ("pw-secret", "user:", "csecret", "?"):
+        assert hidden not in message
+    assert len(script.requests) == 2  # nothing was sent, so it is resent
