@@ -154,7 +154,8 @@ class _Run:
         )
 
     async def _quiet(self, change: Change) -> None:
-        """Wait while the agent a replace retires is talking, up to its ``deferWhileTalking``."""
+        """Wait while the agent a replace or a scheduled stop retires is talking, up to its
+        ``deferWhileTalking``."""
         limit = self._desired.agents[change.key].rollout.defer_seconds
         if limit > 0 and change.agent_id is not None and change.leaves_live:
             api, log = self._apis[change.project], self._context(change).log
@@ -218,6 +219,9 @@ class _Run:
     ) -> StepResult:
         if change.action is Action.MOVE:
             return await self._move(change)
+        if change.action is Action.STOP:
+            # A schedule's end is no emergency: a conversation in progress may finish first.
+            await self._quiet(change)
         if change.action in (Action.DELETE, Action.STOP):
             return await self._delete(change, ctx)
         if change.action is Action.REPLACE:

@@ -73,9 +73,10 @@ class Rollout(BaseModel):
     defer_while_talking: Duration | None = Field(
         default=None,
         description=(
-            "How long a replace may wait while its agent's conversation is active (a turn in "
-            "the last 30 s, read from the agent's turns), before it goes ahead all the same. "
-            "Unset (or 0s), replaces do not wait. Keep it under the daemon's pass deadline."
+            "How long a replace, or the stop at the end of the agent's schedule, may wait while "
+            "its agent's conversation is active (a turn in the last 30 s, read from the agent's "
+            "turns), before it goes ahead all the same. Unset (or 0s), they do not wait. Keep it "
+            "under the daemon's pass deadline."
         ),
     )
 
