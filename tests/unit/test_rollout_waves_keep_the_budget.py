@@ -69,7 +69,10 @@ async def test_a_voice_change_of_eight_agents_rolls_out_two_at_a_time(tmp_path: 
     async def sample() -> None:
         while not done.is_set():
             seen.append(await _down(world))
-            await asyncio.sleep(0)
+            # A real pause: a sampler that only yields keeps the loop so busy that apply's state
+            # writes (in a worker thread) wait on the GIL for minutes. A replaced channel stays
+            # down for seconds (stopping, then starting), so 5 ms still sees every dip.
+            await asyncio.sleep(0.005)
 
     sampler = asyncio.create_task(sample())
     try:
