@@ -46,6 +46,8 @@ async def test_commits_apply_with_their_revision_and_a_broken_one_keeps_the_last
             await eventually(both_live)
             await until(lambda: _revision(the_daemon, second) == 1)
             assert _revision(the_daemon, first) is None
+            # The agent is live once its join answers; its record lands with the pass's commit.
+            await until(lambda: "demo/b" in store.snapshot().records)
             assert store.snapshot().records["demo/b"].git_revision == second
 
             broken = origin.commit_file("fleet/fleet.yaml", "kind: Agent\nspec: [\n")
