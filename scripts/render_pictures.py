@@ -56,8 +56,10 @@ _ENVIRON: Final = {
     "OPENAI_API_KEY": "demo-openai-key-not-used",
     "AZURE_TTS_KEY": "demo-azure-tts-key-not-used",
 }
-# Would take the colours away, or make the output differ from a plain terminal's.
-_UNSET: Final = ("NO_COLOR", "CI", "TERM", "RECONCILER_STATE", "AGORA_API_URL")
+# Would take the colours away, or make the output differ from a plain terminal's; and every
+# variable of reconciler's own (RECONCILER_*, AGORA_*), so that only the manifests decide.
+_UNSET: Final = ("NO_COLOR", "CI", "TERM")
+_UNSET_PREFIXES: Final = ("RECONCILER_", "AGORA_")
 
 _LOBBY_PROMPT: Final = "content: You greet visitors in the lobby and tell them where to go."
 _LONGER_PROMPT: Final = """content: |-
@@ -125,8 +127,8 @@ def _scratch() -> Iterator[Path]:
 def _environ(url: str) -> Iterator[None]:
     """The emulator's address and demo credentials for the CLI, the caller's environment after."""
     saved = dict(os.environ)
-    for name in _UNSET:
-        os.environ.pop(name, None)
+    for name in [n for n in os.environ if n in _UNSET or n.startswith(_UNSET_PREFIXES)]:
+        del os.environ[name]
     os.environ.update(_ENVIRON, AGORA_API_URL=url)
     try:
         yield
