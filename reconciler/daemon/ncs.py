@@ -76,13 +76,17 @@ class FleetSecrets:
         spec = fleet.projects.get(project)
         if spec is None or spec.notification_secret is None:
             return None
-        value = secrets.resolve_text(
-            spec.notification_secret,
-            environ=self._environ,
-            base_dir=Path(spec.source.file).parent,
-            where=spec.source,
-            field="notification_secret",
-        )
+        try:
+            value = secrets.resolve_text(
+                spec.notification_secret,
+                environ=self._environ,
+                base_dir=Path(spec.source.file).parent,
+                where=spec.source,
+                field="notification_secret",
+            )
+        except secrets.SecretUnavailableError as exc:
+            site = spec.written.get("notification_secret")
+            raise exc if site is None else exc.at(*site) from None
         logs.register_secret(value)
         return value
 

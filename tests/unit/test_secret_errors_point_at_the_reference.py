@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.payloads import SecretValues
+from reconciler.daemon import ncs
 from reconciler.manifest import load, secrets
 
 FLEET = """\
@@ -63,3 +64,23 @@ def test_a_reference_the_agent_writes_is_named_in_the_agent(tmp_path: Path) -> N
     message = _fail(tmp_path, "own")
     assert message.startswith(f"{tmp_path / 'fleet.yaml'}:28:")
     assert " spec.properties.tts.params.key: " in message
+
+
+def test_the_ncs_receiver_names_the_notification_secret_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    """The daemon's webhook receiver reports ``spec.notificationSecret`` at its own column."""
+    project = FLEET.split("---")[0].replace(
+        'customerSecret: "${env:SECRET}"}',
+        'customerSecret: "${env:SECRET}",\n  notificationSecret: "${env:NCS_SECRET}"}',
+    )
+    (tmp_path / "fleet.yaml").write_text(project)
+    loaded = load.load_fleet(tmp_path / "fleet.yaml")
+    assert loaded.fleet is not None, loaded.diagnostics
+    secret_of = ncs.FleetSecrets(lambda: loaded.fleet, environ={})
+    with pytest.raises(secrets.SecretUnavailableError) as raised:
+        secret_of("demo")
+    assert str(raised.value) == (
+        f"{tmp_path / 'fleet.yaml'}:5:23 spec.notificationSecret: "
+        "environment variable NCS_SECRET is not set"
+    )
