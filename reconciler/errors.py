@@ -151,15 +151,22 @@ class ObservationError(ApiError):
 
 
 class TransportError(ApiError):
-    """No HTTP answer: connect failure, timeout or a dropped connection."""
+    """No HTTP answer: connect failure, timeout or a dropped connection.
 
-    def __init__(self, *, may_have_reached_server: bool, **kwargs: Any) -> None:
+    ``permanent`` marks a request that no network can carry (a URL without an http or https
+    scheme): sending it again would only delay the error the user must act on.
+    """
+
+    def __init__(
+        self, *, may_have_reached_server: bool, permanent: bool = False, **kwargs: Any
+    ) -> None:
         self._reached = may_have_reached_server
+        self._permanent = permanent
         super().__init__(status=None, **kwargs)
 
     @property
     def is_retryable(self) -> bool:
-        return True
+        return not self._permanent
 
     @property
     def may_have_reached_server(self) -> bool:
