@@ -91,11 +91,23 @@ def create_app(
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: SIGTERM belongs to the daemon's stop event."""
+    """uvicorn without its signal handlers (SIGTERM belongs to the daemon's stop event) and
+    without its tick: uvicorn's loop wakes ten times a second to look for a reason to exit; this
+    one wakes once a second, to keep the Date header current, and at once when ``stop`` is set."""
+
+    def __init__(self, config: uvicorn.Config, *, stop: asyncio.Event) -> None:
+        super().__init__(config)
+        self._stop = stop
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def main_loop(self) -> None:
+        # Tick 0 is the one that refreshes the Date header.
+        while not await self.on_tick(0) and not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=1.0)
 
 
 async def serve(app: FastAPI, sock: socket.socket, *, stop: asyncio.Event) -> None:
@@ -108,14 +120,7 @@ async def serve(app: FastAPI, sock: socket.socket, *, stop: asyncio.Event) -> No
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
-        )
+        ),
+        stop=stop,
     )
-
-    async def exit_on_stop() -> None:
-        await stop.wait()
-        server.should_exit = True
-
-    async with asyncio.TaskGroup() as group:
-        watcher = group.create_task(exit_on_stop())
-        await server.serve(sockets=[sock])
-        watcher.cancel()
+    await server.serve(sockets=[sock])
