@@ -15,6 +15,7 @@ ReconcilerError
 │  └─ TransportError(may_have_reached_server)
 ├─ StateError (locked, stale, corrupt)
 ├─ UnsafePlanError
+├─ SettingError (a flag or environment variable that cannot work)
 ├─ PassDeadlineError (an apply pass ran past RECONCILER_PASS_DEADLINE)
 └─ ApplyError(report)
 ```
@@ -151,22 +152,15 @@ class ObservationError(ApiError):
 
 
 class TransportError(ApiError):
-    """No HTTP answer: connect failure, timeout or a dropped connection.
+    """No HTTP answer: connect failure, timeout or a dropped connection."""
 
-    ``permanent`` marks a request that no network can carry (a URL without an http or https
-    scheme): sending it again would only delay the error the user must act on.
-    """
-
-    def __init__(
-        self, *, may_have_reached_server: bool, permanent: bool = False, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, may_have_reached_server: bool, **kwargs: Any) -> None:
         self._reached = may_have_reached_server
-        self._permanent = permanent
         super().__init__(status=None, **kwargs)
 
     @property
     def is_retryable(self) -> bool:
-        return not self._permanent
+        return True
 
     @property
     def may_have_reached_server(self) -> bool:
@@ -202,6 +196,12 @@ class StateLeaseLostError(StateError):
             f"lost the lease on state {state}: this reconciler held epoch {epoch} and {now}; "
             "it stops acting rather than write over the new holder"
         )
+
+
+class SettingError(ReconcilerError):
+    """A command-line flag or environment variable whose value cannot work: it is refused before
+    anything is read or sent, naming the setting (never echoing its value, which may hold a
+    credential)."""
 
 
 class UnsafePlanError(ReconcilerError):

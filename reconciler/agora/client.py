@@ -343,7 +343,6 @@ class AgoraClient:
             description = logs.redact(f"{type(exc).__name__}: {exc}".rstrip(": "), hidden)
             error = errors.TransportError(
                 may_have_reached_server=not isinstance(exc, resend.NOT_SENT),
-                permanent=isinstance(exc, httpx.UnsupportedProtocol),
                 detail=f"{self._where(method, path)}: {answers.truncate(description)}",
                 endpoint=call.endpoint.value,
             )

@@ -25,9 +25,10 @@ from reconciler.agora.client import (
     base_url_for,
 )
 from reconciler.clock import Clock
+from reconciler.errors import SettingError
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import ProjectSpec
-from reconciler.manifest.fields import Region
+from reconciler.manifest.fields import Region, check_base_url
 from reconciler.observe.fleet import AgentReader
 from reconciler.reconcile.bounds import Bounds
 
@@ -45,8 +46,16 @@ class Credentials:
 
 
 def api_url_override(flag: str | None, *, environ: Mapping[str, str]) -> str | None:
-    """The URL that replaces every project's base URL: the flag, else ``AGORA_API_URL``."""
-    return flag or environ.get(API_URL_ENV) or None
+    """The URL that replaces every project's base URL: the flag, else ``AGORA_API_URL``; checked
+    as a Project's ``baseUrl`` is, so a URL no request can use fails before any call."""
+    url = flag or environ.get(API_URL_ENV) or None
+    if url is None:
+        return None
+    try:
+        return check_base_url(url)
+    except ValueError as exc:
+        setting = "--api-url" if flag else API_URL_ENV
+        raise SettingError(f"{setting} {exc}") from None
 
 
 def base_url(project: ProjectSpec, *, api_url: str | None) -> str:

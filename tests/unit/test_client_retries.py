@@ -235,18 +235,6 @@ async def test_speak_is_not_resent_after_a_read_timeout() -> None:
     assert len(script.requests) == 1
 
 
-async def test_a_url_without_an_http_scheme_fails_at_once() -> None:
-    """``--api-url not-a-url`` cannot work on any retry: one attempt, no pause, the error now."""
-    script = Script(httpx.UnsupportedProtocol, ok(AGENT))
-    sleeps = Sleeps()
-    async with client(script, sleeps) as api:
-        with pytest.raises(errors.TransportError) as caught:
-            await api.query("A1")
-    assert not caught.value.is_retryable
-    assert len(script.requests) == 1
-    assert sleeps == []
-
-
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout, httpx.RemoteProtocolError])
 async def test_idempotent_calls_are_resent_after_a_lost_answer(
     failure: type[httpx.TransportError],
