@@ -4,40 +4,28 @@ value: one line, exit 1, no traceback, no retries."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from apply_e2e_harness import RECONCILER, harness
+from apply_e2e_harness import cli
 
 SAMPLE_FLEET = Path(__file__).parents[2] / "fleet"
 
 
 @pytest.mark.parametrize(
     ("flag", "env_url", "named"),
-    [(["--api-url", "not-a-url"], None, "--api-url"), ([], "ftp://host", "AGORA_API_URL")],
+    [
+        (["--api-url", "not-a-url"], "http://127.0.0.1:9", "--api-url"),
+        ([], "ftp://host", "AGORA_API_URL"),
+    ],
 )
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_the_setting_is_named_and_nothing_is_sent(
-    tmp_path: Path, command: str, flag: list[str], env_url: str | None, named: str
+    tmp_path: Path, command: str, flag: list[str], env_url: str, named: str
 ) -> None:
     shutil.copytree(SAMPLE_FLEET, tmp_path / "fleet")
-    env = {**os.environ, **harness.ENV}
-    env.pop("AGORA_API_URL", None)
-    if env_url is not None:
-        env["AGORA_API_URL"] = env_url
-    done = subprocess.run(
-        [str(RECONCILER), command, "fleet", "--state", "state.db", *flag],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = cli(command, "fleet", "--state", "state.db", *flag, url=env_url, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         f"error: {named} must be an http:// or https:// URL"
