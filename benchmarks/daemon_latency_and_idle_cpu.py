@@ -2,8 +2,10 @@
 
 With N agents already in sync (made by ``reconciler apply``), the daemon runs as its own process
 against the emulator (also its own process, its quota raised to fit). First it is left alone for
-``--seconds`` and its CPU time (user + system, its git children included) is read from /proc:
-the cost of staying converged, resync passes included. Then ``--edits`` times a manifest gains
+``--seconds`` and its CPU time (user + system, its git children included) and wake-ups (context
+switches of all its threads) are read from /proc: the cost of staying converged, resync passes
+included; and again in a window just after a resync pass that holds no pass (up to half the
+interval): the cost of waiting with nothing to do. Then ``--edits`` times a manifest gains
 one agent, and the benchmark times, from the write, the daemon's ``pass_started`` event, the
 first API call the emulator answers, and the join of the new agent. Figures are printed, never
 asserted.
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,8 @@ from typing import Any
 import httpx
 from apply_creates import ENV, write_fleet
 from harness import emulator_process, summary
+
+from reconciler.clock import parse_duration
 
 POLL_SECONDS = 0.002
 BOUND_SECONDS = 120.0
@@ -73,6 +78,15 @@ class DaemonProcess:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = sum(int(fields[index]) for index in (11, 12, 13, 14))
         return ticks / os.sysconf("SC_CLK_TCK")
+
+    def wakeups(self) -> int:
+        """Context switches of all the process's threads so far: each one is a wake-up."""
+        total = 0
+        for status in Path(f"/proc/{self.process.pid}/task").glob("*/status"):
+            for line in status.read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[-1])
+        return total
 
     def stop(self) -> int:
         self.process.terminate()
@@ -133,14 +147,35 @@ def converge(root: Path, *, url: str) -> None:
         raise SystemExit(f"apply failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
-def idle_cpu(daemon: DaemonProcess, *, seconds: float) -> tuple[float, int, list[float]]:
-    """CPU seconds over ``seconds`` of wall time; how many passes ran; their durations."""
+@dataclass(frozen=True)
+class Idle:
+    """What an idle window cost: CPU seconds, wake-ups, the passes that ran and their durations."""
+
+    seconds: float
+    cpu: float
+    wakeups: int
+    durations: list[float]
+
+
+def idle_cpu(daemon: DaemonProcess, *, seconds: float) -> Idle:
+    """What ``seconds`` of wall time cost the daemon, resync passes included."""
     before_passes = len(daemon.named("pass_finished"))
-    before = daemon.cpu_seconds()
+    before, woken = daemon.cpu_seconds(), daemon.wakeups()
     time.sleep(seconds)
-    spent = daemon.cpu_seconds() - before
+    spent, wakeups = daemon.cpu_seconds() - before, daemon.wakeups() - woken
     finished = daemon.named("pass_finished")[before_passes:]
-    return spent, len(finished), [float(e["duration_s"]) for e in finished]
+    return Idle(seconds, spent, wakeups, [float(e["duration_s"]) for e in finished])
+
+
+def between_passes(daemon: DaemonProcess, *, seconds: float) -> Idle | None:
+    """What the daemon costs with nothing to do: a window that starts just after a pass and
+    holds none (None if a pass ran in it after all)."""
+    passes = len(daemon.named("pass_finished"))
+    wait_until(lambda: len(daemon.named("pass_finished")) > passes, what="a resync pass")
+    time.sleep(1.0)
+    started = len(daemon.named("pass_started"))
+    idle = idle_cpu(daemon, seconds=seconds)
+    return idle if len(daemon.named("pass_started")) == started else None
 
 
 def edit_latency(
@@ -169,6 +204,10 @@ def write_fleet_over(directory: Path, agents: int) -> None:
         (Path(scratch) / "fleet" / "fleet.yaml").replace(directory / "fleet.yaml")
 
 
+def _share(idle: Idle) -> str:
+    return f"{100 * idle.cpu / idle.seconds:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=1000)
@@ -188,26 +227,38 @@ def main() -> None:
         with running_daemon(root, url=url, interval=args.interval) as daemon:
             wait_until(lambda: bool(daemon.named("pass_finished")), what="the first pass")
             first = daemon.named("pass_finished")[0]
-            spent, passes, durations = idle_cpu(daemon, seconds=args.seconds)
+            idle = idle_cpu(daemon, seconds=args.seconds)
+            window = min(args.seconds, 0.5 * parse_duration(args.interval))
+            quiet = between_passes(daemon, seconds=window)
             samples = []
             for index in range(args.edits):
                 time.sleep(1.0)
                 samples.append(edit_latency(root, daemon, http, agents=n + index + 1))
     print(f"daemon with {n} agents in sync, resync every {args.interval}")
     print(f"  first pass          {float(first['duration_s']):8.3f} s ({first['result']})")
-    print(f"  idle window         {args.seconds:8.1f} s, {passes} passes")
+    durations = idle.durations
+    print(f"  idle window         {args.seconds:8.1f} s, {len(durations)} passes")
     if durations:
         print(f"  pass duration       {statistics.median(durations):8.3f} s median")
-    print(f"  CPU time            {spent:8.3f} s ({100 * spent / args.seconds:.2f} % of one core)")
+    print(f"  CPU time            {idle.cpu:8.3f} s ({_share(idle)} % of one core)")
+    print(f"  wake-ups            {idle.wakeups / idle.seconds:8.1f} a second")
+    if quiet is None:
+        print("  between passes      (a pass ran in the window: not measured)")
+    else:
+        print(f"  between passes      {quiet.seconds:8.1f} s window, no pass")
+        print(f"    CPU time          {quiet.cpu:8.3f} s ({_share(quiet)} % of one core)")
+        print(f"    wake-ups          {quiet.wakeups / quiet.seconds:8.1f} a second")
     print(f"edit to action, {args.edits} edits adding one agent each (median / max)")
     for name in ("pass_started", "first API call", "join"):
         values = [sample[name] * 1000 for sample in samples]
         print(f"  {name:<19} {statistics.median(values):8.1f} ms / {max(values):8.1f} ms")
     joins = [sample["join"] * 1000 for sample in samples]
     figures = {
-        "idle CPU % of a core": f"{100 * spent / args.seconds:.2f}",
+        "idle CPU % of a core": _share(idle),
         "edit to join ms (median)": f"{statistics.median(joins):.1f}",
     }
+    if quiet is not None:
+        figures["wake-ups/s between passes"] = f"{quiet.wakeups / quiet.seconds:.1f}"
     if durations:
         figures["steady pass s (median)"] = f"{statistics.median(durations):.3f}"
     summary(f"daemon_latency_and_idle_cpu (N = {n})", figures)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.daemon.metrics import CONTENT_TYPE, Metrics
 from reconciler.errors import ReconcilerError
@@ -92,8 +94,9 @@ def create_app(
 
 class _Server(uvicorn.Server):
     """uvicorn without its signal handlers (SIGTERM belongs to the daemon's stop event) and
-    without its tick: uvicorn's loop wakes ten times a second to look for a reason to exit; this
-    one wakes once a second, to keep the Date header current, and at once when ``stop`` is set."""
+    without its tick: uvicorn's loop wakes ten times a second to look for a reason to exit and
+    to keep its Date header current; this one sleeps until ``stop`` is set, and ``_dated``
+    stamps each response instead (an idle daemon may wake at most twice a second in all)."""
 
     def __init__(self, config: uvicorn.Config, *, stop: asyncio.Event) -> None:
         super().__init__(config)
@@ -104,17 +107,30 @@ class _Server(uvicorn.Server):
         yield
 
     async def main_loop(self) -> None:
-        # Tick 0 is the one that refreshes the Date header.
-        while not await self.on_tick(0) and not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=1.0)
+        await self._stop.wait()
+
+
+def _dated(app: ASGIApp) -> ASGIApp:
+    """``app`` with a ``Date`` header on every response, as HTTP/1.1 asks of a server."""
+
+    async def dated(scope: Scope, receive: Receive, send: Send) -> None:
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                date = email.utils.formatdate(usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", ()), (b"date", date)]}
+            await send(message)
+
+        await app(scope, receive, stamped)
+
+    return dated
 
 
 async def serve(app: FastAPI, sock: socket.socket, *, stop: asyncio.Event) -> None:
     """Serve on ``sock`` until ``stop`` is set."""
     server = _Server(
         uvicorn.Config(
-            app,
+            _dated(app),
+            date_header=False,
             log_config=None,
             log_level="warning",
             access_log=False,

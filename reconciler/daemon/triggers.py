@@ -7,7 +7,7 @@ coroutine that runs until the stop event is set. ``Backoff`` is the plain sequen
 failing pass retries along, and ``renewal_deadline`` says when the next token wants renewing.
 
 Nothing here runs a pass, plans or reads the state; timing waits on the injected ``Clock``
-(except watchfiles' own debounce and apscheduler's own timer, which are their libraries').
+(except the file watcher's debounce and apscheduler's own timer).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import structlog
-import watchfiles
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from reconciler import plan
 from reconciler.clock import Clock
+from reconciler.daemon import watch
 from reconciler.manifest import load
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.state import AgentRecord
@@ -68,26 +68,28 @@ async def watch_manifests(
     if watched is None:
         _log.warning("watch_unavailable", path=str(path), reason="no such directory")
         return
-    root, directory = watched
-
-    def manifest(change: watchfiles.Change, changed: str) -> bool:
-        del change
-        target = Path(changed)
-        return target.suffix.lower() in load.SUFFIXES and (target == root or root in target.parents)
-
-    _log.info("watch_started", path=str(directory))
-    async for _changes in watchfiles.awatch(
-        directory, watch_filter=manifest, debounce=debounce_ms, stop_event=stop
-    ):
+    _log.info("watch_started", path=str(watched.directory))
+    async for _ in watch.batches(watched, stop=stop, debounce_ms=debounce_ms):
         _log.debug("wakeup", source="manifests")
         wake()
 
 
-def _watched(path: Path) -> tuple[Path, Path] | None:
-    """``path`` made absolute (as watchfiles reports changes) and the directory to watch."""
+def _watched(path: Path) -> watch.Watched | None:
+    """What to watch for ``path``: its whole tree, or the directory a single manifest file is
+    in (as watchfiles reports changes: absolute). None if there is no such directory."""
     root = path.absolute()
-    directory = root if root.is_dir() else root.parent
-    return (root, directory) if directory.is_dir() else None
+    if root.is_dir():
+        return watch.Watched(root, recursive=True, relevant=_manifest_under(root))
+    if root.parent.is_dir():
+        return watch.Watched(root.parent, recursive=False, relevant=lambda target: target == root)
+    return None
+
+
+def _manifest_under(root: Path) -> Callable[[Path], bool]:
+    def manifest(target: Path) -> bool:
+        return target.suffix.lower() in load.SUFFIXES and root in target.parents
+
+    return manifest
 
 
 async def resync_every(

@@ -22,7 +22,9 @@ TINY = {
     "apply_creates.py": ["--agents", "4", "--runs", "1", "--latency-ms", "1"],
     "observe_and_plan.py": ["--agents", "12", "--runs", "1"],
     "daemon_pass.py": ["--agents", "3", "--passes", "1", "--interval", "1s"],
-    "daemon_latency_and_idle_cpu.py": ["--agents", "3", "--seconds", "1", "--edits", "1"],
+    "daemon_latency_and_idle_cpu.py": [
+        *("--agents", "3", "--seconds", "1", "--edits", "1", "--interval", "3s"),
+    ],
     "fuzz_manifests.py": ["10"],
 }
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -133,3 +137,26 @@ def test_a_busy_port_is_one_clear_error() -> None:
             health.bind(health.Address("127.0.0.1", port))
     finally:
         taken.close()
+
+
+async def test_the_served_endpoints_carry_a_date_and_stop_at_once() -> None:
+    """The server stamps each response with the current Date itself (uvicorn's own ticking
+    is off), and ``serve`` returns when ``stop`` is set."""
+    sock = health.bind(health.Address("127.0.0.1", 0))
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        health.serve(health.create_app(ready=lambda: True, metrics=Metrics()), sock, stop=stop)
+    )
+    async with httpx.AsyncClient(base_url=health.url_of(sock)) as http:
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    answer = await http.get("/healthz")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.01)
+    dated = email.utils.parsedate_to_datetime(answer.headers["date"])
+    assert abs((dated - datetime.now(UTC)).total_seconds()) < 3600
+    assert answer.headers.get_list("date") == [answer.headers["date"]]
+    stop.set()
+    await asyncio.wait_for(serving, timeout=30)
