@@ -27,6 +27,8 @@ from reconciler.manifest.diagnostics import (
     field_path,
 )
 from reconciler.manifest.documents import Entry
+from reconciler.manifest.rollout import RolloutSpec
+from reconciler.recurrence import Recurrence
 
 _REQUIRED: Final = ("agent_rtc_uid", "remote_rtc_uids")
 _ANY_UID: Final = frozenset({"0", "*"})
@@ -58,11 +60,24 @@ class _Shape:
 
 
 @dataclass(frozen=True, slots=True)
+class _Common:
+    """What every member of a shape is given alike, made once per shape: an AgentSet of 10,000
+    channels then holds one ``properties`` mapping, which later stages walk once by identity."""
+
+    properties: Mapping[str, Any]
+    token: str | None
+    archive_history: str | None
+    rollout: RolloutSpec
+    schedule: tuple[Recurrence, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Member:
     key: str
     name: str
     channel: str
     shape: _Shape
+    common: _Common
     name_loc: Loc
 
 
@@ -247,9 +262,11 @@ def _members(shape: _Shape, sink: list[Diagnostic]) -> Iterator[_Member]:
     model = shape.entry.model
     assert isinstance(model, models.Agent | models.AgentSet)
     owner = model.metadata.project
+    common = _common(shape, f"{owner}/{model.metadata.name}")
     if isinstance(model, models.Agent):
         name = model.metadata.name
-        yield _Member(f"{owner}/{name}", name, model.spec.channel, shape, ("metadata", "name"))
+        at_name: Loc = ("metadata", "name")
+        yield _Member(f"{owner}/{name}", name, model.spec.channel, shape, common, at_name)
         return
     for channel in model.spec.channel_schedules:
         if channel not in model.spec.channels:
@@ -265,31 +282,47 @@ def _members(shape: _Shape, sink: list[Diagnostic]) -> Iterator[_Member]:
             continue
         seen[channel] = index
         name = f"{model.metadata.name}-{channel}"
-        yield _Member(f"{owner}/{name}", name, channel, shape, loc)
+        yield _Member(f"{owner}/{name}", name, channel, shape, common, loc)
+
+
+def _common(shape: _Shape, key: str) -> _Common:
+    """``key`` names the agent of an Agent document (an AgentSet's rollout scope is its own)."""
+    token = shape.properties.get("token")
+    return _Common(
+        properties={k: v for k, v in shape.properties.items() if k not in ("channel", "token")},
+        token=token if isinstance(token, str) else None,
+        archive_history=shape.template.archive_history or resolve.profile_archive(shape.profile),
+        rollout=resolve.agent_rollout(shape.entry, shape.project, key),
+        schedule=resolve.agent_schedule(shape.entry, shape.template, shape.profile, channel=None),
+    )
 
 
 def _desired(member: _Member) -> DesiredAgent:
-    shape = member.shape
-    properties = {k: v for k, v in shape.properties.items() if k not in ("channel", "token")}
-    token = shape.properties.get("token")
+    shape, common = member.shape, member.common
     line, column = shape.entry.doc.position(
         member.name_loc if isinstance(shape.entry.model, models.AgentSet) else ()
     )
+    model = shape.entry.model
+    schedule = common.schedule
+    if isinstance(model, models.AgentSet) and member.channel in model.spec.channel_schedules:
+        schedule = resolve.agent_schedule(
+            shape.entry, shape.template, shape.profile, member.channel
+        )
     return DesiredAgent(
         key=member.key,
         project=shape.project.model.metadata.name,
         name=member.name,
         channel=member.channel,
         agent_rtc_uid=shape.properties["agent_rtc_uid"],
-        properties=properties,
-        token=token if isinstance(token, str) else None,
+        properties=common.properties,
+        token=common.token,
         restart_policy=shape.template.restart_policy,
         protect=shape.template.protect,
-        archive_history=shape.template.archive_history or resolve.profile_archive(shape.profile),
+        archive_history=common.archive_history,
         source=SourceLocation(shape.entry.doc.path, line, column),
         join_fields=shape.join_fields,
-        rollout=resolve.agent_rollout(shape.entry, shape.project, member.key),
-        schedule=resolve.agent_schedule(shape.entry, shape.template, shape.profile, member.channel),
+        rollout=common.rollout,
+        schedule=schedule,
         priority=shape.template.priority,
         preemption=shape.template.preemption,
     )

@@ -54,10 +54,11 @@ def agent_rollout(entry: Entry, project_entry: Entry, key: str) -> rollout.Rollo
 
 
 def agent_schedule(
-    entry: Entry, template: models.AgentTemplate, profile: Entry | None, channel: str
+    entry: Entry, template: models.AgentTemplate, profile: Entry | None, channel: str | None
 ) -> tuple[Recurrence, ...]:
     """The windows of an agent: its AgentSet's for its channel, else its own (the template's),
-    else its profile's; empty means always."""
+    else its profile's; empty means always. With no ``channel``, those a channel without
+    windows of its own gets."""
     model = entry.model
     if isinstance(model, models.AgentSet) and channel in model.spec.channel_schedules:
         return schedule.recurrences(model.spec.channel_schedules[channel])

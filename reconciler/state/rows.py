@@ -11,7 +11,7 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 from reconciler.errors import StateError
@@ -74,23 +74,33 @@ def _decode_json(text: Any, *, what: str, column: str) -> JsonObject:
     return value
 
 
-def _check_types(cls: type, values: dict[str, Any], *, what: str) -> None:
+_PASSED: Final[set[tuple[type, ...]]] = set()
+
+
+def _check_types(cls: type, columns: tuple[str, ...], row: Row, *, what: Callable[[], str]) -> None:
     """Refuse a column whose value is not of its field's type, naming the column and the type.
 
     Checked before the value is built, so the message is ours (the column and what it holds)
     rather than whatever a comparison deep inside would say about the values themselves.
+    ``what`` names the row; it is asked only for a message, as a whole state is checked row by
+    row on every read.
     """
-    columns = _column_types(cls)
-    for column, value in values.items():
-        allowed = columns.get(column, ())
+    # Whether a value passes depends on its type alone, and a state's rows have few shapes.
+    signature = (cls, *map(type, row))
+    if signature in _PASSED:
+        return
+    for column, value, allowed in zip(columns, row, _column_types(cls, columns), strict=True):
         if allowed and not isinstance(value, allowed):
             names = " or ".join(sorted("null" if t is type(None) else t.__name__ for t in allowed))
-            raise StateError(f"{what} is corrupt: {column} is {_kind(value)}, expected {names}")
+            raise StateError(f"{what()} is corrupt: {column} is {_kind(value)}, expected {names}")
+    _PASSED.add(signature)
 
 
 @functools.cache
-def _column_types(cls: type) -> dict[str, tuple[type, ...]]:
-    return {name: _plain_types(hint) for name, hint in typing.get_type_hints(cls).items()}
+def _column_types(cls: type, columns: tuple[str, ...]) -> tuple[tuple[type, ...], ...]:
+    """The types each of ``columns`` may hold, in their order (empty: not checked here)."""
+    hints = typing.get_type_hints(cls)
+    return tuple(_plain_types(hints[column]) if column in hints else () for column in columns)
 
 
 def _plain_types(hint: Any) -> tuple[type, ...]:
@@ -169,27 +179,30 @@ def record_from_row(row: Row, *, decoded: dict[str, JsonObject] | None = None) -
 
     ``decoded`` remembers the properties already decoded, by their text.
     """
-    what = f"state record {_shown(row[0])}"
+
+    def what() -> str:
+        return f"state record {_shown(row[0])}"
+
+    _check_types(AgentRecord, RECORD_COLUMNS, row, what=what)
     values = dict(zip(RECORD_COLUMNS, row, strict=True))
-    _check_types(AgentRecord, values, what=what)
     text = values["applied_properties"]
     known = decoded.get(text) if decoded is not None and isinstance(text, str) else None
     if known is None:
-        known = _decode_json(text, what=what, column="applied_properties")
+        known = _decode_json(text, what=what(), column="applied_properties")
         if decoded is not None and isinstance(text, str):
             decoded[text] = known
     values["applied_properties"] = known
     try:
         return AgentRecord(**values)
     except (TypeError, ValueError) as exc:
-        raise StateError(f"{what} is corrupt: {_cut(str(exc))}") from None
+        raise StateError(f"{what()} is corrupt: {_cut(str(exc))}") from None
 
 
 def intent_from_row(row: Row) -> Intent:
     """Rebuild an intent, refusing one whose fields do not hang together."""
     what = f"state intent {_shown(row[0])}"
+    _check_types(Intent, INTENT_COLUMNS, row, what=lambda: what)
     values = dict(zip(INTENT_COLUMNS, row, strict=True))
-    _check_types(Intent, values, what=what)
     values["payload"] = _decode_json(values["payload"], what=what, column="payload")
     try:
         values["action"] = IntentAction(values["action"])
