@@ -24,6 +24,10 @@ TINY = {
     "daemon_pass.py": ["--agents", "3", "--passes", "1", "--interval", "1s"],
     "daemon_latency_and_idle_cpu.py": ["--agents", "3", "--seconds", "1", "--edits", "1"],
     "fuzz_manifests.py": ["10"],
+    "many_projects.py": [
+        *("--projects", "2", "--agents", "2", "--runs", "1", "--latency-ms", "1"),
+        *("--passes", "1", "--interval", "1s"),
+    ],
 }
 
 
