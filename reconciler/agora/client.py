@@ -168,6 +168,11 @@ class AgoraClient:
         """Whole seconds to add to our clock to get the API's (0 until a Date header said more)."""
         return self._api_clock.offset
 
+    def forget_api_clock(self) -> None:
+        """Check the API's clock afresh on the next answer, as a new client would: a client kept
+        across the daemon's passes does so once per pass, so a clock put right is seen again."""
+        self._api_clock = api_clock.ApiClock(self._log)
+
     async def list_all(
         self,
         *,

@@ -2,10 +2,10 @@
 
 ``apply_plan`` runs the changes in the plan's order (the pass has already resolved the intents a
 killed pass left behind, through the same ``Ledger``), one action at a time, each action's
-changes concurrently under a bound: moves (re-keying records, no call), deletes (to free
-quota), recreates, replaces (leave, wait until gone, join the next generation; in the plan's
-rollout waves, each scope's waves one after another and every wave RUNNING before the next),
-creates, adopts, updates, token renewals.
+changes concurrently under a bound whose slots the projects take in turn: moves (re-keying
+records, no call), deletes (to free quota), recreates, replaces (leave, wait until gone, join
+the next generation; in the plan's rollout waves, each scope's waves one after another and
+every wave RUNNING before the next), creates, adopts, updates, token renewals.
 Every call to a project passes its token bucket. Before a delete or replace makes an agent
 leave, its history is archived where its manifest asks (``archive``), since Agora forgets it at
 stop. The crash-safety rules of joins and leaves live in ``joins``, ``leaves`` and ``intents``,
@@ -42,7 +42,7 @@ from reconciler.apply import (
 )
 from reconciler.apply.intents import JoinTicket, LeaveTicket, Ledger
 from reconciler.apply.progress import ApplyProgress, NoProgress
-from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket
+from reconciler.apply.ratelimit import AgentApi, GatedApi, TokenBucket, projects_in_turn
 from reconciler.apply.readiness import Polling
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.results import applied as _applied
@@ -146,6 +146,7 @@ class _Run:
                     )
                 )
                 continue
+            batch = projects_in_turn(batch, project=lambda change: change.project)
             tasks = await rollout.together([self._guarded(change) for _, change in batch])
             results.update({i: result for (i, _), result in zip(batch, tasks, strict=True)})
         return ApplyReport(

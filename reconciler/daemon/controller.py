@@ -31,7 +31,7 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
@@ -113,8 +113,10 @@ class Daemon:
         hooks: webhooks.PushWebhooks | None = None,
         notifier: Notifier | None = None,
         endpoints: Endpoints | None = None,
+        closing: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """``environ`` is where the projects' notification secrets resolve (default: empty).
+        """``environ`` is where the projects' notification secrets resolve (default: empty);
+        ``closing`` is awaited when ``run`` ends, however it ends (the runner's kept clients).
 
         Without ``endpoints`` the daemon makes its own (from ``metrics``, ``hooks`` and
         ``notifier``), leads them for good and runs them in ``run``; with them (one term of a
@@ -139,6 +141,7 @@ class Daemon:
             source or LocalSource(settings.manifests), metrics=self.metrics, alerts=self._alerts
         )
         self._runner = runner
+        self._closing = closing
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._wakeup.set()
@@ -215,24 +218,28 @@ class Daemon:
         record = source.record()
         where = str(self.settings.manifests) if record is None else f"{record.url} {record.ref}"
         _log.info("daemon_started", manifests=where)
-        async with asyncio.TaskGroup() as group:
-            worker = group.create_task(self._work())
-            group.create_task(self._cancel_after_grace(worker, stop=stop))
-            if source.watch is not None:
-                group.create_task(
-                    triggers.watch_manifests(
-                        source.watch, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+        try:
+            async with asyncio.TaskGroup() as group:
+                worker = group.create_task(self._work())
+                group.create_task(self._cancel_after_grace(worker, stop=stop))
+                if source.watch is not None:
+                    group.create_task(
+                        triggers.watch_manifests(
+                            source.watch, wake, stop=stop, debounce_ms=self.settings.debounce_ms
+                        )
                     )
-                )
-            if source.fetch_interval is not None:
-                group.create_task(
-                    triggers.resync_every(source.fetch_interval, self.fetch_soon, stop=stop)
-                )
-            group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
-            group.create_task(self._alarm.run(stop=stop))
-            group.create_task(self._window_alarm.run(stop=stop))
-            if self._own_endpoints:
-                group.create_task(self._endpoints.run(sock, stop=stop))
+                if source.fetch_interval is not None:
+                    group.create_task(
+                        triggers.resync_every(source.fetch_interval, self.fetch_soon, stop=stop)
+                    )
+                group.create_task(triggers.resync_every(self.settings.interval, wake, stop=stop))
+                group.create_task(self._alarm.run(stop=stop))
+                group.create_task(self._window_alarm.run(stop=stop))
+                if self._own_endpoints:
+                    group.create_task(self._endpoints.run(sock, stop=stop))
+        finally:
+            if self._closing is not None:
+                await self._closing()
 
     async def _cancel_after_grace(self, worker: asyncio.Task[None], *, stop: asyncio.Event) -> None:
         """Once stopping, give the pass in flight ``stop_grace`` seconds, then cancel it.

@@ -4,7 +4,8 @@
 ``Endpoints`` for its whole life, and leads in terms (``replicas``): on a file, one term holding
 the state's lock until SIGTERM; on a shared PostgreSQL state, a term whenever it holds the lease,
 standing by between terms. ``pass_runner`` is the production
-``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass.
+``Runner``: ``apply_pass.run_pass`` over the term's ``KeptClients``, the same clients pass after
+pass while a project's recipe holds.
 
 It only assembles and runs: when to pass and what to make of a pass is ``controller``'s; it must
 not plan, apply or speak HTTP to Agora itself.
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import structlog
 
-from reconciler.agora.client import RequestHook, Transport
 from reconciler.apply.steps import ApplySettings
 from reconciler.clock import Clock, SystemClock
 from reconciler.daemon import health, replicas, sourcing, triggers
@@ -28,8 +28,9 @@ from reconciler.daemon.endpoints import Endpoints
 from reconciler.daemon.metrics import Metrics
 from reconciler.manifest.desired import DesiredFleet
 from reconciler.notify import Notifier, Target
-from reconciler.reconcile import apply_pass, connect
+from reconciler.reconcile import apply_pass
 from reconciler.reconcile.apply_pass import Done
+from reconciler.reconcile.clients import KeptClients
 from reconciler.source import GitSettings, git_dir
 from reconciler.state import (
     DEFAULT_LEASE_TTL,
@@ -48,14 +49,13 @@ _log = structlog.get_logger(__name__)
 def pass_runner(
     *,
     store: StateStore,
+    clients: KeptClients,
     environ: Mapping[str, str],
-    api_url: str | None,
     clock: Clock,
     settings: ApplySettings,
-    on_request: RequestHook | None = None,
-    transport: Transport | None = None,
 ) -> Runner:
-    """The production ``Runner``: ``apply_pass.run_pass`` over fresh clients for each pass."""
+    """The production ``Runner``: ``apply_pass.run_pass`` over ``clients``, kept across passes
+    (whoever made them closes them: the daemon's ``closing``)."""
 
     async def run(
         fleet: DesiredFleet,
@@ -66,26 +66,18 @@ def pass_runner(
         expiring: frozenset[str] = frozenset(),
     ) -> Done:
         with_revision = dataclasses.replace(settings, git_revision=revision)
-        async with connect.open_clients(
-            fleet.projects,
+        return await apply_pass.run_pass(
+            fleet,
+            store=store,
+            apis=await clients.for_pass(fleet.projects),
             environ=environ,
-            api_url=api_url,
-            transport=transport,
             clock=clock,
-            on_request=on_request,
-        ) as apis:
-            return await apply_pass.run_pass(
-                fleet,
-                store=store,
-                apis=apis,
-                environ=environ,
-                clock=clock,
-                settings=with_revision,
-                choose=lambda made: choose(made.plan),
-                stopping=stopping,
-                settle=True,
-                expiring=expiring,
-            )
+            settings=with_revision,
+            choose=lambda made: choose(made.plan),
+            stopping=stopping,
+            settle=True,
+            expiring=expiring,
+        )
 
     return run
 
@@ -127,15 +119,18 @@ async def run_daemon(
     )
 
     def new_term(store: StateStore) -> Daemon:
+        # A term's clients serve its passes, and close when the term ends (stop, lease lost).
+        clients = KeptClients(
+            environ=environ, api_url=api_url, clock=clock, on_request=endpoints.metrics.on_request
+        )
         runner = pass_runner(
             # A term's daemon is the state's only writer while it leads: its passes keep the last
             # snapshot and read the whole state again only when the serial moved.
             store=KeptSnapshots(store),
+            clients=clients,
             environ=environ,
-            api_url=api_url,
             clock=clock,
             settings=apply_settings or ApplySettings(),
-            on_request=endpoints.metrics.on_request,
         )
         return Daemon(
             settings,
@@ -144,6 +139,7 @@ async def run_daemon(
             environ=environ,
             source=source,
             endpoints=endpoints,
+            closing=clients.aclose,
         )
 
     first = None if shared is not None else open_state(location)

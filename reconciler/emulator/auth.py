@@ -113,7 +113,7 @@ def authenticate(
             raise _unauthorized("token was issued for another app id")
     else:
         raise _unauthorized("expected 'Basic ...' or 'agora token=...' credentials")
-    if app_id != config.app_id:
+    if app_id != config.app_id and app_id not in config.more_app_ids:
         raise ApiFailure(
             status=403,
             reason=Reason.SERVICE_NOT_ENABLED,

@@ -25,6 +25,9 @@ class EmulatorConfig:
     """Everything an emulator needs to start; every field has the default a demo wants."""
 
     app_id: str = DEMO_APP_ID
+    # More App IDs of the same account, served beside ``app_id`` with its credentials and
+    # certificate: Agora's Customer ID and secret belong to the account, not to one project.
+    more_app_ids: tuple[str, ...] = ()
     customer_id: str = DEMO_CUSTOMER_ID
     customer_secret: str = field(default=DEMO_CUSTOMER_SECRET, repr=False)
     app_certificate: str = field(default=DEMO_APP_CERTIFICATE, repr=False)

@@ -57,6 +57,7 @@ class ConfigChange(_Body):
     idle_timer_without_user: bool = False
     max_list_limit: Annotated[int, Field(ge=1)] | None = None
     rate_limit_per_second: Annotated[float, Field(gt=0)] | None = None
+    more_app_ids: tuple[str, ...] = ()
 
 
 class FailRequest(_Body):

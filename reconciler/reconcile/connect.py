@@ -103,14 +103,34 @@ def open_client(
     retry: RetryPolicy | None = None,
 ) -> AgoraClient:
     """A full client for one project (apply needs it); close it with ``aclose``."""
-    credentials = resolve_credentials(project, environ=environ)
-    bounds = Bounds.from_environ(environ)
+    return build_client(
+        project,
+        resolve_credentials(project, environ=environ),
+        base_url=base_url(project, api_url=api_url),
+        bounds=Bounds.from_environ(environ),
+        transport=transport,
+        on_request=on_request,
+        retry=retry,
+    )
+
+
+def build_client(
+    project: ProjectSpec,
+    credentials: Credentials,
+    *,
+    base_url: str,
+    bounds: Bounds,
+    transport: Transport | None,
+    on_request: RequestHook | None,
+    retry: RetryPolicy | None,
+) -> AgoraClient:
+    """The client of a project whose credentials and address are resolved already."""
     return AgoraClient(
         app_id=credentials.app_id,
         auth=BasicAuth(
             customer_id=credentials.customer_id, customer_secret=credentials.customer_secret
         ),
-        base_url=base_url(project, api_url=api_url),
+        base_url=base_url,
         deadline=bounds.api_deadline,
         max_response_bytes=bounds.max_response_bytes,
         project=project.name,

@@ -26,6 +26,10 @@ TINY = {
         *("--agents", "3", "--seconds", "1", "--edits", "1", "--interval", "3s"),
     ],
     "fuzz_manifests.py": ["10"],
+    "many_projects.py": [
+        *("--projects", "2", "--agents", "2", "--runs", "1", "--latency-ms", "1"),
+        *("--passes", "1", "--interval", "1s"),
+    ],
 }
 
 

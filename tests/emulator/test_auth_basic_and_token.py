@@ -89,6 +89,21 @@ async def test_another_app_id_is_403_service_not_enabled(anonymous):
     assert response.json()["reason"] == "ServiceNotEnabled"
 
 
+async def test_more_app_ids_of_the_account_are_served_with_its_credentials(anonymous):
+    """``more_app_ids`` enables further App IDs under the same customer credentials and
+    certificate; any other App ID is still 403."""
+    third = "99990000999900009999000099990000"
+    changed = await anonymous.post("/_emulator/config", json={"more_app_ids": [OTHER_APP_ID]})
+    assert changed.json()["more_app_ids"] == [OTHER_APP_ID]
+    token = _token(app_id=OTHER_APP_ID)
+    for authorization in (_basic(), f"agora token={token}"):
+        response = await _list_with(anonymous, authorization, app_id=OTHER_APP_ID)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["list"] == []
+    refused = await _list_with(anonymous, _basic(), app_id=third)
+    assert refused.status_code == 403
+
+
 async def test_sdk_token_is_accepted_whatever_its_channel(anonymous):
     """A token minted by the official SDK works, even for the channel 'stop' and uid 0."""
     for channel, uid in (("room", 1001), ("stop", 0)):

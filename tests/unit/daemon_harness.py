@@ -31,6 +31,7 @@ from reconciler.notify import Notifier
 from reconciler.observe.fleet import ObservedFleet
 from reconciler.plan import Plan
 from reconciler.reconcile.apply_pass import Done, Made
+from reconciler.reconcile.clients import KeptClients
 from reconciler.source import Source
 from reconciler.state import StateStore
 
@@ -194,14 +195,15 @@ def real_daemon(
     """A daemon whose passes are the real ``apply_pass.run_pass`` against ``world``'s emulator
     (reading ``source`` when given, else ``world``'s manifest directory; telling ``notifier``)."""
     metrics = Metrics()
-    runner = daemon.pass_runner(
-        store=store,
+    clients = KeptClients(
         environ=world.environ,
         api_url=world.base_url,
-        clock=clock,
-        settings=ApplySettings(),
-        on_request=metrics.on_request,
         transport=world.transport,
+        on_request=metrics.on_request,
+        clock=clock,
+    )
+    runner = daemon.pass_runner(
+        store=store, clients=clients, environ=world.environ, clock=clock, settings=ApplySettings()
     )
     return daemon.Daemon(
         settings(world.fleet, **overrides),
@@ -211,4 +213,5 @@ def real_daemon(
         environ=world.environ,
         source=source,
         notifier=notifier,
+        closing=clients.aclose,
     )

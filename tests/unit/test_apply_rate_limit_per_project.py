@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 from apply_harness import FakeClock, World, agent, write_fleet
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.agora import wire
-from reconciler.apply.ratelimit import MAX_PAUSE_SECONDS, GatedApi, RateLimit, TokenBucket
+from reconciler.apply.ratelimit import (
+    MAX_PAUSE_SECONDS,
+    GatedApi,
+    RateLimit,
+    TokenBucket,
+    projects_in_turn,
+)
 from reconciler.apply.steps import ApplySettings
 from reconciler.errors import RateLimitedError
 
@@ -132,3 +140,31 @@ async def test_a_huge_retry_after_defers_the_projects_calls_not_the_pass(tmp_pat
     counters = await world.control("GET", "/counters")
     assert counters["join"] == {"429": 1}
     assert sum(world.clock.slept) <= MAX_PAUSE_SECONDS
+
+
+@given(st.lists(st.sampled_from("abc"), max_size=30))
+def test_projects_take_turns_each_in_its_own_order(projects: list[str]) -> None:
+    """Every item once; each project's in its order; no project two ahead of another that has
+    items left (so no project's bucket holds the shared slots while the others wait)."""
+    items = list(enumerate(projects))
+    turns = projects_in_turn(items, project=lambda name: name)
+    assert sorted(turns) == items
+    for name in set(projects):
+        assert [i for i, p in turns if p == name] == [i for i, p in items if p == name]
+    left = {name: projects.count(name) for name in projects}
+    taken = dict.fromkeys(left, 0)
+    for _, name in turns:
+        assert all(taken[name] <= taken[other] for other in left if taken[other] < left[other])
+        taken[name] += 1
+
+
+def test_the_first_of_every_project_goes_before_the_second_of_any() -> None:
+    items = list(enumerate(["a", "a", "a", "b", "c", "c"]))
+    assert projects_in_turn(items, project=lambda name: name) == [
+        (0, "a"),
+        (3, "b"),
+        (4, "c"),
+        (1, "a"),
+        (5, "c"),
+        (2, "a"),
+    ]
