@@ -24,6 +24,7 @@ TINY = {
     "daemon_pass.py": ["--agents", "3", "--passes", "1", "--interval", "1s"],
     "daemon_latency_and_idle_cpu.py": ["--agents", "3", "--seconds", "1", "--edits", "1"],
     "fuzz_manifests.py": ["10"],
+    "growth.py": ["--sizes", "2", "3", "--runs", "1", "--plans", "1"],
 }
 
 
