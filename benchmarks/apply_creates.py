@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from harness import SHARED_MACHINE_NOTE, control, emulator_process, running, spread, summary, table
+from harness import (
+    SHARED_MACHINE_NOTE,
+    emulator_process,
+    fresh_emulator,
+    running,
+    spread,
+    summary,
+    table,
+)
 
 from reconciler.apply.ratelimit import burst_for
 from reconciler.cli.app import app
@@ -132,11 +140,6 @@ class Setting:
     @property
     def label(self) -> str:
         return "no limit" if self.rate >= UNLIMITED else f"R = {self.rate:g}/s"
-
-
-def _fresh(url: str, setting: Setting) -> None:
-    control(url, "POST", "/reset")
-    control(url, "POST", "/faults", {"latency_ms": setting.latency_ms})
 
 
 def _expect_running(url: str, setting: Setting, who: str) -> None:
@@ -248,7 +251,7 @@ class Timed:
 
 
 def timed(run: Callable[[str, Setting], None], url: str, setting: Setting) -> Timed:
-    _fresh(url, setting)
+    fresh_emulator(url, latency_ms=setting.latency_ms)
     wall, cpu = time.perf_counter(), time.process_time()
     run(url, setting)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

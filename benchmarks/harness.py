@@ -18,10 +18,11 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import httpx
 
@@ -29,7 +30,7 @@ import httpx
 @contextmanager
 def emulator_process(*, quota: int) -> Iterator[str]:
     """The emulator in its own process, so that its work does not share our interpreter's GIL."""
-    command = [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--quota", str(quota)]
+    command = reconciler_command("emulator", "--port", "0", "--quota", str(quota))
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None
@@ -51,9 +52,65 @@ def control(url: str, method: str, path: str, body: Any = None) -> Any:
         return response.json()
 
 
+def fresh_emulator(url: str, *, latency_ms: int) -> None:
+    """Forget every agent, fault and counter, then add ``latency_ms`` to every call (0: none)."""
+    control(url, "POST", "/reset")
+    if latency_ms:
+        control(url, "POST", "/faults", {"latency_ms": latency_ms})
+
+
 def running(url: str) -> int:
     """How many agents the emulator has RUNNING."""
     return sum(1 for a in control(url, "GET", "/agents")["agents"] if a["status"] == "RUNNING")
+
+
+# Linux carries a parent's peak RSS over fork and exec into the child's figure, so a child forked
+# from a benchmark (a large process) would report the benchmark's peak. A small launcher forks it
+# instead and reports the child's own CPU and peak. (For the same reason the benchmark's own
+# RUSAGE_CHILDREN would be wrong: it keeps the largest peak of every child reaped so far.)
+_LAUNCHER = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(done.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
+
+
+class Usage(NamedTuple):
+    """What one child process cost: wall seconds, CPU seconds (user + system), peak RSS in MB."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def child_usage(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Usage:
+    """Run ``command`` (stdout discarded) with ``env`` added to ours; what it cost, on its own.
+
+    The child may write bytecode even where ``PYTHONDONTWRITEBYTECODE`` is set (as on CI boxes),
+    because an installed package has its bytecode: compiling ~120 modules from source on every
+    run would add ~0.08 s that no user pays. Run a command once untimed first, so that it has.
+    A non-zero exit ends the benchmark with the tail of the child's stderr.
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command],
+        cwd=cwd,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    code, cpu, peak_kb = done.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"{command[2:4]} exited {code}: {done.stderr[-2000:]!r}")
+    return Usage(wall=wall, cpu=float(cpu), peak_mb=int(peak_kb) / 1024)
+
+
+def reconciler_command(*arguments: str) -> list[str]:
+    """The command line of the ``reconciler`` CLI, in this interpreter."""
+    return [sys.executable, "-m", "reconciler", *arguments]
 
 
 def spread(values: Sequence[float], *, digits: int = 2) -> str:

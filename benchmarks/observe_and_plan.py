@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,16 @@ from types import MappingProxyType
 
 import httpx
 from apply_creates import ENV, UNLIMITED, Setting, run_ours, write_fleet
-from harness import SHARED_MACHINE_NOTE, control, emulator_process, spread, summary
+from harness import (
+    SHARED_MACHINE_NOTE,
+    Usage,
+    child_usage,
+    emulator_process,
+    fresh_emulator,
+    reconciler_command,
+    spread,
+    summary,
+)
 
 from reconciler import logs, naming, observe, plan
 from reconciler.agora.client import AgoraClient, BasicAuth
@@ -149,38 +156,12 @@ async def observe_all(url: str, state: StateSnapshot, now: float) -> observe.Obs
         return await observe.observe_fleet([target], state=state, now=now)
 
 
-# Linux carries a parent's peak RSS over fork and exec into the child's figure, so a child forked
-# from this (large) process would report this process's peak. A small launcher forks it instead
-# and reports the child's own CPU and peak.
-_LAUNCHER = """
-import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(done.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
-"""
-
-
-def _child(command: list[str], *, cwd: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one child process.
-
-    The child may write bytecode even where ``PYTHONDONTWRITEBYTECODE`` is set (as on CI boxes),
-    because an installed package has its bytecode: compiling ~120 modules from source on every
-    run would add ~0.08 s that no user pays.
-    """
-    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, *command],
-        cwd=cwd,
-        env={**environ, **ENV},
-        capture_output=True,
-        text=True,
+def plan_in_sync_command(url: str) -> list[str]:
+    """``reconciler plan`` of ``fleet`` against ``state.db`` (in the child's working directory),
+    exiting non-zero unless the fleet is in sync."""
+    return reconciler_command(
+        *("plan", "fleet", "--state", "state.db", "--api-url", url, "--detailed-exitcode")
     )
-    wall = time.perf_counter() - started
-    code, cpu, peak_kb = done.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"{command[2:4]} exited {code}: {done.stderr[-2000:]!r}")
-    return wall, float(cpu), int(peak_kb) / 1024
 
 
 def whole_plan_process(count: int, *, runs: int) -> dict[str, str]:
@@ -188,26 +169,25 @@ def whole_plan_process(count: int, *, runs: int) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as scratch, emulator_process(quota=count + 10) as url:
         root = Path(scratch)
         write_fleet(root / "fleet", count, certificate=False)
-        control(url, "POST", "/reset")
+        fresh_emulator(url, latency_ms=0)
         setting = Setting(count, 0, 50, UNLIMITED)
         run_ours(url, setting, fleet=root / "fleet", state=root / "state.db")
-        plan = [sys.executable, "-m", "reconciler", "plan", "fleet", "--state", "state.db"]
-        plan += ["--api-url", url, "--detailed-exitcode"]
+        plan = plan_in_sync_command(url)
         bare = [sys.executable, "-c", "pass"]
-        figures: dict[str, list[tuple[float, float, float]]] = {"plan": [], "bare": []}
-        _child(plan, cwd=root)  # writes the bytecode; not counted
+        figures: dict[str, list[Usage]] = {"plan": [], "bare": []}
+        child_usage(plan, cwd=root, env=ENV)  # writes the bytecode; not counted
         for _ in range(runs):
-            figures["plan"].append(_child(plan, cwd=root))
-            figures["bare"].append(_child(bare, cwd=root))
+            figures["plan"].append(child_usage(plan, cwd=root, env=ENV))
+            figures["bare"].append(child_usage(bare, cwd=root, env=ENV))
     print(f"reconciler plan, whole process, {count} agents in sync (median [min–max] of {runs})")
     for name, label in (("plan", "reconciler plan"), ("bare", "python -c pass")):
         walls, cpus, rss = zip(*figures[name], strict=True)
         peak = f"{max(rss):.0f} MB"
         print(f"  {label:16} wall {spread(walls)} s  CPU {spread(cpus)} s  peak RSS {peak}")
-    extra = [p[1] - b[1] for p, b in zip(figures["plan"], figures["bare"], strict=True)]
+    extra = [p.cpu - b.cpu for p, b in zip(figures["plan"], figures["bare"], strict=True)]
     print(f"  CPU beyond the interpreter's start-up: {spread(extra)} s (target ≤ 0.5 s)")
     print(SHARED_MACHINE_NOTE)
-    plan_rss = max(rss for _, _, rss in figures["plan"])
+    plan_rss = max(p.peak_mb for p in figures["plan"])
     return {
         "plan process CPU beyond start-up s": spread(extra),
         "plan process peak RSS MB": f"{plan_rss:.0f}",

@@ -30,6 +30,7 @@ TINY = {
         *("--projects", "2", "--agents", "2", "--runs", "1", "--latency-ms", "1"),
         *("--passes", "1", "--interval", "1s"),
     ],
+    "growth.py": ["--sizes", "2", "3", "--runs", "1", "--plans", "1"],
 }
 
 
