@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import importlib.util
 import struct
+import sys
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.agora import wire
 
 _SERVICE_RTC = 1  # the service whose privileges bound an agent's join
+_OPTIONAL_BUILDER = "agora_token_builder"
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,7 @@ def mint_rtc_token(
             f"(0 to {wire.INT_UID_MAX}); string accounts are not supported"
         )
     lifetime = min(lifetime_s, wire.TOKEN_MAX_LIFETIME_SECONDS)
-    with warnings.catch_warnings():
-        # Importing the SDK costs half a second and builds pydantic-v1-style models that warn
-        # under pydantic 2: imported here, commands that mint nothing pay nothing, see nothing.
-        warnings.simplefilter("ignore")
-        from agora_agent.agentkit.token import generate_convo_ai_token
-    value = generate_convo_ai_token(
+    value = _sdk_builder()(
         app_id=app_id,
         app_certificate=app_certificate,
         channel_name=channel,
@@ -69,6 +69,22 @@ def mint_rtc_token(
         token_expire=lifetime,
     )
     return MintedToken(value=value, expires_at=expires_at(value))
+
+
+@functools.cache
+def _sdk_builder() -> Callable[..., str]:
+    """The SDK's ConvoAI token builder, imported on first use: importing the SDK costs half a
+    second and builds pydantic-v1-style models that warn under pydantic 2, so commands that mint
+    nothing pay nothing and see nothing."""
+    # The builder first tries ``import agora_token_builder`` (an older third-party package) on
+    # every token; where it is not installed, each try searches sys.path again. Recording its
+    # absence once makes each later try fail at once, down the same path.
+    if importlib.util.find_spec(_OPTIONAL_BUILDER) is None:
+        sys.modules.setdefault(_OPTIONAL_BUILDER, None)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from agora_agent.agentkit.token import generate_convo_ai_token
+    return generate_convo_ai_token
 
 
 def expires_at(token: str) -> int:

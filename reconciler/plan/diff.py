@@ -78,32 +78,49 @@ def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> Vie
     return Views(fingerprints).of(agent)
 
 
+_OWN_FIELDS: Final = frozenset({"channel", "agent_rtc_uid"})
+
+
 class Views:
     """``desired_view`` for the many agents of one plan, converting each shared part once.
 
-    The agents of one AgentSet share their template's mappings, so the fingerprinted copy of
-    a shared part is made once and shared by their views (views are read, never changed). A
-    part is remembered by identity and path, and kept so that its id is not reused meanwhile.
+    The agents of one AgentSet share their properties mapping and its parts, so the
+    fingerprinted copy of a shared part is made once and shared by their views (views are read,
+    never changed); only the fields each agent has of its own are converted per agent. A part
+    is remembered by identity and path, and kept so that its id is not reused meanwhile.
     """
 
     def __init__(self, fingerprints: Mapping[str, str]) -> None:
         self._fingerprints = fingerprints
         self._done: dict[tuple[int, str], tuple[object, Any, frozenset[str]]] = {}
+        self._common: dict[tuple[int, str | None], tuple[object, dict[str, Any], frozenset[str]]]
+        self._common = {}
 
     def of(self, agent: DesiredAgent) -> View:
         """The view of ``agent``."""
-        sensitive: set[str] = set()
-        spec: dict[str, Any] = dict(agent.properties)
-        if agent.token is not None:
-            spec["token"] = agent.token
-        spec["channel"] = agent.channel
-        spec["agent_rtc_uid"] = agent.agent_rtc_uid
+        properties, shared = self._shared(agent)
+        sensitive = set(shared - _OWN_FIELDS)  # the agent's own values replace the shared ones
+        properties["channel"] = self._part(agent.channel, "channel", sensitive)
+        properties["agent_rtc_uid"] = self._part(agent.agent_rtc_uid, "agent_rtc_uid", sensitive)
         # preset and pipeline_id sit beside properties in the join body; the loader refuses them
         # inside properties, so the names cannot clash. Neither is in IN_PLACE_FIELDS: a change
         # to either replaces the agent.
-        spec.update(agent.join_fields)
-        properties = {key: self._part(item, key, sensitive) for key, item in spec.items()}
+        for key, item in agent.join_fields.items():
+            properties[key] = self._part(item, key, sensitive)
         return View(properties=properties, sensitive=frozenset(sensitive))
+
+    def _shared(self, agent: DesiredAgent) -> tuple[dict[str, Any], frozenset[str]]:
+        """A fresh copy of the converted ``properties`` (and static ``token``) of ``agent``."""
+        known = self._common.get((id(agent.properties), agent.token))
+        if known is None or known[0] is not agent.properties:
+            found: set[str] = set()
+            spec: dict[str, Any] = dict(agent.properties)
+            if agent.token is not None:
+                spec["token"] = agent.token
+            converted = {key: self._part(item, key, found) for key, item in spec.items()}
+            known = (agent.properties, converted, frozenset(found))
+            self._common[(id(agent.properties), agent.token)] = known
+        return dict(known[1]), known[2]
 
     def _part(self, value: Any, path: str, found: set[str]) -> Any:
         if isinstance(value, str | int | float | bool) or value is None:

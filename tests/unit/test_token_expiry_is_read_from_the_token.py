@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
 
 from reconciler.agora.tokens import expires_at, mint_rtc_token
@@ -28,3 +31,11 @@ def test_the_expiry_is_the_tokens_issue_time_plus_its_lifetime(lifetime: int) ->
 def test_anything_but_an_access_token_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="AccessToken2"):
         expires_at(text)
+
+
+def test_minting_does_not_search_for_the_optional_builder_on_every_token() -> None:
+    """The SDK tries ``import agora_token_builder`` per token; absent, it is recorded so once."""
+    mint_rtc_token(app_id=DEMO_APP_ID, app_certificate=DEMO_APP_CERTIFICATE, channel="c", uid="1")
+    if importlib.util.find_spec("agora_token_builder") is None:
+        assert "agora_token_builder" in sys.modules
+        assert sys.modules["agora_token_builder"] is None
