@@ -21,11 +21,14 @@ import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from reconciler.agora import wire
 
 _SERVICE_RTC = 1  # the service whose privileges bound an agent's join
 _OPTIONAL_BUILDER = "agora_token_builder"
+_SDK_PACKAGE = "agora_agent"
+_TOKEN_MODULE = ("agentkit", "token.py")
 
 
 @dataclass(frozen=True)
@@ -73,18 +76,40 @@ def mint_rtc_token(
 
 @functools.cache
 def _sdk_builder() -> Callable[..., str]:
-    """The SDK's ConvoAI token builder, imported on first use: importing the SDK costs half a
-    second and builds pydantic-v1-style models that warn under pydantic 2, so commands that mint
-    nothing pay nothing and see nothing."""
+    """The SDK's ConvoAI token builder, loaded on first use.
+
+    The builder's module needs only the standard library, but importing it through its package
+    runs ``agora_agent/__init__``, which builds the whole SDK (hundreds of pydantic models:
+    0.7 s of CPU, and pydantic-v1-style configs that warn under pydantic 2). So the module file
+    is loaded on its own, as the SDK ships it; should a later SDK make that fail, the package
+    import is the way back.
+    """
     # The builder first tries ``import agora_token_builder`` (an older third-party package) on
     # every token; where it is not installed, each try searches sys.path again. Recording its
     # absence once makes each later try fail at once, down the same path.
     if importlib.util.find_spec(_OPTIONAL_BUILDER) is None:
         sys.modules.setdefault(_OPTIONAL_BUILDER, None)  # type: ignore[arg-type]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from agora_agent.agentkit.token import generate_convo_ai_token
-    return generate_convo_ai_token
+    try:
+        return _standalone_builder()
+    except Exception:  # any failure means: load it the way the SDK documents
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from agora_agent.agentkit.token import generate_convo_ai_token
+        return generate_convo_ai_token
+
+
+def _standalone_builder() -> Callable[..., str]:
+    package = importlib.util.find_spec(_SDK_PACKAGE)
+    if package is None or not package.submodule_search_locations:
+        raise ImportError(f"{_SDK_PACKAGE} is not installed")
+    path = Path(package.submodule_search_locations[0], *_TOKEN_MODULE)
+    spec = importlib.util.spec_from_file_location(f"_reconciler_{_SDK_PACKAGE}_token", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    builder: Callable[..., str] = module.generate_convo_ai_token
+    return builder
 
 
 def expires_at(token: str) -> int:
