@@ -12,7 +12,6 @@ first change: an editor's save is several events, and one pass is enough.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +113,14 @@ class _Tree:
         if not self._watched.recursive:
             return False
         if event.mask & (Mask.CREATE | Mask.MOVED_TO):
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            try:
                 return self.watch(event.path)
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # gone again already
+            except OSError as error:
+                # Out of watches: what is in it now still counts, later edits there are missed.
+                _log.warning("watch_incomplete", path=str(event.path), reason=str(error))
+                return True
         elif Mask.MOVED_FROM in event.mask:
             for gone in self._inotify.watches:
                 if event.path == gone.path or event.path in gone.path.parents:
@@ -138,12 +143,12 @@ async def _inotify_batches(
     with inotify:
         reader = asyncio.create_task(pump())
         try:
-            while (counted := await _next(counts, stop=stop, within=None)) is not None:
+            while (counted := await _next(counts, reader, stop=stop, within=None)) is not None:
                 if not counted:
                     continue
                 deadline = loop.time() + debounce_ms / 1000
                 while (left := deadline - loop.time()) > 0:
-                    if await _next(counts, stop=stop, within=min(quiet, left)) is None:
+                    if await _next(counts, reader, stop=stop, within=min(quiet, left)) is None:
                         break
                 if stop.is_set():
                     return
@@ -154,21 +159,29 @@ async def _inotify_batches(
 
 
 async def _next(
-    counts: asyncio.Queue[bool], *, stop: asyncio.Event, within: float | None
+    counts: asyncio.Queue[bool],
+    reader: asyncio.Task[None],
+    *,
+    stop: asyncio.Event,
+    within: float | None,
 ) -> bool | None:
-    """The next queued event's count, or None on ``stop`` or after ``within`` seconds. Safe
-    to give up on: an event that arrives as the wait ends stays queued (``Queue.get`` is
-    cancel-safe)."""
+    """The next queued event's count, or None on ``stop`` or after ``within`` seconds; the
+    ``reader``'s failure, should it fail. Safe to give up on: an event that arrives as the wait
+    ends stays queued (``Queue.get`` is cancel-safe)."""
     if stop.is_set():
         return None
     getting = asyncio.ensure_future(counts.get())
     stopping = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait(
-        {getting, stopping}, timeout=within, return_when=asyncio.FIRST_COMPLETED
+        {getting, stopping, reader}, timeout=within, return_when=asyncio.FIRST_COMPLETED
     )
     getting.cancel()
     stopping.cancel()
-    return getting.result() if getting in done else None
+    if getting in done:
+        return getting.result()
+    if reader in done:
+        reader.result()
+    return None
 
 
 async def watchfiles_batches(

@@ -112,3 +112,20 @@ async def test_a_single_file_is_watched_without_its_neighbours_subdirectories(
     )
     async with batches_seen(watch.inotify_batches, watched) as seen:
         await _makes_a_batch(seen, lambda: target.write_text("a: 1\n"))
+
+
+async def test_a_failing_inotify_reader_is_raised_not_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should reading inotify fail, the watcher fails with it, rather than wait for ever."""
+
+    def broken(*_: object) -> bool:
+        raise RuntimeError("broken reader")
+
+    monkeypatch.setattr(watch._Tree, "follow", broken)
+    watched = watch.Watched(tmp_path, recursive=True, relevant=_yaml)
+    batches = watch.inotify_batches(watched, stop=asyncio.Event(), debounce_ms=20)
+    (tmp_path / "agents.yaml").write_text("a: 1\n")
+    with pytest.raises(RuntimeError, match="broken reader"):
+        async with asyncio.timeout(30):
+            await anext(batches)
