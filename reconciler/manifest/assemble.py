@@ -28,6 +28,7 @@ from reconciler.manifest.diagnostics import (
 )
 from reconciler.manifest.documents import Entry
 from reconciler.manifest.rollout import RolloutSpec
+from reconciler.manifest.yaml_nodes import Node, Seq
 from reconciler.recurrence import Recurrence
 
 _REQUIRED: Final = ("agent_rtc_uid", "remote_rtc_uids")
@@ -69,6 +70,7 @@ class _Common:
     archive_history: str | None
     rollout: RolloutSpec
     schedule: tuple[Recurrence, ...]
+    channel_nodes: Sequence[Node] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,14 +296,31 @@ def _common(shape: _Shape, key: str) -> _Common:
         archive_history=shape.template.archive_history or resolve.profile_archive(shape.profile),
         rollout=resolve.agent_rollout(shape.entry, shape.project, key),
         schedule=resolve.agent_schedule(shape.entry, shape.template, shape.profile, channel=None),
+        channel_nodes=_channel_nodes(shape),
     )
+
+
+def _channel_nodes(shape: _Shape) -> Sequence[Node] | None:
+    """Where an AgentSet's channels are written, found once rather than walked to per member."""
+    if not isinstance(shape.entry.model, models.AgentSet):
+        return None
+    channels = shape.entry.doc.node_at(("spec", "channels"))
+    return channels.items if isinstance(channels, Seq) else None
+
+
+def _source(member: _Member) -> SourceLocation:
+    """Where ``member`` is written: its channel in an AgentSet, else its Agent document."""
+    doc = member.shape.entry.doc
+    nodes, index = member.common.channel_nodes, member.name_loc[-1]
+    if nodes is not None and isinstance(index, int) and 0 <= index < len(nodes):
+        return SourceLocation(doc.path, nodes[index].line, nodes[index].column)
+    is_set = isinstance(member.shape.entry.model, models.AgentSet)
+    line, column = doc.position(member.name_loc if is_set else ())
+    return SourceLocation(doc.path, line, column)
 
 
 def _desired(member: _Member) -> DesiredAgent:
     shape, common = member.shape, member.common
-    line, column = shape.entry.doc.position(
-        member.name_loc if isinstance(shape.entry.model, models.AgentSet) else ()
-    )
     model = shape.entry.model
     schedule = common.schedule
     if isinstance(model, models.AgentSet) and member.channel in model.spec.channel_schedules:
@@ -319,7 +338,7 @@ def _desired(member: _Member) -> DesiredAgent:
         restart_policy=shape.template.restart_policy,
         protect=shape.template.protect,
         archive_history=common.archive_history,
-        source=SourceLocation(shape.entry.doc.path, line, column),
+        source=_source(member),
         join_fields=shape.join_fields,
         rollout=common.rollout,
         schedule=schedule,
