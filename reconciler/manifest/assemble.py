@@ -11,20 +11,17 @@ thousand times one. Pure: no files, no environment, no secrets resolved.
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from reconciler.agora import wire
-from reconciler.manifest import merge, models, moves, resolve
+from reconciler.manifest import merge, models, moves, quota, resolve
 from reconciler.manifest.desired import DesiredAgent, DesiredFleet
 from reconciler.manifest.diagnostics import (
     Diagnostic,
     Loc,
-    Severity,
     SourceLocation,
-    field_path,
 )
 from reconciler.manifest.documents import Entry
 from reconciler.manifest.rollout import RolloutSpec
@@ -109,18 +106,17 @@ def assemble(
     for member in members:
         if member.key in first:
             sink.append(
-                _at(
-                    member.shape.entry,
+                member.shape.entry.diagnostic(
                     member.name_loc,
                     f"agent {member.key} is already defined at "
-                    f"{_where(first[member.key].shape.entry, first[member.key].name_loc)}",
+                    f"{first[member.key].shape.entry.where(first[member.key].name_loc)}",
                 )
             )
             continue
         first[member.key] = member
         agents[member.key] = _desired(member)
     sink.extend(_uid_clashes(list(first.values())))
-    sink.extend(_over_quota(projects, agents))
+    sink.extend(quota.over_quota(projects, agents))
     _unique(entries, "Moved", sink)
     fleet = DesiredFleet(
         projects={name: resolve.project_spec(entry) for name, entry in sorted(projects.items())},
@@ -137,9 +133,11 @@ def _unique(entries: Sequence[Entry], kind: str, sink: list[Diagnostic]) -> dict
             continue
         name = entry.model.metadata.name
         if name in found:
-            earlier = _where(found[name], ("metadata", "name"))
+            earlier = found[name].where(("metadata", "name"))
             sink.append(
-                _at(entry, ("metadata", "name"), f"{kind} {name} is already defined at {earlier}")
+                entry.diagnostic(
+                    ("metadata", "name"), f"{kind} {name} is already defined at {earlier}"
+                )
             )
             continue
         found[name] = entry
@@ -216,7 +214,7 @@ def _lookup(
             hint = f" (defined: {', '.join(sorted(known))})"
         else:
             hint = " (none is defined)"
-        sink.append(_at(entry, loc, f"no {kind} named {name}{hint}"))
+        sink.append(entry.diagnostic(loc, f"no {kind} named {name}{hint}"))
     return None
 
 
@@ -226,8 +224,7 @@ def _merged_problems(shape: _Shape) -> Iterator[Diagnostic]:
     missing = [name for name in _REQUIRED if name not in props]
     for name in missing:
         where = f" or in profile {shape.profile.model.metadata.name}" if shape.profile else ""
-        yield _at(
-            shape.entry,
+        yield shape.entry.diagnostic(
             (*shape.entry.properties_loc, name),
             f"is required: set it here{where}",
             key=True,
@@ -250,8 +247,7 @@ def _merged_problems(shape: _Shape) -> Iterator[Diagnostic]:
             f"uid {uid} is also in remote_rtc_uids: the agent would listen to itself",
         )
     if not ({"llm", "tts"} <= props.keys() or "mllm" in props or shape.join_fields):
-        yield _at(
-            shape.entry,
+        yield shape.entry.diagnostic(
             shape.entry.properties_loc,
             "has no llm and tts (nor mllm), here or in its profile: "
             "the Agora API will refuse to start this agent",
@@ -273,13 +269,17 @@ def _members(shape: _Shape, sink: list[Diagnostic]) -> Iterator[_Member]:
     for channel in model.spec.channel_schedules:
         if channel not in model.spec.channels:
             at: Loc = ("spec", "channelSchedules", channel)
-            sink.append(_at(shape.entry, at, f"channel {channel} is not in channels", key=True))
+            sink.append(
+                shape.entry.diagnostic(at, f"channel {channel} is not in channels", key=True)
+            )
     seen: dict[str, int] = {}
     for index, channel in enumerate(model.spec.channels):
         loc: Loc = ("spec", "channels", index)
         if channel in seen:
             sink.append(
-                _at(shape.entry, loc, f"channel {channel} is already listed at [{seen[channel]}]")
+                shape.entry.diagnostic(
+                    loc, f"channel {channel} is already listed at [{seen[channel]}]"
+                )
             )
             continue
         seen[channel] = index
@@ -363,7 +363,7 @@ def _uid_clashes(members: Sequence[_Member]) -> Iterator[Diagnostic]:
                     shape,
                     ("agent_rtc_uid",),
                     f"uid {uid} is already used in channel {member.channel} by agent "
-                    f"{other.key} ({_where(other.shape.entry, other.name_loc)})",
+                    f"{other.key} ({other.shape.entry.where(other.name_loc)})",
                 )
             elif slot in user_uid:
                 other = user_uid[slot]
@@ -388,54 +388,9 @@ def _uid_clashes(members: Sequence[_Member]) -> Iterator[Diagnostic]:
             user_uid.setdefault(peer, member)
 
 
-def _over_quota(
-    projects: Mapping[str, Entry], agents: Mapping[str, DesiredAgent]
-) -> Iterator[Diagnostic]:
-    """More agents than the quota is an error, unless priorities or schedules say who waits:
-    then the planner keeps the highest priorities running at each moment (a warning here)."""
-    counts = Counter(agent.project for agent in agents.values())
-    chooses = {a.project for a in agents.values() if a.schedule or a.priority or a.preemption}
-    for name, entry in projects.items():
-        assert isinstance(entry.model, models.Project)
-        quota = entry.model.spec.max_concurrent_agents
-        if counts[name] > quota and name in chooses:
-            yield _at(
-                entry,
-                ("spec", "maxConcurrentAgents"),
-                f"project {name} has {counts[name]} agents but allows {quota} at once: when "
-                "more are desired at once, the lowest priorities wait for quota",
-                severity="warning",
-            )
-        elif counts[name] > quota:
-            yield _at(
-                entry,
-                ("spec", "maxConcurrentAgents"),
-                f"project {name} has {counts[name]} agents but allows {quota} at once: "
-                "remove agents, raise the quota with Agora first and then here, or give "
-                "agents a priority so that the lowest wait for quota",
-            )
-
-
 def _at_origin(shape: _Shape, loc: Loc, message: str) -> Diagnostic:
     """Point at whichever of the agent or its profile wrote the (top-level) property."""
     source = shape.entry
     if loc[0] not in source.properties and shape.profile is not None:
         source = shape.profile
-    return _at(source, (*source.properties_loc, *loc), message)
-
-
-def _at(
-    entry: Entry,
-    loc: Loc,
-    message: str,
-    *,
-    key: bool = False,
-    severity: Severity = "error",
-) -> Diagnostic:
-    line, column = entry.doc.position(loc, key=key)
-    return Diagnostic(entry.doc.path, line, column, field_path(loc), message, severity)
-
-
-def _where(entry: Entry, loc: Loc) -> str:
-    line, column = entry.doc.position(loc)
-    return f"{entry.doc.path}:{line}:{column}"
+    return source.diagnostic((*source.properties_loc, *loc), message)

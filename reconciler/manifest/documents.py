@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from reconciler.manifest import explain, models, reference_sites, secrets
 from reconciler.manifest import unknown_fields as check_fields
-from reconciler.manifest.diagnostics import Diagnostic, Loc, field_path
+from reconciler.manifest.diagnostics import Diagnostic, Loc, Severity, field_path
 from reconciler.manifest.yaml_nodes import Scalar, YamlDocument
 
 Model = models.Document
@@ -51,6 +51,18 @@ class Entry:
     @property
     def properties_loc(self) -> Loc:
         return PROPERTIES_AT.get(self.model.kind, ())
+
+    def diagnostic(
+        self, loc: Loc, message: str, *, key: bool = False, severity: Severity = "error"
+    ) -> Diagnostic:
+        """A problem with the field at ``loc`` (its key with ``key=True``), where it is written."""
+        line, column = self.doc.position(loc, key=key)
+        return Diagnostic(self.doc.path, line, column, field_path(loc), message, severity)
+
+    def where(self, loc: Loc) -> str:
+        """``path:line:column`` of the field at ``loc``, for messages that point at another."""
+        line, column = self.doc.position(loc)
+        return f"{self.doc.path}:{line}:{column}"
 
 
 def declared(doc: YamlDocument) -> tuple[str, str] | None:

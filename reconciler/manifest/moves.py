@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reconciler.manifest import models
 from reconciler.manifest.desired import DesiredAgent, Move
-from reconciler.manifest.diagnostics import Diagnostic, Loc, SourceLocation, field_path
+from reconciler.manifest.diagnostics import Diagnostic, Loc, SourceLocation
 from reconciler.manifest.documents import Entry
 
 
@@ -29,12 +29,10 @@ class _Written:
         return ("spec", "moved", self.index, end)
 
     def where(self, end: str) -> str:
-        line, column = self.entry.doc.position(self.at(end))
-        return f"{self.entry.doc.path}:{line}:{column}"
+        return self.entry.where(self.at(end))
 
     def diagnostic(self, end: str, message: str) -> Diagnostic:
-        line, column = self.entry.doc.position(self.at(end))
-        return Diagnostic(self.entry.doc.path, line, column, field_path(self.at(end)), message)
+        return self.entry.diagnostic(self.at(end), message)
 
 
 def collect(
