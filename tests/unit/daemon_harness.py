@@ -14,10 +14,11 @@ import asyncio
 import heapq
 import itertools
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from apply_harness import World
 
@@ -51,13 +52,15 @@ class ManualClock:
     def now(self) -> float:
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:
+        """Counted from the call, as a real sleep is. Counted from when the sleeping task first
+        ran, a sleep begun just before ``advance`` would end ``advance`` seconds too late: the
+        daemon's alarm, set at an edge, then missed it."""
         if seconds <= 0:
-            await asyncio.sleep(0)
-            return
+            return asyncio.sleep(0)
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), woken))
-        await woken
+        return _until(woken)
 
     def deadlines(self) -> list[float]:
         """Seconds from now until each pending sleep ends, soonest first."""
@@ -74,6 +77,10 @@ class ManualClock:
             await settle()
         self._now = target
         await settle()
+
+
+async def _until(woken: asyncio.Future[None]) -> None:
+    await woken
 
 
 async def settle() -> None:

@@ -117,3 +117,25 @@ def test_intervals_that_make_no_sense_are_refused(text: str) -> None:
     """Zero, negative, unknown units and words are errors, not a busy loop."""
     with pytest.raises(ValueError, match="duration"):
         daemon.parse_duration(text)
+
+
+@pytest.mark.parametrize("steps", range(12))
+async def test_the_alarm_rings_at_its_deadline_whenever_the_clock_moves(steps: int) -> None:
+    """However many loop steps pass between setting the alarm and the clock moving, it rings at
+    its deadline: a sleep counts from when it is asked for, not from when its task first runs."""
+    clock = ManualClock(1000.0)
+    wakes: list[float] = []
+    alarm = triggers.Alarm(lambda: wakes.append(clock.now()), clock=clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(alarm.run(stop=stop))
+    await settle()
+    alarm.set_at(2000.0)
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    await clock.advance(999)
+    assert wakes == []
+    await clock.advance(1)
+    await settle()
+    assert wakes == [2000.0]
+    stop.set()
+    await task
