@@ -32,9 +32,11 @@ def tls_context() -> ssl.SSLContext:
 class ShardedTransport(httpx.AsyncBaseTransport):
     """Round-robin over several pools, each small enough that its bookkeeping stays cheap.
 
-    A pool is built on its first request, not with the transport: a client that never has many
-    calls in flight builds only as many pools as it needs, and none before its first call (50
-    projects' clients built 400 pools up front, ~7 ms, before the first call of a pass).
+    A pool is built on its first request, not with the transport, so no pool is built before a
+    client's first call and a client that makes fewer calls than there are shards never builds
+    them all (50 projects' clients built 400 pools up front, ~7 ms, before the first call of a
+    pass). Requests still go round the shards in turn, so a client's first ``SHARDS`` calls each
+    build one.
     """
 
     def __init__(self, *, shards: int = SHARDS, per_shard: int = PER_SHARD) -> None:

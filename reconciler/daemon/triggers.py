@@ -76,7 +76,7 @@ async def watch_manifests(
 
 def _watched(path: Path) -> watch.Watched | None:
     """What to watch for ``path``: its whole tree, or the directory a single manifest file is
-    in (as watchfiles reports changes: absolute). None if there is no such directory."""
+    in, made absolute (as both watchers report changes). None if there is no such directory."""
     root = path.absolute()
     if root.is_dir():
         return watch.Watched(root, recursive=True, relevant=_manifest_under(root))
