@@ -16,7 +16,10 @@ import itertools
 import ssl
 from typing import Final
 
+import httpcore
 import httpx
+
+from reconciler.agora.network import AsyncioBackend
 
 SHARDS: Final = 8
 PER_SHARD: Final = 16
@@ -48,11 +51,27 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         index = next(self._next)
         shard = self._shards[index]
         if shard is None:
-            shard = httpx.AsyncHTTPTransport(verify=tls_context(), limits=self._limits)
-            self._shards[index] = shard
+            shard = self._shards[index] = _shard(self._limits)
         return await shard.handle_async_request(request)
 
     async def aclose(self) -> None:
         for shard in self._shards:
             if shard is not None:
                 await shard.aclose()
+
+
+def _shard(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, whose pool reaches the network through ``AsyncioBackend``.
+
+    httpx takes no network backend, so its pool is replaced by httpcore's own, built as httpx
+    builds it (HTTP/1.1, the process's TLS context, these limits) but for the backend.
+    """
+    shard = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits)
+    shard._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=AsyncioBackend(),
+    )
+    return shard

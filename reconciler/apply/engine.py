@@ -115,6 +115,8 @@ class _Run:
         self._stopping = stopping
         self._progress = progress
         self._fingerprints = fingerprints
+        # One set of views for the run: the parts its agents share are converted once.
+        self._views = diff.Views(fingerprints)
         self._settings = settings
         self._clock = clock
         self._values = values
@@ -370,7 +372,7 @@ class _Run:
         if not recovered.still_recoverable(change, record):
             return _moved(change, record)
         agent = self._desired.agents[change.key]
-        view = diff.desired_view(agent, fingerprints=self._fingerprints)
+        view = self._views.of(agent)
         await self._ledger.put(
             self._recovered_record(change, agent, known=diff.without_in_place(view.properties))
         )
@@ -416,7 +418,7 @@ class _Run:
             values=self._values,
             fleet_id=self._settings.fleet_id,
         )
-        view = diff.desired_view(agent, fingerprints=self._fingerprints)
+        view = self._views.of(agent)
         ticket = JoinTicket(
             key=change.key,
             project=change.project,

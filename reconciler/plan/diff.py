@@ -95,6 +95,12 @@ class Views:
         self._done: dict[tuple[int, str], tuple[object, Any, frozenset[str]]] = {}
         self._common: dict[tuple[int, str | None], tuple[object, dict[str, Any], frozenset[str]]]
         self._common = {}
+        self._leaves: dict[tuple[str, int], tuple[object, tuple[FieldDiff, ...]]] = {}
+
+    @property
+    def fingerprinting(self) -> bool:
+        """Whether these views hold fingerprints (a spec digest needs views that hold none)."""
+        return bool(self._fingerprints)
 
     def of(self, agent: DesiredAgent) -> View:
         """The view of ``agent``."""
@@ -108,6 +114,24 @@ class Views:
         for key, item in agent.join_fields.items():
             properties[key] = self._part(item, key, sensitive)
         return View(properties=properties, sensitive=frozenset(sensitive))
+
+    def leaves(self, view: View) -> tuple[FieldDiff, ...]:
+        """``leaves(view)`` for a view these views made, each shared part's leaves found once.
+
+        A part these views converted is one object in every view that shares it, with the same
+        secret paths under it, so its leaves are the same too.
+        """
+        found: list[FieldDiff] = []
+        for key, value in view.properties.items():
+            if isinstance(value, str | int | float | bool) or value is None:
+                found.extend(diff({}, {key: value}, sensitive=view.sensitive))
+                continue
+            known = self._leaves.get((key, id(value)))
+            if known is None or known[0] is not value:
+                known = (value, diff({}, {key: value}, sensitive=view.sensitive))
+                self._leaves[(key, id(value))] = known
+            found.extend(known[1])
+        return tuple(sorted(found, key=lambda d: d.path))
 
     def _shared(self, agent: DesiredAgent) -> tuple[dict[str, Any], frozenset[str]]:
         """A fresh copy of the converted ``properties`` (and static ``token``) of ``agent``."""
@@ -185,15 +209,18 @@ def flag_changes(record: AgentRecord, agent: DesiredAgent) -> tuple[str, ...]:
     return tuple(found)
 
 
-def spec_digest(agent: DesiredAgent) -> str:
+def spec_digest(agent: DesiredAgent, *, views: Views | None = None) -> str:
     """The short digest of what ``update`` cannot change, which every remote name carries.
 
     It is what recovery compares when the state is lost, so it must not need the state: secrets
     count by their reference, not by their fingerprint (keyed by the lost state) nor by their
     value (a name is public). The in-place fields are left out, since an update changes them
-    without a new name; channel and uid are in.
+    without a new name; channel and uid are in. ``views``, made with no fingerprints, shares
+    the conversion of the parts many agents share.
     """
-    view = desired_view(agent, fingerprints={})
+    if views is not None and views.fingerprinting:
+        raise ValueError("a spec digest counts secrets by reference: views without fingerprints")
+    view = (views or Views({})).of(agent)
     fixed = _without(view.properties, IN_PLACE_FIELDS)
     canonical = json.dumps(fixed, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[: naming.DIGEST_LEN]

@@ -61,11 +61,12 @@ def make_plan(
     of its value, so secrets are compared without being seen.
     """
     state, moved = moves.follow(desired, state)
-    planner = _Planner(desired=desired, observed=observed, state=state, now=now)
+    planner = _Planner(
+        desired=desired, observed=observed, state=state, now=now, fingerprints=fingerprints
+    )
     for change in moved:
         planner.add(change)
     chosen = fitting.select(desired, observed, state, now=now)
-    views = diff.Views(fingerprints)
     for key in sorted(desired.agents):
         agent = desired.agents[key]
         if key not in chosen.run:
@@ -76,7 +77,7 @@ def make_plan(
         planner.plan_desired(
             agent,
             project=desired.projects[agent.project],
-            view=views.of(agent),
+            view=planner.views.of(agent),
             now=now,
             policy=policy,
         )
@@ -93,7 +94,13 @@ class _Planner:
     """The bookkeeping of one ``make_plan`` call; lives only inside it."""
 
     def __init__(
-        self, *, desired: DesiredFleet, observed: ObservedFleet, state: StateSnapshot, now: float
+        self,
+        *,
+        desired: DesiredFleet,
+        observed: ObservedFleet,
+        state: StateSnapshot,
+        now: float,
+        fingerprints: Mapping[str, str],
     ) -> None:
         self._desired = desired
         self._now = now
@@ -118,6 +125,10 @@ class _Planner:
         self._by_name: dict[str, dict[str, list[LiveAgent]]] = {}
         self._by_slug: dict[str, Mapping[str, Sequence[recovery.Candidate]]] = {}
         self._pending: dict[str, list[str]] = {}
+        # The agents' views, and the bare ones (no fingerprints) their spec digests are made of.
+        self.views = diff.Views(fingerprints)
+        self._bare = diff.Views({})
+        self._digests: dict[str, str] = {}
         for intent in state.intents:
             if intent.action is IntentAction.JOIN:
                 self._pending.setdefault(intent.key, []).append(intent.remote_name)
@@ -177,7 +188,7 @@ class _Planner:
                 reason=reason,
                 remote_name=name,
                 generation=generation,
-                fields=diff.leaves(view),
+                fields=self.views.leaves(view),
                 protect=agent.protect,
             )
         )
@@ -276,7 +287,7 @@ class _Planner:
         unasked.
         """
         slugged = self._slugged(project)
-        digest = diff.spec_digest(agent)
+        digest = self._digest(agent)
         found = None
         # A name made before a declared rename carries the old key's slug.
         for key in (agent.key, *self._old_keys.get(agent.key, ())):
@@ -329,9 +340,15 @@ class _Planner:
             prefix=project.name_prefix,
             key=key,
             generation=generation,
-            digest=diff.spec_digest(agent),
+            digest=self._digest(agent),
         )
         return name, generation, _skipped(generation, after=used)
+
+    def _digest(self, agent: DesiredAgent) -> str:
+        """``diff.spec_digest`` of ``agent``, found once a plan (recovery and naming both ask)."""
+        if agent.key not in self._digests:
+            self._digests[agent.key] = diff.spec_digest(agent, views=self._bare)
+        return self._digests[agent.key]
 
     def _live_names(self, project: str) -> Mapping[str, list[LiveAgent]]:
         """Live agents by name, each name's agents in id order so that ties break the same way."""
