@@ -182,8 +182,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             return self._connection.readable
         transport = self._connection.transport
-        if transport is None:
-            return None
+        if transport is None or transport.is_closing():
+            return None  # a closed TLS transport fails when asked, rather than answer None
         asked = _TRANSPORT_INFO.get(info)
         return transport.get_extra_info(asked) if asked else None
 

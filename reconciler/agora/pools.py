@@ -6,7 +6,8 @@ the request itself (``benchmarks/apply_creates.py``). Requests are therefore spr
 over ``SHARDS`` pools of at most ``PER_SHARD`` connections each, all kept alive between calls, so
 waves of concurrent calls reuse connections instead of closing and reopening them. The TLS
 context is built once per process: building one loads the CA bundle (~20 ms), which 50 projects
-each paid before their first call. It decides nothing about what is sent.
+each paid before their first call. Each pool's connections run on asyncio's own transports
+(``network.AsyncioBackend``). It decides nothing about what is sent.
 """
 
 from __future__ import annotations
