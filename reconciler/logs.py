@@ -37,8 +37,9 @@ _registered: set[str] = set()
 # The registered values, longest first (so a value holding another is masked whole), sorted once
 # per registration rather than once per masked string: every field of every event is masked.
 _longest_first: list[str] = []
-# Each pattern runs only on text holding its (case-sensitive) anchor, or on any text if None.
-_ANCHORS: Final = (None, "Basic", "Bearer", "007eJ")
+# Each pattern runs only on text holding its (case-sensitive) anchor: every event field is
+# masked, and most hold no "=" (which the first pattern needs, in any case), so it rarely runs.
+_ANCHORS: Final = ("=", "Basic", "Bearer", "007eJ")
 
 
 def register_secret(value: str) -> None:
@@ -79,7 +80,7 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
         if value in text:
             text = text.replace(value, MASK)
     for pattern, anchor in zip(_CREDENTIAL_PATTERNS, _ANCHORS, strict=True):
-        if anchor is None or anchor in text:
+        if anchor in text:
             text = pattern.sub(lambda match: match.group(1) + MASK, text)
     return text
 

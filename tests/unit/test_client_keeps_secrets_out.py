@@ -187,6 +187,7 @@ def test_credential_shaped_text_is_masked_without_registration() -> None:
     assert logs.redact(text) == (
         "sent agora token=*** and Basic *** and a bare *** token, but basic plumbing stays"
     )
+    assert logs.redact("header AGORA Token=opaque-credential") == "header AGORA Token=***"
 
 
 def test_configured_json_logging_writes_masked_lines_to_stderr(
