@@ -107,7 +107,8 @@ class _Connection(asyncio.Protocol):
     async def drain(self) -> None:
         """Wait until the transport takes more bytes; fail if the connection is gone."""
         if self._writable is not None:
-            await self._writable
+            # Shielded: a drain that times out must not cancel the future later drains wait on.
+            await asyncio.shield(self._writable)
         if self._ended and self._lost is not None:
             raise ConnectionError(f"the connection was lost: {self._lost}") from self._lost
 

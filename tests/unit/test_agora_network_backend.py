@@ -1,8 +1,8 @@
 """The asyncio network backend carries HTTP and HTTPS as anyio's did, and fails the same ways.
 
 Each test talks to a real server on 127.0.0.1 (an asyncio server written here, so that it can
-misbehave on cue: close an idle connection, say 408 and hang up, never answer, send a large
-body, or serve TLS with a certificate from a test CA).
+misbehave on cue: close an idle connection, say 408 and hang up, never answer, read nothing,
+send or take a large body, or serve TLS with a certificate from a test CA).
 """
 
 from __future__ import annotations
@@ -143,6 +143,41 @@ async def test_a_large_body_arrives_whole() -> None:
 
     async with serving(handler) as port, client() as http:
         assert (await http.get(f"http://127.0.0.1:{port}/")).content == body
+
+
+async def test_a_large_upload_waits_for_the_server_to_take_it() -> None:
+    """More than the socket and the transport buffer hold: the writer pauses until it drains."""
+    upload = bytes(range(256)) * (64 * 1024)  # 16 MiB
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_request(reader)
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        received = await reader.readexactly(length)
+        writer.write(ok(b"whole" if received == upload else b"garbled"))
+        await writer.drain()
+        writer.close()
+
+    async with serving(handler) as port, client() as http:
+        answer = await http.post(f"http://127.0.0.1:{port}/", content=upload)
+    assert answer.text == "whole"
+
+
+async def test_a_server_that_takes_nothing_times_out_as_a_write_timeout() -> None:
+    upload = bytes(64 * 1024 * 1024)  # more than loopback's socket buffers hold
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.Event().wait()  # holds the connection, reading nothing, until torn down
+
+    async with serving(handler) as port, client() as http:
+        with pytest.raises(httpx.WriteTimeout):
+            await http.post(
+                f"http://127.0.0.1:{port}/", content=upload, timeout=httpx.Timeout(5.0, write=0.2)
+            )
 
 
 async def test_a_server_that_never_answers_times_out_as_a_read_timeout() -> None:
