@@ -14,12 +14,13 @@ Pure: no I/O, no clock, and it never sees a secret value, only references and fi
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from reconciler import naming
 from reconciler.manifest import secrets
@@ -79,6 +80,27 @@ def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> Vie
 
 
 _OWN_FIELDS: Final = frozenset({"channel", "agent_rtc_uid"})
+_Made = TypeVar("_Made")
+
+
+class _KeptBy(Generic[_Made]):
+    """What was made from an object, found again by the object's identity and a tag.
+
+    The object is kept beside what was made from it, so that its id is not reused meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[int, Hashable], tuple[object, _Made]] = {}
+
+    def get(self, source: object, tag: Hashable, make: Callable[[], _Made]) -> _Made:
+        known = self._made.get((id(source), tag))
+        if known is None or known[0] is not source:
+            known = self._made[(id(source), tag)] = (source, make())
+        return known[1]
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
 
 
 class Views:
@@ -87,15 +109,14 @@ class Views:
     The agents of one AgentSet share their properties mapping and its parts, so the
     fingerprinted copy of a shared part is made once and shared by their views (views are read,
     never changed); only the fields each agent has of its own are converted per agent. A part
-    is remembered by identity and path, and kept so that its id is not reused meanwhile.
+    is remembered by identity and path.
     """
 
     def __init__(self, fingerprints: Mapping[str, str]) -> None:
         self._fingerprints = fingerprints
-        self._done: dict[tuple[int, str], tuple[object, Any, frozenset[str]]] = {}
-        self._common: dict[tuple[int, str | None], tuple[object, dict[str, Any], frozenset[str]]]
-        self._common = {}
-        self._leaves: dict[tuple[str, int], tuple[object, tuple[FieldDiff, ...]]] = {}
+        self._parts: _KeptBy[tuple[Any, frozenset[str]]] = _KeptBy()
+        self._common: _KeptBy[tuple[dict[str, Any], frozenset[str]]] = _KeptBy()
+        self._leaves: _KeptBy[tuple[FieldDiff, ...]] = _KeptBy()
 
     @property
     def fingerprinting(self) -> bool:
@@ -104,7 +125,10 @@ class Views:
 
     def of(self, agent: DesiredAgent) -> View:
         """The view of ``agent``."""
-        properties, shared = self._shared(agent)
+        converted, shared = self._common.get(
+            agent.properties, agent.token, lambda: self._convert(agent)
+        )
+        properties = dict(converted)
         sensitive = set(shared - _OWN_FIELDS)  # the agent's own values replace the shared ones
         properties["channel"] = self._part(agent.channel, "channel", sensitive)
         properties["agent_rtc_uid"] = self._part(agent.agent_rtc_uid, "agent_rtc_uid", sensitive)
@@ -123,40 +147,29 @@ class Views:
         """
         found: list[FieldDiff] = []
         for key, value in view.properties.items():
-            if isinstance(value, str | int | float | bool) or value is None:
-                found.extend(diff({}, {key: value}, sensitive=view.sensitive))
-                continue
-            known = self._leaves.get((key, id(value)))
-            if known is None or known[0] is not value:
-                known = (value, diff({}, {key: value}, sensitive=view.sensitive))
-                self._leaves[(key, id(value))] = known
-            found.extend(known[1])
+            made = functools.partial(diff, {}, {key: value}, sensitive=view.sensitive)
+            found.extend(made() if _scalar(value) else self._leaves.get(value, key, made))
         return tuple(sorted(found, key=lambda d: d.path))
 
-    def _shared(self, agent: DesiredAgent) -> tuple[dict[str, Any], frozenset[str]]:
-        """A fresh copy of the converted ``properties`` (and static ``token``) of ``agent``."""
-        known = self._common.get((id(agent.properties), agent.token))
-        if known is None or known[0] is not agent.properties:
-            found: set[str] = set()
-            spec: dict[str, Any] = dict(agent.properties)
-            if agent.token is not None:
-                spec["token"] = agent.token
-            converted = {key: self._part(item, key, found) for key, item in spec.items()}
-            known = (agent.properties, converted, frozenset(found))
-            self._common[(id(agent.properties), agent.token)] = known
-        return dict(known[1]), known[2]
+    def _convert(self, agent: DesiredAgent) -> tuple[dict[str, Any], frozenset[str]]:
+        """The converted ``properties`` (and static ``token``) of ``agent``; its secret paths."""
+        found: set[str] = set()
+        spec: dict[str, Any] = dict(agent.properties)
+        if agent.token is not None:
+            spec["token"] = agent.token
+        return {key: self._part(item, key, found) for key, item in spec.items()}, frozenset(found)
 
     def _part(self, value: Any, path: str, found: set[str]) -> Any:
-        if isinstance(value, str | int | float | bool) or value is None:
+        if _scalar(value):
             return _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=found)
-        known = self._done.get((id(value), path))
-        if known is None or known[0] is not value:
-            inner: set[str] = set()
-            copied = _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=inner)
-            known = (value, copied, frozenset(inner))
-            self._done[(id(value), path)] = known
-        found.update(known[2])
-        return known[1]
+        copied, inner = self._parts.get(value, path, lambda: self._copy(value, path))
+        found.update(inner)
+        return copied
+
+    def _copy(self, value: Any, path: str) -> tuple[Any, frozenset[str]]:
+        inner: set[str] = set()
+        copied = _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=inner)
+        return copied, frozenset(inner)
 
 
 def recorded_view(record: AgentRecord) -> Mapping[str, Any]:
