@@ -70,9 +70,12 @@ def root(
 def main() -> None:
     """Console-script entry point."""
     from reconciler.cli.helptext import command
+    from reconciler.heap import tune_collector
 
+    cli = command()
+    tune_collector()
     try:
-        code = command().main(prog_name="reconciler", standalone_mode=False)
+        code = cli.main(prog_name="reconciler", standalone_mode=False)
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
