@@ -6,13 +6,13 @@ all the real ones; its output goes to a file, as in CI). The peer is what a care
 official SDK would write: ``agora_agent.AsyncAgora`` with the same concurrency, a token bucket of
 the same rate and burst, and a token minted per agent. Both create the same N agents on the same
 emulator, which runs in its own process with latency L on every call; the emulator is reset
-between runs, and one small untimed run of each side goes first (lazy imports). The process's
-garbage collector is set as the ``reconciler`` entry point sets it (``reconciler.heap``), for
-both sides alike. The floor is what latency, concurrency and the rate limit allow:
-max(N·L/C, (N−B)/R), B being the bucket's burst. Beside wall times it prints this process's CPU
-per create (user + system), which a shared machine disturbs less. It is run at R = 500/s and
-with no rate limit, each figure ``--runs`` times, ours and the peer alternating. Figures are
-printed, never asserted.
+between runs, and one small untimed run of each side goes first (lazy imports). Each side runs
+with the garbage collector its own process would have: ours as the ``reconciler`` entry point
+sets it (``reconciler.heap``), the peer's script with Python's defaults. The floor is what
+latency, concurrency and the rate limit allow: max(N·L/C, (N−B)/R), B being the bucket's burst.
+Beside wall times it prints this process's CPU per create (user + system), which a shared
+machine disturbs less. It is run at R = 500/s and with no rate limit, each figure ``--runs``
+times, ours and the peer alternating. Figures are printed, never asserted.
 
     python benchmarks/apply_creates.py [--agents 1000] [--latency-ms 50] [--concurrency 50]
                                        [--rate 500] [--runs 3]
@@ -24,11 +24,12 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import gc
 import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,11 +176,25 @@ def run_ours(
             (root / "output.log").open("w") as output,
             contextlib.redirect_stdout(output),
             contextlib.redirect_stderr(output),
+            collector_as_the_cli_sets_it(),
         ):
             code = app(arguments, standalone_mode=False)
         if code not in (0, None):
             tail = (root / "output.log").read_text()[-2000:]
             raise SystemExit(f"apply failed (exit {code}):\n{tail}")
+
+
+@contextlib.contextmanager
+def collector_as_the_cli_sets_it() -> Iterator[None]:
+    """The garbage collector as ``reconciler``'s entry point sets it, then Python's defaults
+    again: ours runs in this process, but the peer's script would run in one of its own."""
+    defaults = gc.get_threshold()
+    tune_collector()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*defaults)
 
 
 class _Bucket:
@@ -304,7 +319,6 @@ def main() -> None:
             *("peer/ours", "ours CPU ms", "peer CPU ms"),
         ]
     ]
-    tune_collector()
     with emulator_process(quota=args.agents + 10) as url:
         # Untimed: pays the imports both sides make lazily on their first call, once.
         warm_up = Setting(min(args.agents, 20), args.latency_ms, args.concurrency, UNLIMITED)
