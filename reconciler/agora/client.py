@@ -115,6 +115,7 @@ class AgoraClient:
         self._log = structlog.get_logger(__name__)
         self._api_clock = api_clock.ApiClock(self._log)
         self._urls: dict[str, httpx.URL] = {}
+        self._pages: dict[bytes, wire.ListResponse] = {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -164,6 +165,19 @@ class AgoraClient:
         call = _Call(wire.Endpoint.LIST, params=query.to_params())
         return answers.decode(wire.ListResponse, await self._send(call), call.endpoint)
 
+    async def _listed_page(
+        self, query: wire.ListQuery, *, seen: dict[bytes, wire.ListResponse]
+    ) -> wire.ListResponse:
+        """One page of ``list_all``; a body the last listing already read comes back as it was
+        read then (the daemon's steady passes list the same pages, byte for byte, every time)."""
+        call = _Call(wire.Endpoint.LIST, params=query.to_params())
+        response = await self._send(call)
+        page = self._pages.get(response.content)
+        if page is None:
+            page = answers.decode(wire.ListResponse, response, call.endpoint)
+        seen[response.content] = page
+        return page
+
     @property
     def api_clock_offset(self) -> int:
         """Whole seconds to add to our clock to get the API's (0 until a Date header said more)."""
@@ -199,6 +213,8 @@ class AgoraClient:
         if not states:
             raise ValueError("list_all needs at least one state")
         items: dict[str, wire.ListItem] = {}
+        # Only this listing's pages are kept for the next, so at most one listing is held.
+        pages: dict[bytes, wire.ListResponse] = {}
         cursors: set[str] = set()
         cursor: str | None = None
         max_pages = None if max_items is None else -(-max_items // page_size) + 1
@@ -212,7 +228,7 @@ class AgoraClient:
                 limit=page_size,
                 cursor=cursor,
             )
-            page = await self.list_page(query)
+            page = await self._listed_page(query, seen=pages)
             if cursor is None and shift != self._api_clock.offset:
                 shift = self._api_clock.offset  # the first answer told us the API's clock: again
                 continue
@@ -222,6 +238,7 @@ class AgoraClient:
             if not cursor:
                 if max_items is not None:
                     _check_list_bounds(len(items), 0, max_items=max_items, max_pages=1)
+                self._pages = pages
                 return list(items.values())
             if cursor in cursors:
                 raise errors.ApiError(

@@ -68,3 +68,28 @@ async def test_terminal_agents_are_listed_when_asked_for(
         states=[wire.StatusCode.STOPPED, wire.StatusCode.FAILED], from_time=start - 60
     )
     assert [(i.agent_id, i.status) for i in items] == [(stopped, "STOPPED")]
+
+
+async def test_a_page_the_last_listing_read_is_not_parsed_again(
+    api: AgoraClient, emulator: EmulatorControl
+) -> None:
+    """Unchanged pages come back as the objects read last time; a changed page is read afresh."""
+    start = await emulator.now() - 600
+    seeded = await emulator.seed(
+        [
+            {"name": f"a-{n}", "channel": f"c{n}", "start_ts": start + n, "properties": ALWAYS_ON}
+            for n in range(12)
+        ]
+    )
+    first = await api.list_all(states=NON_TERMINAL, from_time=start, page_size=5)
+    again = await api.list_all(states=NON_TERMINAL, from_time=start, page_size=5)
+    assert [i.agent_id for i in again] == [i.agent_id for i in first]
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    leaving = first[-1]
+    await api.leave(leaving.agent_id)
+    after = {
+        i.agent_id: i for i in await api.list_all(states=NON_TERMINAL, from_time=start, page_size=5)
+    }
+    assert sorted(after) == sorted(seeded)
+    assert after[leaving.agent_id].status != leaving.status
+    assert await emulator.counters() == {"list": {"200": 9}, "leave": {"200": 1}}
