@@ -39,6 +39,7 @@ from harness import emulator_process, summary
 from reconciler.clock import parse_duration
 
 POLL_SECONDS = 0.002
+CPU_AT_END = "bench_cpu_s"
 BOUND_SECONDS = 120.0
 
 
@@ -66,9 +67,13 @@ class DaemonProcess:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             try:
-                self.events.append(json.loads(line))
+                event = json.loads(line)
             except ValueError:
                 continue
+            if event.get("event") == "pass_finished":
+                # The process's CPU as each pass is seen to end: one pass's cost is the difference.
+                event[CPU_AT_END] = self.cpu_seconds()
+            self.events.append(event)
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [e for e in list(self.events) if e.get("event") == event]

@@ -14,12 +14,14 @@ printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import tempfile
 from pathlib import Path
 
 from apply_creates import write_fleet
 from daemon_latency_and_idle_cpu import (
+    CPU_AT_END,
     DaemonProcess,
     converge,
     running_daemon,
@@ -29,14 +31,18 @@ from daemon_latency_and_idle_cpu import (
 from harness import SHARED_MACHINE_NOTE, emulator_process, spread, summary, table
 
 
-def passes_cost(daemon: DaemonProcess, *, count: int) -> tuple[float, list[float]]:
-    """CPU seconds per pass over the next ``count`` passes, and their durations."""
-    done = len(daemon.named("pass_finished"))
-    before = daemon.cpu_seconds()
+def passes_cost(daemon: DaemonProcess, *, count: int) -> tuple[list[float], list[float]]:
+    """The CPU seconds of each of the next ``count`` passes, and their durations.
+
+    Each pass is measured on its own (the CPU between the end of the pass before and its own),
+    so a burst of load on a shared machine spoils one figure, not the median.
+    """
+    done = max(1, len(daemon.named("pass_finished")))  # the first pass measures from start-up
     wait_until(lambda: len(daemon.named("pass_finished")) >= done + count, what="the passes")
-    spent = daemon.cpu_seconds() - before
-    finished = daemon.named("pass_finished")[done : done + count]
-    return spent / count, [float(e["duration_s"]) for e in finished]
+    finished = daemon.named("pass_finished")[done - 1 : done + count]
+    stamps = [float(e[CPU_AT_END]) for e in finished]
+    spent = [after - before for before, after in itertools.pairwise(stamps)]
+    return spent, [float(e["duration_s"]) for e in finished[1:]]
 
 
 def one_size(agents: int, *, passes: int, interval: str) -> list[str]:
@@ -65,7 +71,7 @@ def one_size(agents: int, *, passes: int, interval: str) -> list[str]:
             ]
     return [
         str(agents),
-        f"{steady_cpu:.3f}",
+        spread(steady_cpu, digits=3),
         spread(steady, digits=3),
         f"{change_cpu:.3f}",
         f"{statistics.median(changed):.3f}",
@@ -75,7 +81,7 @@ def one_size(agents: int, *, passes: int, interval: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, nargs="+", default=[1_000, 10_000])
-    parser.add_argument("--passes", type=int, default=5, help="steady passes to average")
+    parser.add_argument("--passes", type=int, default=9, help="steady passes, each measured")
     parser.add_argument("--interval", default="2s", help="the daemon's resync interval")
     args = parser.parse_args()
     rows = [["agents", "steady CPU s/pass", "steady pass s", "change CPU s", "change pass s"]]

@@ -200,7 +200,10 @@ def main() -> None:
         )
     )
     print(f"reconciler run, {total} agents in sync, resync every {args.interval}")
-    print(f"  steady pass CPU {steady_cpu:.3f} s/pass, duration {spread(steady, digits=3)} s")
+    print(
+        f"  steady pass CPU {spread(steady_cpu, digits=3)} s/pass, "
+        f"duration {spread(steady, digits=3)} s"
+    )
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("(PYTHONDONTWRITEBYTECODE is set: every process compiled its modules, start-up too)")
     print(SHARED_MACHINE_NOTE)
@@ -210,7 +213,7 @@ def main() -> None:
             "first API call s": spread(first_call, digits=3),
             "first API call beyond start-up s": spread(after_start, digits=3),
             "creates/floor": spread([a.wall / floor for a in creates]),
-            "steady CPU s/pass": f"{steady_cpu:.3f}",
+            "steady CPU s/pass": spread(steady_cpu, digits=3),
         },
     )
 
