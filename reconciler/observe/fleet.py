@@ -142,6 +142,17 @@ def assemble(
     listed_ids: set[str] = set()
     for item in listed:
         listed_ids.add(item.agent_id)
+        owned_name = names.get(item.agent_id)
+        if owned_name is not None:
+            # Owned and listed, so never queried: the path of nearly every agent of a pass.
+            live[item.agent_id] = LiveAgent(
+                agent_id=item.agent_id,
+                status=item.status,
+                start_ts=item.start_ts,
+                name=owned_name,
+                ownership=Ownership.OWNED,
+            )
+            continue
         answer = queried.get(item.agent_id)
         unknown = item.agent_id not in names and item.agent_id in queried
         if unknown and (answer is None or wire.is_terminal(answer.status)):

@@ -144,7 +144,7 @@ class ScriptedRunner:
             observed=observed,
             report=ApplyReport(),
             records={},
-            settled=Made(plan=self.plan, observed=observed, observed_fingerprint=""),
+            settled=Made(plan=self.plan, observed=observed),
         )
 
     @property
