@@ -1,4 +1,5 @@
-"""Apply logs one event per attempt and one per outcome, with context, and never a secret."""
+"""Apply logs one event per attempt and one per outcome (with its attempts), with context, and
+never a secret."""
 
 from __future__ import annotations
 
@@ -46,10 +47,12 @@ async def test_each_join_attempt_and_each_outcome_is_one_event(tmp_path: Path) -
     ]
     assert attempts[0]["status"] == 502
     assert attempts[0]["reason"]
+    # A failed attempt is a warning; a successful one says nothing its outcome does not.
+    assert [e["log_level"] for e in attempts] == ["warning", "debug", "debug"]
     outcomes = _events(captured, "apply_outcome")
-    assert [(e["key"], e["outcome"]) for e in outcomes] == [
-        ("demo/a", "done"),
-        ("demo/b", "done"),
+    assert [(e["key"], e["outcome"], e["attempts"], e["log_level"]) for e in outcomes] == [
+        ("demo/a", "done", 2, "info"),
+        ("demo/b", "done", 1, "info"),
     ]
     for event in (*attempts, *outcomes):
         assert all(field in event for field in CONTEXT), event
