@@ -116,10 +116,11 @@ class AgoraClient:
         self._api_clock = api_clock.ApiClock(self._log)
         self._urls: dict[str, httpx.URL] = {}
         self._pages: dict[bytes, wire.ListResponse] = {}
+        self._transport = transport or pools.ShardedTransport()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            transport=transport or pools.ShardedTransport(),
+            transport=self._transport,
             headers={"User-Agent": f"reconciler/{__version__}"},
         )
 
@@ -350,7 +351,7 @@ class AgoraClient:
             headers={"Authorization": authorization},
         )
         try:
-            response = await capped.send_capped(self._http, request, limit=self._max_response)
+            response = await capped.send_capped(self._transport, request, limit=self._max_response)
         except capped.ResponseTooLarge as exc:
             detail = (
                 f"{self._where(method, path)}: an answer of at least {exc.seen} bytes, more "
