@@ -11,17 +11,23 @@ NON_TERMINAL = list(wire.NON_TERMINAL_CODES)
 ALWAYS_ON = {"idle_timeout": 0}
 
 
-async def test_25_agents_come_back_over_three_pages_of_10(
-    api: AgoraClient, emulator: EmulatorControl
-) -> None:
-    """Every agent, once each, in three list calls."""
+async def _seed_running(emulator: EmulatorControl, count: int) -> tuple[int, list[str]]:
+    """``count`` running agents, started a second apart from ten minutes ago: (start, ids)."""
     start = await emulator.now() - 600
     seeded = await emulator.seed(
         [
             {"name": f"a-{n}", "channel": f"c{n}", "start_ts": start + n, "properties": ALWAYS_ON}
-            for n in range(25)
+            for n in range(count)
         ]
     )
+    return start, seeded
+
+
+async def test_25_agents_come_back_over_three_pages_of_10(
+    api: AgoraClient, emulator: EmulatorControl
+) -> None:
+    """Every agent, once each, in three list calls."""
+    start, seeded = await _seed_running(emulator, 25)
     items = await api.list_all(states=NON_TERMINAL, from_time=start, page_size=10)
     assert sorted(i.agent_id for i in items) == sorted(seeded)
     assert await emulator.counters() == {"list": {"200": 3}}
@@ -74,13 +80,7 @@ async def test_a_page_the_last_listing_read_is_not_parsed_again(
     api: AgoraClient, emulator: EmulatorControl
 ) -> None:
     """Unchanged pages come back as the objects read last time; a changed page is read afresh."""
-    start = await emulator.now() - 600
-    seeded = await emulator.seed(
-        [
-            {"name": f"a-{n}", "channel": f"c{n}", "start_ts": start + n, "properties": ALWAYS_ON}
-            for n in range(12)
-        ]
-    )
+    start, seeded = await _seed_running(emulator, 12)
     first = await api.list_all(states=NON_TERMINAL, from_time=start, page_size=5)
     again = await api.list_all(states=NON_TERMINAL, from_time=start, page_size=5)
     assert [i.agent_id for i in again] == [i.agent_id for i in first]
