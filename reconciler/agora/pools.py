@@ -3,7 +3,7 @@
 httpcore's pool checks every connection it holds, several times over, whenever it hands out or
 takes back a connection, so its bookkeeping grows with the square of its size: one pool of 64
 connections spent ~3.9 ms of CPU a request at 50 in flight, 8 pools of 16 ~0.9 ms, 32 pools of 4
-~0.7 ms (``benchmarks/apply_creates.py``: 1,000 creates ~9% less CPU than with 8 of 16). Each
+~0.7 ms (1,000 creates of ``benchmarks/apply_creates.py``: ~6% less CPU than with 8 of 16). Each
 request therefore goes to the least busy of ``SHARDS`` pools of at most ``PER_SHARD`` connections,
 the first such one in order, so a few calls at a time keep to the first pools and open about as
 many connections as are ever in flight; all are kept alive between calls, so waves of calls

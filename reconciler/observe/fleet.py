@@ -154,10 +154,9 @@ def assemble(
             )
             continue
         answer = queried.get(item.agent_id)
-        unknown = item.agent_id not in names and item.agent_id in queried
-        if unknown and (answer is None or wire.is_terminal(answer.status)):
-            continue  # it ended between list and query: nobody's concern any more
-        name = names.get(item.agent_id, answer.name if answer is not None else None)
+        if item.agent_id in queried and (answer is None or wire.is_terminal(answer.status)):
+            continue  # no record knows it, and it ended between list and query: nobody's concern
+        name = answer.name if answer is not None else None
         live[item.agent_id] = LiveAgent(
             agent_id=item.agent_id,
             status=item.status,
