@@ -163,13 +163,12 @@ class AgoraClient:
         return answers.decode(wire.QueryResponse, await self._send(call), call.endpoint)
 
     async def list_page(self, query: wire.ListQuery) -> wire.ListResponse:
-        call = _Call(wire.Endpoint.LIST, params=query.to_params())
-        return answers.decode(wire.ListResponse, await self._send(call), call.endpoint)
+        return await self._page(query, seen={})
 
-    async def _listed_page(
+    async def _page(
         self, query: wire.ListQuery, *, seen: dict[bytes, wire.ListResponse]
     ) -> wire.ListResponse:
-        """One page of ``list_all``; a body the last listing already read comes back as it was
+        """One page, noted in ``seen``; a body the last listing already read comes back as it was
         read then (the daemon's steady passes list the same pages, byte for byte, every time)."""
         call = _Call(wire.Endpoint.LIST, params=query.to_params())
         response = await self._send(call)
@@ -229,7 +228,7 @@ class AgoraClient:
                 limit=page_size,
                 cursor=cursor,
             )
-            page = await self._listed_page(query, seen=pages)
+            page = await self._page(query, seen=pages)
             if cursor is None and shift != self._api_clock.offset:
                 shift = self._api_clock.offset  # the first answer told us the API's clock: again
                 continue

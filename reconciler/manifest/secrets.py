@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from reconciler.errors import ManifestError
+from reconciler.identity_memo import KeptBy
 from reconciler.manifest.diagnostics import Loc, SourceLocation, field_path
 from reconciler.secret_fields import holds_secret as holds_secret
 from reconciler.secret_fields import is_secret_name as is_secret_name
@@ -84,13 +85,12 @@ class ReferenceTexts:
     """``strings_with_references`` for many values that share parts, walking each shared part once.
 
     The agents of one AgentSet share their template's mappings and lists, so a fleet of 10,000
-    agents holds a few distinct ``llm`` mappings, not 10,000. A part is remembered by identity,
-    with the part itself kept so that its id cannot be reused while the finder lives: use one
-    finder for one pass over values that do not change meanwhile.
+    agents holds a few distinct ``llm`` mappings, not 10,000. A part is remembered by identity
+    (``identity_memo``): use one finder for one pass over values that do not change meanwhile.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[object, tuple[str, ...]]] = {}
+        self._seen: KeptBy[tuple[str, ...]] = KeptBy()
 
     def of(self, value: Any) -> tuple[str, ...]:
         """The strings inside ``value`` that hold a reference, in the order a walk meets them."""
@@ -98,13 +98,10 @@ class ReferenceTexts:
             return (value,) if "${" in value and _REFERENCE.search(value) else ()
         if not isinstance(value, Mapping | list | tuple):
             return ()
-        known = self._seen.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
         items = value.values() if isinstance(value, Mapping) else value
-        found = tuple(text for item in items for text in self.of(item))
-        self._seen[id(value)] = (value, found)
-        return found
+        return self._seen.get(
+            value, None, lambda: tuple(text for item in items for text in self.of(item))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,13 @@ import enum
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final
 
 from reconciler import naming
+from reconciler.identity_memo import KeptBy
 from reconciler.manifest import secrets
 from reconciler.manifest.desired import DesiredAgent
 from reconciler.state import AgentRecord
@@ -80,23 +81,6 @@ def desired_view(agent: DesiredAgent, *, fingerprints: Mapping[str, str]) -> Vie
 
 
 _OWN_FIELDS: Final = frozenset({"channel", "agent_rtc_uid"})
-_Made = TypeVar("_Made")
-
-
-class _KeptBy(Generic[_Made]):
-    """What was made from an object, found again by the object's identity and a tag.
-
-    The object is kept beside what was made from it, so that its id is not reused meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self._made: dict[tuple[int, Hashable], tuple[object, _Made]] = {}
-
-    def get(self, source: object, tag: Hashable, make: Callable[[], _Made]) -> _Made:
-        known = self._made.get((id(source), tag))
-        if known is None or known[0] is not source:
-            known = self._made[(id(source), tag)] = (source, make())
-        return known[1]
 
 
 def _scalar(value: Any) -> bool:
@@ -114,9 +98,9 @@ class Views:
 
     def __init__(self, fingerprints: Mapping[str, str]) -> None:
         self._fingerprints = fingerprints
-        self._parts: _KeptBy[tuple[Any, frozenset[str]]] = _KeptBy()
-        self._common: _KeptBy[tuple[dict[str, Any], frozenset[str]]] = _KeptBy()
-        self._leaves: _KeptBy[tuple[FieldDiff, ...]] = _KeptBy()
+        self._parts: KeptBy[tuple[Any, frozenset[str]]] = KeptBy()
+        self._common: KeptBy[tuple[dict[str, Any], frozenset[str]]] = KeptBy()
+        self._leaves: KeptBy[tuple[FieldDiff, ...]] = KeptBy()
 
     @property
     def fingerprinting(self) -> bool:
