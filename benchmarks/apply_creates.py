@@ -2,14 +2,16 @@
 
 Ours is the CLI itself (``reconciler apply --auto-approve``, called in this process through the
 typer app, so argument parsing, its default burst, token minting and the default log level are
-all the real ones; its output goes to a file, as in CI). The peer is what a careful user of the
-official SDK would write: ``agora_agent.AsyncAgora`` with the same concurrency, a token bucket of
-the same rate and burst, and a token minted per agent. Both create the same N agents on the same
-emulator, which runs in its own process with latency L on every call; the emulator is reset
-between runs, and one small untimed run of each side goes first (lazy imports). Each side runs
-with the garbage collector its own process would have: ours as the ``reconciler`` entry point
-sets it (``reconciler.heap``), the peer's script with Python's defaults. The floor is what
-latency, concurrency and the rate limit allow: max(N·L/C, (N−B)/R), B being the bucket's burst.
+all the real ones; its output goes to a file, as in CI; its manifests are written before the
+clock starts, as a user's are). The peer is what a careful user of the official SDK would write:
+``agora_agent.AsyncAgora`` with the same concurrency, a token bucket of the same rate and burst,
+and a token minted per agent. Both create the same N agents on the same emulator, which runs in
+its own process with latency L on every call; the emulator is reset between runs, and one small
+untimed run of each side goes first (lazy imports). Each side runs with the garbage collector its
+own process would have: ours as the ``reconciler`` entry point sets it (``reconciler.heap``), the
+peer's script with Python's defaults. The floor is what latency, concurrency and the rate limit
+allow: max(N·L/C, (N−B)/R + L), B being the bucket's burst (the last call the bucket lets go
+still takes L to return).
 Beside wall times it prints this process's CPU per create (user + system), which a shared
 machine disturbs less. It is run at R = 500/s and with no rate limit, each figure ``--runs``
 times, ours and the peer alternating. Figures are printed, never asserted.
@@ -136,10 +138,10 @@ class Setting:
 
     @property
     def floor(self) -> float:
-        n = self.agents
-        return max(
-            n * self.latency_ms / 1000 / self.concurrency, max(0, n - self.burst) / self.rate
-        )
+        """No run can end sooner: each wave of C calls takes L, and the last call, which the
+        bucket lets go at (N−B)/R, still takes L to come back."""
+        n, latency = self.agents, self.latency_ms / 1000
+        return max(n * latency / self.concurrency, max(0, n - self.burst) / self.rate + latency)
 
     @property
     def label(self) -> str:
@@ -152,36 +154,24 @@ def _expect_running(url: str, setting: Setting, who: str) -> None:
         raise SystemExit(f"{who} left {live} agents running, expected {setting.agents}")
 
 
-def run_ours(
-    url: str, setting: Setting, *, fleet: Path | None = None, state: Path | None = None
-) -> None:
-    """``reconciler apply`` with the CLI's own code path, on ``fleet`` (default: a fresh one)."""
+def run_ours(url: str, setting: Setting, *, fleet: Path, state: Path) -> None:
+    """``reconciler apply`` with the CLI's own code path, on the manifests under ``fleet``."""
     os.environ.update(ENV)
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        if fleet is None:
-            fleet = root / "fleet"
-            write_fleet(fleet, setting.agents)
-        arguments = [
-            *("apply", str(fleet), "--auto-approve", "--api-url", url),
-            *(
-                "--state",
-                str(state or root / "state.db"),
-                "--concurrency",
-                str(setting.concurrency),
-            ),
-            *("--rate-limit", repr(setting.rate)),
-        ]
-        with (
-            (root / "output.log").open("w") as output,
-            contextlib.redirect_stdout(output),
-            contextlib.redirect_stderr(output),
-            collector_as_the_cli_sets_it(),
-        ):
-            code = app(arguments, standalone_mode=False)
-        if code not in (0, None):
-            tail = (root / "output.log").read_text()[-2000:]
-            raise SystemExit(f"apply failed (exit {code}):\n{tail}")
+    arguments = [
+        *("apply", str(fleet), "--auto-approve", "--api-url", url),
+        *("--state", str(state), "--concurrency", str(setting.concurrency)),
+        *("--rate-limit", repr(setting.rate)),
+    ]
+    log = state.with_name("output.log")
+    with (
+        log.open("w") as output,
+        contextlib.redirect_stdout(output),
+        contextlib.redirect_stderr(output),
+        collector_as_the_cli_sets_it(),
+    ):
+        code = app(arguments, standalone_mode=False)
+    if code not in (0, None):
+        raise SystemExit(f"apply failed (exit {code}):\n{log.read_text()[-2000:]}")
 
 
 @contextlib.contextmanager
@@ -268,13 +258,27 @@ class Timed:
     cpu_ms: float
 
 
-def timed(run: Callable[[str, Setting], None], url: str, setting: Setting) -> Timed:
+def timed(run: Callable[[], None], url: str, setting: Setting, *, who: str) -> Timed:
     fresh_emulator(url, latency_ms=setting.latency_ms)
     wall, cpu = time.perf_counter(), time.process_time()
-    run(url, setting)
+    run()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    _expect_running(url, setting, run.__name__)
+    _expect_running(url, setting, who)
     return Timed(wall=wall, cpu_ms=cpu * 1000 / setting.agents)
+
+
+def timed_ours(url: str, setting: Setting) -> Timed:
+    """``reconciler apply`` on manifests written before the clock starts, as a user's are."""
+    with tempfile.TemporaryDirectory() as scratch:
+        fleet, state = Path(scratch) / "fleet", Path(scratch) / "state.db"
+        write_fleet(fleet, setting.agents)
+        return timed(
+            lambda: run_ours(url, setting, fleet=fleet, state=state), url, setting, who="ours"
+        )
+
+
+def timed_peer(url: str, setting: Setting) -> Timed:
+    return timed(lambda: run_peer(url, setting), url, setting, who="the SDK peer")
 
 
 def measure(url: str, setting: Setting, *, runs: int, peer: bool = True) -> list[str]:
@@ -282,9 +286,9 @@ def measure(url: str, setting: Setting, *, runs: int, peer: bool = True) -> list
     ours: list[Timed] = []
     peers: list[Timed] = []
     for _ in range(runs):
-        ours.append(timed(run_ours, url, setting))
+        ours.append(timed_ours(url, setting))
         if peer:
-            peers.append(timed(run_peer, url, setting))
+            peers.append(timed_peer(url, setting))
     floor = setting.floor
     mine = [
         setting.label,
@@ -322,9 +326,9 @@ def main() -> None:
     with emulator_process(quota=args.agents + 10) as url:
         # Untimed: pays the imports both sides make lazily on their first call, once.
         warm_up = Setting(min(args.agents, 20), args.latency_ms, args.concurrency, UNLIMITED)
-        timed(run_ours, url, warm_up)
+        timed_ours(url, warm_up)
         if not args.ours_only:
-            timed(run_peer, url, warm_up)
+            timed_peer(url, warm_up)
         for rate in (args.rate, UNLIMITED):
             setting = Setting(args.agents, args.latency_ms, args.concurrency, rate)
             rows.append(measure(url, setting, runs=args.runs, peer=not args.ours_only))

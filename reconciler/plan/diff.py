@@ -101,6 +101,7 @@ class Views:
         self._parts: KeptBy[tuple[Any, frozenset[str]]] = KeptBy()
         self._common: KeptBy[tuple[dict[str, Any], frozenset[str]]] = KeptBy()
         self._leaves: KeptBy[tuple[FieldDiff, ...]] = KeptBy()
+        self._scalars: dict[tuple[str, type, Any, bool], FieldDiff] = {}
 
     @property
     def fingerprinting(self) -> bool:
@@ -131,9 +132,22 @@ class Views:
         """
         found: list[FieldDiff] = []
         for key, value in view.properties.items():
+            if _scalar(value):
+                found.append(self._scalar_leaf(key, value, sensitive=key in view.sensitive))
+                continue
             made = functools.partial(diff, {}, {key: value}, sensitive=view.sensitive)
-            found.extend(made() if _scalar(value) else self._leaves.get(value, key, made))
+            found.extend(self._leaves.get(value, key, made))
         return tuple(sorted(found, key=lambda d: d.path))
+
+    def _scalar_leaf(self, key: str, value: Any, *, sensitive: bool) -> FieldDiff:
+        """``diff({}, {key: value})``'s one leaf, made once per field and value: most scalar
+        fields (uid, timeouts) hold one value fleet-wide. The type is part of the key, since
+        ``1``, ``1.0`` and ``True`` are equal but are not shown alike."""
+        memo = (key, type(value), value, sensitive)
+        leaf = self._scalars.get(memo)
+        if leaf is None:
+            leaf = self._scalars[memo] = _field_diff(key, ABSENT, value, sensitive=sensitive)
+        return leaf
 
     def _convert(self, agent: DesiredAgent) -> tuple[dict[str, Any], frozenset[str]]:
         """The converted ``properties`` (and static ``token``) of ``agent``; its secret paths."""
@@ -240,16 +254,20 @@ def diff(
     if before == after:
         return ()
     found = [
-        FieldDiff(
-            path=path,
-            before=old,
-            after=new,
-            sensitive=path in sensitive or (secrets.is_secret_path(path) and _textual(old, new)),
-            in_place=is_in_place(path),
-        )
+        _field_diff(path, old, new, sensitive=path in sensitive)
         for path, old, new in _leaf_changes(before, after, prefix="")
     ]
     return tuple(sorted(found, key=lambda d: d.path))
+
+
+def _field_diff(path: str, before: Any, after: Any, *, sensitive: bool) -> FieldDiff:
+    return FieldDiff(
+        path=path,
+        before=before,
+        after=after,
+        sensitive=sensitive or (secrets.is_secret_path(path) and _textual(before, after)),
+        in_place=is_in_place(path),
+    )
 
 
 def leaves(view: View) -> tuple[FieldDiff, ...]:

@@ -6,10 +6,13 @@ Colour is the caller's decision (a terminal, and ``NO_COLOR`` unset): this funct
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Final
 
+from reconciler.identity_memo import KeptBy
 from reconciler.plan import Action, Change, Plan
+from reconciler.plan.diff import FieldDiff
 from reconciler.render import common, fleet_lines
 
 _RESET: Final = "\x1b[0m"
@@ -50,9 +53,10 @@ def render_text(
             lines.append(f"{symbol} {common.LEGEND[action]}")
         lines.append("")
         lines.append("Reconciler will perform the following actions:")
+        shown: KeptBy[list[str]] = KeptBy()
         for change in plan.changes:
             lines.append("")
-            lines.extend(_change_block(change, paint))
+            lines.extend(_change_block(change, paint, shown))
         lines.append("")
         lines.append(paint(common.summary(plan), _BOLD))
     paced = [r for r in plan.rollouts if r.waves > 1 or r.defer_seconds]
@@ -76,26 +80,34 @@ def render_text(
     return "\n".join(lines) + "\n"
 
 
-def _change_block(change: Change, paint: _Painter) -> list[str]:
+def _change_block(change: Change, paint: _Painter, shown: KeptBy[list[str]]) -> list[str]:
+    """The change's block; ``shown`` holds the lines of each field already rendered, since the
+    agents of one AgentSet share most of their field diffs (``diff.Views``)."""
     colour = _ACTION_COLOURS[change.action]
     lines = [
         paint(f"  # {common.heading(change)}", _BOLD),
         f"{paint(f'{common.SYMBOLS[change.action]:>3}', colour)} {change.key}",
     ]
     lines.extend(f"        {label}: {text}" for label, text in common.identity(change))
+    action = change.action
     for field in change.fields:
-        line = common.field_line(field, action=change.action)
-        symbol = paint(_FIELD_SYMBOLS[line.kind], _FIELD_COLOURS[line.kind])
-        suffix = paint("  # forces replacement", "31") if line.forces_replacement else ""
-        shown = common.line_diff_of(field)
-        if shown is None:
-            lines.append(f"      {symbol} {line.path}: {line.text}{suffix}")
-            continue
-        lines.append(f"      {symbol} {line.path}:{suffix}")
-        for diff_line in shown:
-            mark = diff_line[:1]
-            text = f"          {mark or ' '} {diff_line[1:]}"
-            lines.append(paint(text, _LINE_COLOURS[mark]) if mark in _LINE_COLOURS else text)
+        made = functools.partial(_field_lines, field, action, paint)
+        lines.extend(shown.get(field, action, made))
+    return lines
+
+
+def _field_lines(field: FieldDiff, action: Action, paint: _Painter) -> list[str]:
+    line = common.field_line(field, action=action)
+    symbol = paint(_FIELD_SYMBOLS[line.kind], _FIELD_COLOURS[line.kind])
+    suffix = paint("  # forces replacement", "31") if line.forces_replacement else ""
+    shown = common.line_diff_of(field)
+    if shown is None:
+        return [f"      {symbol} {line.path}: {line.text}{suffix}"]
+    lines = [f"      {symbol} {line.path}:{suffix}"]
+    for diff_line in shown:
+        mark = diff_line[:1]
+        text = f"          {mark or ' '} {diff_line[1:]}"
+        lines.append(paint(text, _LINE_COLOURS[mark]) if mark in _LINE_COLOURS else text)
     return lines
 
 
