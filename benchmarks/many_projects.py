@@ -12,7 +12,7 @@ taken ``--runs`` times on a reset emulator and a fresh state, and printed as med
   poll. Beside it, the wall time of ``reconciler --version`` (the interpreter and the CLI's
   imports, which every command pays before it can call anything) and the difference.
 - creates: the same apply with latency L on every call and ``--concurrency C``: the P·N creates'
-  wall time (spawn to exit) against the floor max(P·N·L/C, (N−B)/R), R and B being the CLI's
+  wall time (spawn to exit) against the floor max(P·N·L/C, (N−B)/R + L), R and B being the CLI's
   default per-project rate and burst (each project has its own bucket, so they fill in parallel).
 - steady pass: then ``reconciler run`` on the converged fleet (no latency): its CPU time per
   pass (user + system, from /proc) over ``--passes`` passes that find nothing to do, and their
@@ -137,9 +137,8 @@ def main() -> None:
     p, n = args.projects, args.agents
     total = p * n
     burst = burst_for(CLI_RATE_LIMIT)
-    floor = max(
-        total * args.latency_ms / 1000 / args.concurrency, max(0, n - burst) / CLI_RATE_LIMIT
-    )
+    latency = args.latency_ms / 1000
+    floor = max(total * latency / args.concurrency, max(0, n - burst) / CLI_RATE_LIMIT + latency)
     with (
         emulator_process(quota=n + 10) as url,
         tempfile.TemporaryDirectory() as scratch,
@@ -184,7 +183,7 @@ def main() -> None:
     print(f"(counters polled every {POLL_SECONDS * 1000:g} ms: each figure is late by one at most)")
     print(
         f"creates: L = {args.latency_ms} ms, C = {args.concurrency}, R = {CLI_RATE_LIMIT:g}/s "
-        f"and B = {burst} per project (the CLI's defaults); floor max(P·N·L/C, (N−B)/R) = "
+        f"and B = {burst} per project (the CLI's defaults); floor max(P·N·L/C, (N−B)/R + L) = "
         f"{floor:.2f} s"
     )
     print(
