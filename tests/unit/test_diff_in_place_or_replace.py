@@ -109,3 +109,21 @@ def test_applied_properties_round_trip_to_the_same_view() -> None:
     assert diff.recorded_protect(rec) is True
     assert diff.METADATA_KEY in diff.applied_properties(view, protect=True)
     assert diff.spec_hash(view) == diff.spec_hash(diff.desired_view(agent, fingerprints={}))
+
+
+def test_a_views_leaves_are_those_of_a_diff_and_keep_each_scalars_type() -> None:
+    """``Views.leaves`` shares the leaves of equal scalars between agents, yet ``1``, ``1.0``
+    and ``True`` (equal in Python) each stay their own, and a secret scalar stays masked."""
+    views = diff.Views({"${env:K}": "4" * 16})
+    values = (1, 1.0, True, 1)
+    agents = [
+        casekit.agent(f"prod/a{i}", properties={"idle_timeout": v, "api_key": "${env:K}"})
+        for i, v in enumerate(values)
+    ]
+    found = [views.leaves(views.of(agent)) for agent in agents]
+    for agent, leaves in zip(agents, found, strict=True):
+        view = views.of(agent)
+        assert leaves == diff.diff({}, view.properties, sensitive=view.sensitive)
+    shown = [next(d.after for d in leaves if d.path == "idle_timeout") for leaves in found]
+    assert [type(v) for v in shown] == [int, float, bool, int]
+    assert all(next(d for d in leaves if d.path == "api_key").sensitive for leaves in found)
