@@ -158,6 +158,14 @@ class Views:
         return {key: self._part(item, key, found) for key, item in spec.items()}, frozenset(found)
 
     def _part(self, value: Any, path: str, found: set[str]) -> Any:
+        # What ``_fingerprinted`` does with a string, without the call: an agent's own channel
+        # and uid come here on every pass (~10% of a 10k plan in sync).
+        if type(value) is str:
+            fingerprint = self._fingerprints.get(value)
+            if fingerprint is None:
+                return value
+            found.add(path)
+            return fingerprint
         if _scalar(value):
             return _fingerprinted(value, fingerprints=self._fingerprints, path=path, found=found)
         copied, inner = self._parts.get(value, path, lambda: self._copy(value, path))
@@ -196,12 +204,20 @@ def applied_properties(
 
 def recorded_protect(record: AgentRecord) -> bool:
     """The ``protect`` flag the agent had when it was last applied."""
-    return _recorded(record).get("protect") is True
+    return _protected(_recorded(record))
 
 
 def recorded_archive_directory(record: AgentRecord) -> str | None:
     """The ``archiveHistory`` directory the agent had when it was last applied, if any."""
-    directory = _recorded(record).get(ARCHIVE_KEY)
+    return _archive_directory(_recorded(record))
+
+
+def _protected(recorded: Mapping[str, Any]) -> bool:
+    return recorded.get("protect") is True
+
+
+def _archive_directory(recorded: Mapping[str, Any]) -> str | None:
+    directory = recorded.get(ARCHIVE_KEY)
     return directory if isinstance(directory, str) and directory else None
 
 
@@ -213,9 +229,10 @@ def flag_changes(record: AgentRecord, agent: DesiredAgent) -> tuple[str, ...]:
     longer protected, let through one that now is, or archive to the wrong place.
     """
     found = []
-    if recorded_protect(record) != agent.protect:
+    recorded = _recorded(record)
+    if _protected(recorded) != agent.protect:
         found.append(f"protect: {str(agent.protect).lower()}")
-    if recorded_archive_directory(record) != agent.archive_history:
+    if _archive_directory(recorded) != agent.archive_history:
         found.append(f"{ARCHIVE_KEY}: {agent.archive_history or 'none'}")
     return tuple(found)
 

@@ -144,10 +144,10 @@ class _Planner:
     ) -> None:
         record = self._records.get(agent.key)
         if record is not None and record.agent_id is not None:
-            ended = record.agent_id not in self._seen(agent.project).live
+            seen = self._seen(agent.project)
+            ended = record.agent_id not in seen.live
             if ended and self._recover(agent, project=project, view=view, stale=record.agent_id):
                 return
-            seen = self._seen(agent.project)
             outcome = owned.plan_owned(
                 agent,
                 record=record,
