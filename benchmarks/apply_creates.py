@@ -39,6 +39,7 @@ import yaml
 from harness import (
     SHARED_MACHINE_NOTE,
     emulator_process,
+    floor_seconds,
     fresh_emulator,
     running,
     spread,
@@ -138,10 +139,14 @@ class Setting:
 
     @property
     def floor(self) -> float:
-        """No run can end sooner: each wave of C calls takes L, and the last call, which the
-        bucket lets go at (N−B)/R, still takes L to come back."""
-        n, latency = self.agents, self.latency_ms / 1000
-        return max(n * latency / self.concurrency, max(0, n - self.burst) / self.rate + latency)
+        return floor_seconds(
+            calls=self.agents,
+            per_bucket=self.agents,
+            latency_s=self.latency_ms / 1000,
+            concurrency=self.concurrency,
+            rate=self.rate,
+            burst=self.burst,
+        )
 
     @property
     def label(self) -> str:

@@ -113,6 +113,16 @@ def reconciler_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "reconciler", *arguments]
 
 
+def floor_seconds(
+    *, calls: int, per_bucket: int, latency_s: float, concurrency: int, rate: float, burst: int
+) -> float:
+    """The least time ``calls`` calls can take: each wave of ``concurrency`` calls takes the
+    latency, and the last call a bucket lets go, at (per_bucket − burst)/rate, still takes the
+    latency to come back (the buckets, one per project, fill in parallel)."""
+    waves = calls * latency_s / concurrency
+    return max(waves, max(0, per_bucket - burst) / rate + latency_s)
+
+
 def spread(values: Sequence[float], *, digits: int = 2) -> str:
     """``median [min–max]`` of a figure taken several times."""
     if len(values) == 1:

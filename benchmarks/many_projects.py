@@ -42,7 +42,15 @@ import yaml
 from apply_creates import ENV, write_fleet
 from daemon_latency_and_idle_cpu import POLL_SECONDS, calls, running_daemon, wait_until
 from daemon_pass import passes_cost
-from harness import SHARED_MACHINE_NOTE, control, emulator_process, spread, summary, table
+from harness import (
+    SHARED_MACHINE_NOTE,
+    control,
+    emulator_process,
+    floor_seconds,
+    spread,
+    summary,
+    table,
+)
 
 from reconciler.apply.ratelimit import burst_for
 
@@ -137,8 +145,14 @@ def main() -> None:
     p, n = args.projects, args.agents
     total = p * n
     burst = burst_for(CLI_RATE_LIMIT)
-    latency = args.latency_ms / 1000
-    floor = max(total * latency / args.concurrency, max(0, n - burst) / CLI_RATE_LIMIT + latency)
+    floor = floor_seconds(
+        calls=total,
+        per_bucket=n,
+        latency_s=args.latency_ms / 1000,
+        concurrency=args.concurrency,
+        rate=CLI_RATE_LIMIT,
+        burst=burst,
+    )
     with (
         emulator_process(quota=n + 10) as url,
         tempfile.TemporaryDirectory() as scratch,
