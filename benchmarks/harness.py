@@ -113,6 +113,21 @@ def reconciler_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "reconciler", *arguments]
 
 
+# What any process on this stack pays before its own code runs: the libraries a plan or an apply
+# cannot start without, and pydantic's first model (its schema machinery loads on the first class).
+STACK_IMPORTS: Final = (
+    "import asyncio, sqlite3, httpx, structlog, typer, yaml\n"
+    "from pydantic import BaseModel\n"
+    "class First(BaseModel):\n"
+    "    x: int\n"
+)
+
+
+def stack_imports_command() -> list[str]:
+    """A bare interpreter that imports the stack (``STACK_IMPORTS``) and exits."""
+    return [sys.executable, "-c", STACK_IMPORTS]
+
+
 def floor_seconds(
     *, calls: int, per_bucket: int, latency_s: float, concurrency: int, rate: float, burst: int
 ) -> float:

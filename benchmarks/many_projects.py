@@ -48,6 +48,7 @@ from harness import (
     emulator_process,
     floor_seconds,
     spread,
+    stack_imports_command,
     summary,
     table,
 )
@@ -123,12 +124,14 @@ def apply_once(root: Path, url: str, http: httpx.Client, *, flags: Sequence[str]
     return Applied(first_call - started, first_join - started, wall)
 
 
-def start_up() -> float:
-    """Wall seconds of ``reconciler --version``: the interpreter and the CLI's imports."""
+VERSION = [sys.executable, "-m", "reconciler", "--version"]
+
+
+def wall_of(command: Sequence[str]) -> float:
+    """Wall seconds of ``command``, such as ``reconciler --version`` (the interpreter and the
+    CLI's imports) or the stack's imports alone."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "reconciler", "--version"], check=True, capture_output=True
-    )
+    subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
@@ -160,8 +163,9 @@ def main() -> None:
     ):
         root = Path(scratch)
         write_projects(root / "fleet", projects=p, agents=n)
-        start_up()  # untimed: the first start reads every module from disk
-        boots = [start_up() for _ in range(args.runs)]
+        wall_of(VERSION)  # untimed: the first start reads every module from disk
+        boots = [wall_of(VERSION) for _ in range(args.runs)]
+        stack = [wall_of(stack_imports_command()) for _ in range(args.runs)]
         defaults: list[Applied] = []
         for _ in range(args.runs):
             fresh(url, projects=p, latency_ms=0)
@@ -184,6 +188,7 @@ def main() -> None:
             [
                 ["figure", "seconds"],
                 ["reconciler --version (start-up)", spread(boots, digits=3)],
+                ["the stack's imports alone (any first call's floor)", spread(stack, digits=3)],
                 ["apply (defaults): first API call", spread(first_call, digits=3)],
                 ["  the same, beyond start-up", spread(after_start, digits=3)],
                 [
@@ -225,6 +230,7 @@ def main() -> None:
         {
             "first API call s": spread(first_call, digits=3),
             "first API call beyond start-up s": spread(after_start, digits=3),
+            "stack imports s": spread(stack, digits=3),
             "creates/floor": spread([a.wall / floor for a in creates]),
             "steady CPU s/pass": spread(steady_cpu, digits=3),
         },
