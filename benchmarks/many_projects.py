@@ -10,7 +10,8 @@ taken ``--runs`` times on a reset emulator and a fresh state, and printed as med
   seconds from spawning it to the first API call the emulator has answered, and to the first
   join. This process polls ``/_emulator/counters`` every 2 ms, so a figure is late by at most one
   poll. Beside it, the wall time of ``reconciler --version`` (the interpreter and the CLI's
-  imports, which every command pays before it can call anything) and the difference.
+  imports, which every command pays before it can call anything) and the difference, and that of
+  the stack's imports alone (``harness.STACK_IMPORTS``), under which no first call can come.
 - creates: the same apply with latency L on every call and ``--concurrency C``: the P·N creates'
   wall time (spawn to exit) against the floor max(P·N·L/C, (N−B)/R + L), R and B being the CLI's
   default per-project rate and burst (each project has its own bucket, so they fill in parallel).

@@ -8,7 +8,9 @@ emulator runs as its own process, so its memory is not counted.
 
 Then the whole ``reconciler plan`` process on the same number of agents in sync (made by
 ``reconciler apply`` from YAML manifests): its wall time, CPU (user + system) and peak RSS, beside
-those of a bare interpreter start-up, each median [min–max] of ``--runs``.
+those of a bare interpreter start-up and of one that imports the stack alone
+(``harness.STACK_IMPORTS``, what any process on it pays before its own code), each median
+[min–max] of ``--runs``.
 
     .venv/bin/python benchmarks/observe_and_plan.py [--agents N] [--runs 3]
 """
